@@ -1,0 +1,25 @@
+//! OpenFlow 1.0–1.5 wire codec as Open vSwitch speaks it.
+//!
+//! - [`framer::Framer`] splits a byte stream into messages (zero-copy `Bytes`).
+//! - [`raw`] identifies a message's concrete layout and checks its length (OVS `ofp-msgs`).
+//! - [`msg::OfpMsg`] decodes and encodes message bodies; decode failures carry the OpenFlow
+//!   error OVS would send ([`errors::OfpErr`]).
+//! - [`print`] renders messages in the words of `ovs-ofctl ofp-print`.
+//!
+//! Sans-IO: no clock, no sockets, no threads. [`Instant`] is the virtual time every core shares.
+
+pub mod buf;
+pub mod errors;
+pub mod framer;
+pub mod header;
+pub mod msg;
+pub mod print;
+pub mod raw;
+pub mod time;
+
+pub use errors::{ErrorMsg, OfpErr};
+pub use framer::{Framer, FramingError};
+pub use header::{Header, Version, VersionBitmap};
+pub use msg::{DecodeError, Message, OfpMsg};
+pub use raw::{MsgType, Raw};
+pub use time::Instant;

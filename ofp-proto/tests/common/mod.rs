@@ -1,0 +1,82 @@
+//! Test vectors decoded by `ovs-ofctl ofp-print` 3.1 (copied from the project's shared vectors).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// One message: where it came from, its bytes, and the full text `ovs-ofctl ofp-print` printed.
+#[derive(Clone, Debug)]
+pub struct Vector {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub ovs_text: String,
+}
+
+impl Vector {
+    pub fn first_line(&self) -> &str {
+        self.ovs_text.lines().next().unwrap_or("")
+    }
+}
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
+}
+
+pub fn hex(s: &str) -> Vec<u8> {
+    ofp_proto::print::parse_hex(s).unwrap_or_else(|| panic!("bad hex {s:?}"))
+}
+
+/// `ofp-print-tests.json`: messages from OVS's own tests/ofp-print.at.
+pub fn ofp_print_tests() -> Vec<Vector> {
+    let text = std::fs::read_to_string(dir().join("ofp-print-tests.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| Vector {
+            name: e["name"].as_str().unwrap().to_string(),
+            bytes: hex(e["hex"].as_str().unwrap()),
+            ovs_text: e["ovs_ofctl_ofp_print"].as_str().unwrap().to_string(),
+        })
+        .collect()
+}
+
+/// `handbuilt.txt`: "### name", "$ ovs-ofctl ofp-print HEX", then the output.
+pub fn handbuilt() -> Vec<Vector> {
+    let text = std::fs::read_to_string(dir().join("handbuilt.txt")).unwrap();
+    let mut out = vec![];
+    for block in text.split("### ").skip(1) {
+        let mut lines = block.lines();
+        let name = lines.next().unwrap().trim().to_string();
+        let cmd = lines.next().unwrap();
+        let hexs = cmd.trim_start_matches("$ ovs-ofctl ofp-print ").trim();
+        let body: Vec<&str> = lines.collect();
+        let ovs_text = body.join("\n").trim_end().to_string() + "\n";
+        out.push(Vector { name, bytes: hex(hexs), ovs_text });
+    }
+    out
+}
+
+/// `sessions-ovs-3.1.txt`: captured conversations; each message as "# conn=N A->B", hex, decode.
+pub fn sessions() -> Vec<(String, Vector)> {
+    let text = std::fs::read_to_string(dir().join("sessions-ovs-3.1.txt")).unwrap();
+    let mut out = vec![];
+    for (i, block) in text.split("# conn=").skip(1).enumerate() {
+        let mut lines = block.lines();
+        let conn = lines.next().unwrap().trim().to_string();
+        let hexs = lines.next().unwrap().trim();
+        let body: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+        let ovs_text = body.join("\n") + "\n";
+        out.push((
+            conn.clone(),
+            Vector { name: format!("session message {i} (conn={conn})"), bytes: hex(hexs), ovs_text },
+        ));
+    }
+    out
+}
+
+pub fn all() -> Vec<Vector> {
+    let mut v = ofp_print_tests();
+    v.extend(handbuilt());
+    v.extend(sessions().into_iter().map(|(_, v)| v));
+    v
+}

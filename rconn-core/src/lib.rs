@@ -1,0 +1,1 @@
+//! Sans-IO OpenFlow connection: vconn hello negotiation and the rconn reliable connection.
