@@ -11,6 +11,7 @@
 pub mod buf;
 pub mod errors;
 pub mod framer;
+pub mod fuzzing;
 pub mod header;
 pub mod msg;
 pub mod print;

@@ -54,7 +54,8 @@ pub fn ofp_to_string(data: &[u8], verbosity: u8) -> String {
             }
         }
         Err(e) => {
-            if let Some(raw) = e.raw {
+            // OVS names the message only when its layout and length checked out (`ofpraw_decode`).
+            if let Ok((raw, _)) = raw::pull(data) {
                 put_header_line(&h, raw, &mut s);
                 s.push(' ');
             }

@@ -90,11 +90,12 @@ fn domain_version(version: u8) -> u8 {
     }
 }
 
-/// What an OFPT_ERROR says: a known error, or a triplet OVS does not recognise.
+/// What an OFPT_ERROR says: a known error, or a type/code OVS does not recognise, kept as it came
+/// (its `data` then holds everything after type and code, vendor fields included).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     Known(OfpErr),
-    Unknown { vendor: u32, etype: u16, code: u16 },
+    Unknown { etype: u16, code: u16 },
 }
 
 /// OFPT_ERROR body: the error and its data (the offending request's first bytes, or HELLO_FAILED text).
@@ -128,52 +129,54 @@ impl ErrorMsg {
 
     /// Decodes the body after the 8-byte header. A body too short for its type/code is OFPBRC_BAD_LEN.
     pub fn decode(version: u8, r: &mut Reader) -> Result<Self, OfpErr> {
-        let mut etype = r.u16()?;
-        let mut code = r.u16()?;
-        let mut vendor = 0;
-        if etype == NXET_VENDOR && code == NXVC_VENDOR_ERROR {
-            vendor = r.u32()?;
-            etype = r.u16()?;
-            code = r.u16()?;
-        } else if etype == OFPET12_EXPERIMENTER {
-            vendor = r.u32()?;
-            etype = code;
-            code = 0;
-        }
-        let code = match OfpErr::decode(version, vendor, etype, code) {
-            Some(e) => ErrorCode::Known(e),
-            None => ErrorCode::Unknown { vendor, etype, code },
+        let wire_type = r.u16()?;
+        let wire_code = r.u16()?;
+        let after_code = r.clone();
+        let (vendor, etype, code) = if wire_type == NXET_VENDOR && wire_code == NXVC_VENDOR_ERROR {
+            (r.u32()?, r.u16()?, r.u16()?)
+        } else if wire_type == OFPET12_EXPERIMENTER {
+            (r.u32()?, wire_code, 0)
+        } else {
+            (0, wire_type, wire_code)
         };
-        Ok(ErrorMsg { code, data: r.rest() })
+        match OfpErr::decode(version, vendor, etype, code) {
+            Some(e) => Ok(ErrorMsg { code: ErrorCode::Known(e), data: r.rest() }),
+            None => {
+                let mut raw = after_code;
+                Ok(ErrorMsg { code: ErrorCode::Unknown { etype: wire_type, code: wire_code }, data: raw.rest() })
+            }
+        }
     }
 
     /// Encodes the body in `version`'s domain. An error the domain cannot express becomes
     /// NXBRC_UNENCODABLE_ERROR, as OVS does. Data is cut so the whole message fits in 65535 bytes.
     pub fn encode(&self, version: u8, buf: &mut BytesMut) {
         let start = buf.len();
-        let (vendor, etype, code) = match self.code {
+        match self.code {
             ErrorCode::Known(e) => {
                 let t = e
                     .triplet(version)
                     .or_else(|| OfpErr::NXBRC_UNENCODABLE_ERROR.triplet(version))
                     .expect("NXBRC_UNENCODABLE_ERROR is encodable in every version");
-                (t.vendor, t.etype, t.code)
+                if t.vendor == 0 {
+                    buf.put_u16(t.etype);
+                    buf.put_u16(t.code);
+                } else if version <= 2 {
+                    buf.put_u16(NXET_VENDOR);
+                    buf.put_u16(NXVC_VENDOR_ERROR);
+                    buf.put_u32(t.vendor);
+                    buf.put_u16(t.etype);
+                    buf.put_u16(t.code);
+                } else {
+                    buf.put_u16(OFPET12_EXPERIMENTER);
+                    buf.put_u16(t.etype);
+                    buf.put_u32(t.vendor);
+                }
             }
-            ErrorCode::Unknown { vendor, etype, code } => (vendor, etype, code),
-        };
-        if vendor == 0 {
-            buf.put_u16(etype);
-            buf.put_u16(code);
-        } else if version <= 2 {
-            buf.put_u16(NXET_VENDOR);
-            buf.put_u16(NXVC_VENDOR_ERROR);
-            buf.put_u32(vendor);
-            buf.put_u16(etype);
-            buf.put_u16(code);
-        } else {
-            buf.put_u16(OFPET12_EXPERIMENTER);
-            buf.put_u16(etype);
-            buf.put_u32(vendor);
+            ErrorCode::Unknown { etype, code } => {
+                buf.put_u16(etype);
+                buf.put_u16(code);
+            }
         }
         let room = (u16::MAX as usize - 8).saturating_sub(buf.len() - start);
         buf.put_slice(&self.data[..self.data.len().min(room)]);

@@ -169,6 +169,11 @@ impl Raw {
     }
 }
 
+/// Every layout OVS knows, in OVS's declaration order.
+pub fn all_raw_info() -> &'static [RawInfo] {
+    &table::RAW_INFO
+}
+
 /// Patches the length of the message that starts at `start` (capped at 65535).
 pub fn finish_msg(buf: &mut BytesMut, start: usize) {
     crate::buf::patch_len16(buf, start + 2, start);
