@@ -15,7 +15,7 @@ proptest! {
     fn any_single_message(mut data in proptest::collection::vec(any::<u8>(), 8..300)) {
         let len = data.len() as u16;
         data[2..4].copy_from_slice(&len.to_be_bytes());
-        data[0] = data[0] % 7;
+        data[0] %= 7;
         check_message(&data);
     }
 
