@@ -31,8 +31,8 @@
 //! assert!(matches!(rc.poll_output(), Some(Output::Connect { .. })));
 //! rc.handle_connected(t0);
 //!
-//! // Our hello (OpenFlow 1.5, no bitmap for the default 1.0–1.5 set) is the first thing to write.
-//! assert_eq!(rc.poll_transmit(t0).as_deref(), Some(&[6, 0, 0, 8, 0, 0, 0, 0][..]));
+//! // Our hello (OpenFlow 1.5, no bitmap for the default 1.0–1.5 set, xid 1) is the first thing to write.
+//! assert_eq!(rc.poll_transmit(t0).as_deref(), Some(&[6, 0, 0, 8, 0, 0, 0, 1][..]));
 //!
 //! // The controller's hello arrives: OpenFlow 1.3 is negotiated.
 //! let t1 = Instant::from_millis(100_020);
@@ -65,9 +65,11 @@ pub mod fuzzing;
 pub mod monitor;
 pub mod rconn;
 pub mod vconn;
+pub mod xid;
 
 pub use counter::PacketCounter;
 pub use error::ConnError;
 pub use monitor::{MonitorId, MonitorRefused, MAX_MONITORS};
 pub use rconn::{Event, Output, Rconn, RconnConfig, Received, SendError, State};
 pub use vconn::{Vconn, VconnState};
+pub use xid::XidAllocator;

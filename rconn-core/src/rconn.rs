@@ -13,6 +13,7 @@ use crate::counter::PacketCounter;
 use crate::error::ConnError;
 use crate::monitor::{MonitorId, MonitorRefused, Monitors};
 use crate::vconn::{error_reply, Vconn, VconnState};
+use crate::xid::XidAllocator;
 
 /// OVS's rconn states; `name()` gives the bare uppercase names OVS prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -155,6 +156,7 @@ pub struct Rconn {
     dscp: u8,
     allowed_versions: VersionBitmap,
     version: Option<u8>,
+    xids: XidAllocator,
 
     n_attempted_connections: u32,
     n_successful_connections: u32,
@@ -192,6 +194,7 @@ impl Rconn {
             dscp: config.dscp,
             allowed_versions: config.allowed_versions,
             version: None,
+            xids: XidAllocator::new(),
             n_attempted_connections: 0,
             n_successful_connections: 0,
             total_time_connected: Duration::ZERO,
@@ -222,7 +225,7 @@ impl Rconn {
         self.disconnect_and_forget(now);
         self.set_target(target, name);
         self.reliable = false;
-        self.vconn = Some(Vconn::accepted(self.target.clone(), self.allowed_versions));
+        self.vconn = Some(Vconn::accepted(self.target.clone(), self.allowed_versions, self.xids.next_xid()));
         self.transition(now, State::Connecting);
     }
 
@@ -257,6 +260,12 @@ impl Rconn {
         self.dscp = dscp;
     }
 
+    /// Numbers our hellos from `xids`; give every connection a clone of one allocator to number them
+    /// across connections as OVS does. By default each rconn counts from 1 on its own.
+    pub fn set_xid_allocator(&mut self, xids: XidAllocator) {
+        self.xids = xids;
+    }
+
     pub fn set_name(&mut self, name: &str) {
         self.name = name.to_string();
     }
@@ -265,8 +274,11 @@ impl Rconn {
 
     /// The transport requested by [`Output::Connect`] is up: our hello goes out.
     pub fn handle_connected(&mut self, now: Instant) {
-        if let Some(v) = self.pending_transport() {
-            v.handle_connected();
+        if self.pending_transport().is_some() {
+            let xid = self.xids.next_xid();
+            if let Some(v) = self.vconn.as_mut() {
+                v.handle_connected(xid);
+            }
             self.check_vconn(now);
         }
     }

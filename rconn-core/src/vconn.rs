@@ -51,8 +51,10 @@ pub struct Vconn {
 
 impl Vconn {
     /// A connection whose transport is still being opened. `name` (the target, e.g. `tcp:10.0.0.1:6653`)
-    /// appears in log lines; an empty `allowed` set means OVS's default, OpenFlow 1.0 to 1.5.
+    /// appears in log lines. An empty `allowed` set means OVS's default, OpenFlow 1.0 to 1.5; versions
+    /// this codec does not implement are ignored.
     pub fn new(name: Arc<str>, allowed: VersionBitmap) -> Vconn {
+        let allowed = allowed.intersect(VersionBitmap::DEFAULT);
         let allowed = if allowed.is_empty() { VersionBitmap::DEFAULT } else { allowed };
         Vconn {
             name,
@@ -69,9 +71,9 @@ impl Vconn {
     }
 
     /// A connection on a transport that is already up (an accepted one): our hello is queued at once.
-    pub fn accepted(name: Arc<str>, allowed: VersionBitmap) -> Vconn {
+    pub fn accepted(name: Arc<str>, allowed: VersionBitmap, hello_xid: u32) -> Vconn {
         let mut v = Vconn::new(name, allowed);
-        v.handle_connected();
+        v.handle_connected(hello_xid);
         v
     }
 
@@ -81,13 +83,15 @@ impl Vconn {
         self.recv_any_version = true;
     }
 
-    /// The transport came up: queue our hello.
-    pub fn handle_connected(&mut self) {
+    /// The transport came up: queue our hello, numbered `hello_xid` (OVS takes the next of its
+    /// process-wide transaction ids).
+    pub fn handle_connected(&mut self, hello_xid: u32) {
         if self.state != VconnState::Connecting {
             return;
         }
         self.state = VconnState::SendHello;
-        let hello = OfpMsg::new(Hello::new(self.allowed).header_version(), 0, Message::Hello(Hello::new(self.allowed)));
+        let hello = Hello::new(self.allowed);
+        let hello = OfpMsg::new(hello.header_version(), hello_xid, Message::Hello(hello));
         self.out.push_back(hello.to_bytes());
         self.state = VconnState::RecvHello;
         self.recv_hello();
@@ -394,7 +398,7 @@ mod tests {
 
     #[test]
     fn junk_after_the_hello_is_reported_not_fatal() {
-        let mut v = Vconn::accepted("t".into(), VersionBitmap::DEFAULT);
+        let mut v = Vconn::accepted("t".into(), VersionBitmap::DEFAULT, 1);
         v.handle_bytes(&[4, 0, 0, 16, 0, 0, 0, 1, 0, 9, 0, 8, 0, 0, 0, 0]);
         assert_eq!(v.state(), VconnState::Connected);
         assert_eq!(v.version(), Some(4));

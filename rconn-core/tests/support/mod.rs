@@ -61,6 +61,7 @@ pub fn golden_path(name: &str) -> PathBuf {
 }
 
 /// Compares `actual` with the checked-in golden file, or rewrites it under `GOLDEN_REGEN=1`.
+#[allow(clippy::disallowed_methods)] // test support, not a core: golden files live on disk
 pub fn check_golden(name: &str, actual: &str) {
     let path = golden_path(name);
     if std::env::var_os("GOLDEN_REGEN").is_some() {
