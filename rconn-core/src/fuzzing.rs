@@ -137,6 +137,7 @@ impl Driver {
     /// Applies `op`, drains the outputs a caller must drain, and checks every invariant.
     pub fn step(&mut self, op: &Op) {
         let now = self.now;
+        self.early_timeout_is_a_no_op();
         match op {
             Op::Advance(ms) => self.now = now + std::time::Duration::from_millis(u64::from(*ms)),
             Op::Timeout => self.timeout(),
@@ -226,6 +227,18 @@ impl Driver {
         }
         self.drain();
         self.check();
+    }
+
+    /// `handle_timeout` before the deadline must change nothing at all.
+    fn early_timeout_is_a_no_op(&mut self) {
+        if self.rc.poll_timeout().is_some_and(|t| t <= self.now) {
+            return;
+        }
+        let before = (self.rc.state(), self.rc.poll_timeout(), self.rc.backoff(), self.rc.txq_len());
+        self.rc.handle_timeout(self.now);
+        let after = (self.rc.state(), self.rc.poll_timeout(), self.rc.backoff(), self.rc.txq_len());
+        assert_eq!(before, after, "early handle_timeout changed the connection");
+        assert!(self.rc.poll_output().is_none() && self.rc.poll_event().is_none(), "early handle_timeout had output");
     }
 
     fn timeout(&mut self) {

@@ -75,3 +75,13 @@ fn queue_counters_and_limits() {
 fn admission_and_failure_duration() {
     timeline("admission");
 }
+
+#[test]
+fn configuration_calls() {
+    timeline("control");
+}
+
+#[test]
+fn received_messages_and_end_of_stream() {
+    timeline("receive");
+}

@@ -269,6 +269,20 @@ impl Timeline {
                 );
                 self.notes.push(note);
             }
+            "config?" => {
+                let rc = self.rc();
+                let note = format!(
+                    "name={} target={} reliable={} alive={} probe_interval={} max_backoff={} dscp={}",
+                    rc.name(),
+                    rc.target(),
+                    rc.is_reliable(),
+                    rc.is_alive(),
+                    rc.probe_interval(),
+                    rc.max_backoff(),
+                    rc.dscp()
+                );
+                self.notes.push(note);
+            }
             "remove-monitor" => {
                 let _ = self.rc().remove_monitor(MonitorId(w[1].parse().unwrap()), ConnError::Eof);
             }
@@ -313,55 +327,32 @@ impl Timeline {
         }
     }
 
+    /// The transcript lines for one input: its effects, then each message received and the effects of
+    /// receiving, then the bytes transmitted, the counters and the next deadline.
     fn render(&mut self, out: &mut String) {
         let now = self.now;
-        let transmit = self.transmit;
-        let receive = self.receive;
-        let rc = self.rc.as_mut().expect("config line first");
         let mut lines = Vec::new();
-        let mut received = Vec::new();
-        if receive {
+        let rc = self.rc.as_mut().expect("config line first");
+        effects(rc, &mut lines);
+        lines.append(&mut self.notes);
+        if self.receive {
             while let Some(m) = rc.recv(now) {
-                received.push(match m.error_reply() {
+                lines.push(match m.error_reply() {
                     Some(reply) => format!("recv {} -> error reply {}", describe(&m.bytes), hex(&reply)),
                     None => format!("recv {}", describe(&m.bytes)),
                 });
+                effects(rc, &mut lines);
             }
+            effects(rc, &mut lines);
         }
-        for l in take_logs() {
-            if !l.contains(": entering ") {
-                lines.push(format!("log {}", l.replace('\n', "\n        ")));
-            }
-        }
-        lines.append(&mut self.notes);
-        while let Some(Event::StateChanged { from, to }) = rc.poll_event() {
-            lines.push(format!("state {from} -> {to} (seqno {})", rc.connection_seqno()));
-        }
-        while let Some(o) = rc.poll_output() {
-            lines.push(match o {
-                Output::Connect { target, dscp } => format!("> connect {target} dscp={dscp}"),
-                Output::Close { error, unsent } => {
-                    let why = error.map_or("requested".to_string(), |e| e.to_string());
-                    match unsent.is_empty() {
-                        true => format!("> close ({why})"),
-                        false => {
-                            format!("> close ({why}) after writing {}\n      = {}", hex(&unsent), describe(&unsent))
-                        }
-                    }
-                }
-                Output::MonitorCopy { id, msg } => format!("> monitor {} {}", id.0, hex(&msg)),
-            });
-        }
-        if transmit {
+        if self.transmit {
             while let Some(b) = rc.poll_transmit(now) {
                 lines.push(format!("tx {}\n      = {}", hex(&b), describe(&b)));
             }
         }
-        lines.extend(received);
         for (name, c) in &self.counters {
             lines.push(format!("counter {name}: {} packets, {} bytes", c.n_packets(), c.n_bytes()));
         }
-        let rc = self.rc.as_ref().expect("config");
         if rc.txq_len() > 0 {
             lines.push(format!("queued {}", rc.txq_len()));
         }
@@ -372,6 +363,33 @@ impl Timeline {
         for l in lines {
             let _ = writeln!(out, "    {l}");
         }
+    }
+}
+
+/// Log lines (but "entering STATE", which the state lines show), state changes and outputs so far.
+fn effects(rc: &mut Rconn, lines: &mut Vec<String>) {
+    for l in take_logs() {
+        if !l.contains(": entering ") {
+            lines.push(format!("log {}", l.replace('\n', "\n        ")));
+        }
+    }
+    while let Some(Event::StateChanged { from, to }) = rc.poll_event() {
+        lines.push(format!("state {from} -> {to} (seqno {})", rc.connection_seqno()));
+    }
+    while let Some(o) = rc.poll_output() {
+        lines.push(match o {
+            Output::Connect { target, dscp } => format!("> connect {target} dscp={dscp}"),
+            Output::Close { error, unsent } if unsent.is_empty() => {
+                format!("> close ({})", error.map_or("requested".to_string(), |e| e.to_string()))
+            }
+            Output::Close { error, unsent } => format!(
+                "> close ({}) after writing {}\n      = {}",
+                error.map_or("requested".to_string(), |e| e.to_string()),
+                hex(&unsent),
+                describe(&unsent)
+            ),
+            Output::MonitorCopy { id, msg } => format!("> monitor {} {}", id.0, hex(&msg)),
+        });
     }
 }
 
