@@ -209,7 +209,7 @@ impl Driver {
             Op::SetMaxBackoff(s) => self.rc.set_max_backoff(now, u32::from(*s % 20)),
             Op::SetProbeInterval(s) => self.rc.set_probe_interval(u32::from(*s % 12)),
             Op::Disconnect => self.rc.disconnect(now),
-            Op::Reconnect => self.rc.reconnect_now(now),
+            Op::Reconnect => self.rc.reconnect(now),
             Op::AddMonitor(id) => {
                 let id = MonitorId(u64::from(*id % 12));
                 let expect_ok = self.monitors.len() < crate::MAX_MONITORS && !self.monitors.contains(&id);

@@ -4,19 +4,26 @@
 //! Nothing here reads a clock, touches a socket or spawns a thread. The caller owns the transport and
 //! drives an [`Rconn`] with:
 //!
-//! - **inputs**: [`Rconn::connect`] / [`Rconn::connect_unreliably`] (configuration),
-//!   [`Rconn::handle_connected`], [`Rconn::handle_open_failed`], [`Rconn::handle_error`],
-//!   [`Rconn::handle_bytes`], [`Rconn::handle_eof`] (transport events), [`Rconn::send`] (messages to
-//!   the peer) and [`Rconn::handle_timeout`] (time passing);
-//! - **outputs**, drained after every input: [`Rconn::poll_output`] (open/close a transport, copies for
-//!   snoop monitors), [`Rconn::poll_transmit`] (bytes to write, pulled while the transport can take
-//!   them), [`Rconn::poll_event`] (state changes) and [`Rconn::recv`] (messages received, pulled while
-//!   the owner is ready for more — the receive-side backpressure OVS's connection manager relies on);
+//! - **inputs**: [`Rconn::connect`] (a controller target: reconnects with backoff) or
+//!   [`Rconn::connect_unreliably`] (an accepted transport: never retried), [`Rconn::handle_connected`],
+//!   [`Rconn::handle_open_failed`] (the transport could not even be started),
+//!   [`Rconn::handle_error`] (the attempt failed or the transport broke), [`Rconn::handle_bytes`],
+//!   [`Rconn::handle_eof`], [`Rconn::send`] / [`Rconn::send_with_limit`] (messages to the peer,
+//!   counted per source in a [`PacketCounter`]) and [`Rconn::handle_timeout`] (time passing);
+//! - **outputs**, drained after every input: [`Rconn::poll_output`] ([`Output::Connect`],
+//!   [`Output::Close`] — write its `unsent` bytes, e.g. a HELLO_FAILED error, then close — and
+//!   [`Output::MonitorCopy`] for snoop monitors), [`Rconn::poll_transmit`] (bytes to write, pulled
+//!   while the transport can take them; a message leaves its counter here), [`Rconn::poll_event`]
+//!   (state changes) and [`Rconn::recv`] (messages received, pulled while the owner is ready for
+//!   more — the receive-side backpressure OVS's connection manager relies on);
 //! - [`Rconn::poll_timeout`]: the instant at which `handle_timeout` next has work. Calling it earlier
-//!   is a harmless no-op; nothing changes between inputs, so the caller may sleep until then.
+//!   is a harmless no-op; nothing else changes between inputs, so the caller may sleep until then.
 //!
-//! Every decision shows up in those outputs (and in `log` lines with OVS's texts under the targets
-//! `rconn`, `vconn`, `vconn_stream` and `ofp_util`). An idle connection costs no allocation per tick.
+//! Every decision shows up in those outputs, and in `log` lines with OVS's texts under the targets
+//! `rconn`, `vconn`, `vconn_stream` and `ofp_util`. An idle connection costs no allocation per tick.
+//! [`Vconn`] alone does the hello exchange and version check over one byte stream (for snoop
+//! connections or test peers). Give all connections clones of one [`XidAllocator`] to number their
+//! hellos across connections as OVS does.
 //!
 //! ```
 //! use bytes::Bytes;

@@ -216,7 +216,7 @@ impl Rconn {
         if target.starts_with("unix:") {
             self.probe_interval = 0;
         }
-        self.reconnect(now);
+        self.start_attempt(now);
     }
 
     /// Drops any connection, then uses a transport that is already up (an accepted connection named
@@ -235,7 +235,7 @@ impl Rconn {
     }
 
     /// If connected, drops the connection; a reliable rconn then reconnects (OVS `rconn_reconnect`).
-    pub fn reconnect_now(&mut self, now: Instant) {
+    pub fn reconnect(&mut self, now: Instant) {
         if self.state.is_connected() {
             info!(target: "rconn", "{}: disconnecting", self.name);
             self.disconnect_with(now, None);
@@ -332,7 +332,7 @@ impl Rconn {
                 break;
             }
             match self.state {
-                State::Backoff => self.reconnect(now),
+                State::Backoff => self.start_attempt(now),
                 State::Connecting => {
                     if self.logging_connection_attempts() {
                         info!(target: "rconn", "{}: connection timed out", self.name);
@@ -646,7 +646,8 @@ impl Rconn {
         }
     }
 
-    fn reconnect(&mut self, now: Instant) {
+    /// OVS `reconnect`: opens a new transport.
+    fn start_attempt(&mut self, now: Instant) {
         if self.logging_connection_attempts() {
             info!(target: "rconn", "{}: connecting...", self.name);
         }

@@ -243,7 +243,7 @@ impl Timeline {
             "set-max-backoff" => self.rc().set_max_backoff(now, w[1].parse().unwrap()),
             "set-probe-interval" => self.rc().set_probe_interval(w[1].parse().unwrap()),
             "disconnect" => self.rc().disconnect(now),
-            "reconnect" => self.rc().reconnect_now(now),
+            "reconnect" => self.rc().reconnect(now),
             "add-monitor" => {
                 let r = self.rc().add_monitor(MonitorId(w[1].parse().unwrap()), w[2]);
                 self.notes.push(format!("add-monitor {}", if r.is_ok() { "ok" } else { "refused" }));
