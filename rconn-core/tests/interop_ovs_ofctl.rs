@@ -1,6 +1,7 @@
 //! Interop with the real Open vSwitch: `ovs-ofctl probe` connects over TCP to a listener here, and an
-//! unreliable `Rconn` fed with the socket's bytes does the hello exchange and answers the echo. Runs
-//! when `ovs-ofctl` is on PATH; under `CI=true` a missing `ovs-ofctl` is a failure.
+//! unreliable `Rconn` fed with the socket's bytes does the hello exchange and answers the echo; and a
+//! reliable `Rconn` connects to `ovs-testcontroller`. Runs when `ovs-ofctl` is on PATH; under
+//! `CI=true` a missing `ovs-ofctl` is a failure.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod support;
@@ -223,4 +224,164 @@ fn every_pair_of_allowed_sets_against_ofctl() {
             }
         }
     }
+}
+
+fn tool_available(tool: &str) -> bool {
+    match Command::new(tool).arg("--version").output() {
+        Ok(out) => out.status.success(),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {tool} is not installed");
+            eprintln!("{tool} not found: skipping interop test (install openvswitch-testcontroller)");
+            false
+        }
+        Err(e) => panic!("running {tool}: {e}"),
+    }
+}
+
+/// A daemon this test started, ended by its pid when the test is done (or fails).
+struct Daemon(String);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(&self.0).status();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Opens the transport an `Output::Connect` asks for, as a shell would: a refusal on loopback is
+/// immediate, which OVS reports as a failed open.
+fn open(rc: &mut Rconn, now: Instant, target: &str) -> Option<TcpStream> {
+    let addr = target.strip_prefix("tcp:").unwrap();
+    match TcpStream::connect(addr) {
+        Ok(s) => {
+            s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+            rc.handle_connected(now);
+            Some(s)
+        }
+        Err(e) => {
+            rc.handle_open_failed(now, ConnError::from_io(&e));
+            None
+        }
+    }
+}
+
+#[test]
+fn reliable_connection_to_ovs_testcontroller() {
+    if !tool_available("ovs-testcontroller") {
+        return;
+    }
+    let port = free_port();
+    let target = format!("tcp:127.0.0.1:{port}");
+    let start = std::time::Instant::now();
+    let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
+    let mut rc = Rconn::new(RconnConfig::default(), now());
+
+    // Nobody listens yet: a real ECONNREFUSED, logged and backed off as OVS does.
+    rc.connect(now(), &target, None);
+    assert!(matches!(rc.poll_output(), Some(Output::Connect { .. })));
+    assert!(open(&mut rc, now(), &target).is_none());
+    assert_eq!(
+        (rc.state(), rc.last_error(), rc.backoff()),
+        (State::Backoff, Some(ConnError::CONNECTION_REFUSED), 1000)
+    );
+
+    // Start the controller (`--detach` returns once it listens) and connect again at once.
+    let dir = std::env::temp_dir().join(format!("rconn-interop-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pidfile = dir.join("tc.pid");
+    let status = Command::new("ovs-testcontroller")
+        .env("OVS_RUNDIR", &dir)
+        .arg("--detach")
+        .arg("--no-chdir")
+        .arg(format!("--pidfile={}", pidfile.display()))
+        .arg(format!("--log-file={}", dir.join("tc.log").display()))
+        .args(["-O", "OpenFlow13", &format!("ptcp:{port}:127.0.0.1")])
+        .status()
+        .unwrap();
+    assert!(status.success(), "ovs-testcontroller did not start");
+    let controller = Daemon(std::fs::read_to_string(&pidfile).unwrap().trim().to_string());
+
+    rc.connect(now(), &target, None);
+    let mut sock = None;
+    let mut tap = Framer::new();
+    let mut from_controller = vec![];
+    let mut echo_sent = false;
+    let mut echo_answered = false;
+    let mut buf = [0u8; 4096];
+    while !echo_answered && start.elapsed() < Duration::from_secs(10) {
+        while let Some(o) = rc.poll_output() {
+            if let Output::Connect { target, .. } = o {
+                sock = open(&mut rc, now(), &target);
+            }
+        }
+        let s = sock.as_mut().expect("connected");
+        while let Some(b) = rc.poll_transmit(now()) {
+            s.write_all(&b).unwrap();
+        }
+        while let Some(m) = rc.recv(now()) {
+            match m.msg {
+                Ok(OfpMsg { xid: 0x7777, body: Message::EchoReply(_), .. }) => echo_answered = true,
+                Ok(OfpMsg { version, xid, body: Message::EchoRequest(p), .. }) => {
+                    rc.send(now(), OfpMsg::new(version, xid, Message::EchoReply(p)).to_bytes(), None).unwrap();
+                }
+                _ => {}
+            }
+        }
+        if rc.state() == State::Active && !echo_sent {
+            // Once connected, ask the controller for an echo of our own.
+            rc.send(now(), OfpMsg::new(4, 0x7777, Message::EchoRequest(Bytes::from_static(b"hi"))).to_bytes(), None)
+                .unwrap();
+            echo_sent = true;
+            continue;
+        }
+        match s.read(&mut buf) {
+            Ok(0) => panic!("controller closed the connection"),
+            Ok(n) => {
+                tap.push(&buf[..n]);
+                while let Some(m) = tap.next_frame().unwrap() {
+                    from_controller.push(m);
+                }
+                rc.handle_bytes(now(), &buf[..n]);
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => rc.handle_timeout(now()),
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    drop(controller);
+    assert!(
+        echo_answered,
+        "no echo reply; controller sent {:?}",
+        from_controller.iter().map(|m| describe(m)).collect::<Vec<_>>()
+    );
+    assert_eq!(rc.version(), Some(4));
+    // The controller's hello is an OVS vconn's: OF1.3 with a bitmap element, numbered by its own counter.
+    let hello = &from_controller[0];
+    assert_eq!((hex(&hello[..4]), hex(&hello[8..])), ("04000010".to_string(), "0001000800000010".to_string()));
+    assert_eq!((rc.n_attempted_connections(), rc.n_successful_connections()), (2, 1));
+
+    // The controller is gone: the next read ends the connection. `connect` had restarted the backoff,
+    // so the drop leaves it at 1 s.
+    let s = sock.as_mut().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => {
+                rc.handle_eof(now());
+                break;
+            }
+            Ok(n) => rc.handle_bytes(now(), &buf[..n]),
+            Err(e) => {
+                rc.handle_error(now(), ConnError::from_io(&e));
+                break;
+            }
+        }
+    }
+    while rc.recv(now()).is_some() {}
+    assert_eq!(rc.state(), State::Backoff);
+    assert_eq!(rc.backoff(), 1000);
+    assert!(matches!(rc.poll_output(), Some(Output::Close { .. })));
+    let _ = std::fs::remove_dir_all(&dir);
 }
