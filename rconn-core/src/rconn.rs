@@ -458,7 +458,9 @@ impl Rconn {
     }
 
     /// Adds a snoop monitor that gets copies (as [`Output::MonitorCopy`]) of every message sent or
-    /// received from now on. Attach it once its own hello exchange is done. At most eight.
+    /// received from now on; at most eight. Run the monitor's own connection as a [`Vconn`] with
+    /// `set_recv_any_version`: its `send` refuses copies until its hello exchange is done, so they are
+    /// dropped then, as in OVS.
     pub fn add_monitor(&mut self, id: MonitorId, name: &str) -> Result<(), MonitorRefused> {
         self.monitors.add(id, name)
     }
@@ -810,5 +812,16 @@ fn is_admitted_msg(frame: &[u8]) -> bool {
                 | T::TableDescReply
         ),
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_is_small() {
+        // Many of these live in a connection manager; keep the idle footprint modest.
+        assert!(std::mem::size_of::<Rconn>() <= 512, "{}", std::mem::size_of::<Rconn>());
     }
 }
