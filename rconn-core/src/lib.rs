@@ -71,6 +71,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod monitor;
 pub mod rconn;
+pub mod target;
 pub mod vconn;
 pub mod xid;
 
@@ -79,4 +80,5 @@ pub use error::ConnError;
 pub use monitor::{MonitorId, MonitorRefused, MAX_MONITORS};
 pub use rconn::{Event, Output, Rconn, RconnConfig, Received, SendError, State};
 pub use vconn::{Vconn, VconnState};
+pub use target::{Target, TargetError, OFP_PORT};
 pub use xid::XidAllocator;
