@@ -7,6 +7,7 @@ pub mod flow_removed;
 pub mod flow_stats;
 pub mod hello;
 pub mod monitor;
+pub mod multipart;
 pub mod nicira;
 mod opaque;
 pub mod packet_in;
