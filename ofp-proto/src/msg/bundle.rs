@@ -276,7 +276,11 @@ mod tests {
         assert_eq!(m.to_bytes(), Bytes::from(parse_hex(&hex).unwrap()));
         let text = crate::print::ofp_to_string(&m.to_bytes(), 1);
         assert!(
-            text.starts_with("OFPT_BUNDLE_ADD_MESSAGE (OF1.4) (xid=0x3):\n bundle_id=0x1 flags=atomic\nOFPT_PORT_MOD (OF1.4) (xid=0x3):"),
+            text.starts_with(concat!(
+                "OFPT_BUNDLE_ADD_MESSAGE (OF1.4) (xid=0x3):\n",
+                " bundle_id=0x1 flags=atomic\n",
+                "OFPT_PORT_MOD (OF1.4) (xid=0x3):"
+            )),
             "{text}"
         );
     }

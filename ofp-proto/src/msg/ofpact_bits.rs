@@ -223,7 +223,10 @@ mod tests {
         format_ofpacts(ofpacts_from_openflow(of13, 4), &mut s);
         assert_eq!(
             s,
-            "output group set_field strip_vlan push_vlan mod_nw_ttl dec_ttl set_mpls_ttl dec_mpls_ttl push_mpls pop_mpls set_queue"
+            concat!(
+                "output group set_field strip_vlan push_vlan mod_nw_ttl dec_ttl ",
+                "set_mpls_ttl dec_mpls_ttl push_mpls pop_mpls set_queue"
+            )
         );
         // OF1.0: types 0..=11; type 12 is unknown and ignored.
         assert_eq!(ofpacts_to_openflow(ofpacts_from_openflow(0x1fff, 1), 1), 0xfff);

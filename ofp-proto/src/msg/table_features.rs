@@ -423,33 +423,43 @@ fn parse_table(version: u8, r: &mut Reader, strict: bool) -> Result<(TableFeatur
             }
             seen |= 1 << prop_type;
         }
-        let miss = prop_type & 1 != 0;
+        // OVS switches on the 64-bit experimenter property type cast to a 32-bit enum, so an
+        // experimenter property is read as the standard property its exp_type names (without
+        // counting as seen), and kept here as raw bytes.
+        let experimenter = prop_type == OFPTFPT_EXPERIMENTER_MISS;
+        let (kind, body) = if experimenter {
+            (u32::from_be_bytes([payload[4], payload[5], payload[6], payload[7]]), payload.slice(8..))
+        } else {
+            (u32::from(prop_type), payload.clone())
+        };
+        let miss = kind & 1 != 0;
         let tif = if miss { &mut v.miss } else { &mut v.nonmiss };
-        let value = match prop_type {
+        let value = match u16::try_from(kind).unwrap_or(OFPTFPT_EXPERIMENTER) {
             OFPTFPT_INSTRUCTIONS | OFPTFPT_INSTRUCTIONS_MISS => {
-                PropValue::Ids(parse_instructions(&payload, strict, &mut tif.instructions)?)
+                PropValue::Ids(parse_instructions(&body, strict, &mut tif.instructions)?)
             }
             OFPTFPT_NEXT_TABLES | OFPTFPT_NEXT_TABLES_MISS => {
-                PropValue::Tables(parse_next_tables(&payload, &mut tif.next)?)
+                PropValue::Tables(parse_next_tables(&body, &mut tif.next)?)
             }
             OFPTFPT_WRITE_ACTIONS | OFPTFPT_WRITE_ACTIONS_MISS => {
-                PropValue::Ids(parse_actions(&payload, version, &mut tif.write.ofpacts)?)
+                PropValue::Ids(parse_actions(&body, version, &mut tif.write.ofpacts)?)
             }
             OFPTFPT_APPLY_ACTIONS | OFPTFPT_APPLY_ACTIONS_MISS => {
-                PropValue::Ids(parse_actions(&payload, version, &mut tif.apply.ofpacts)?)
+                PropValue::Ids(parse_actions(&body, version, &mut tif.apply.ofpacts)?)
             }
-            OFPTFPT_MATCH => PropValue::Oxms(parse_oxms(&payload, strict, &mut v.match_fields, Some(&mut v.mask))?),
-            OFPTFPT_WILDCARDS => PropValue::Oxms(parse_oxms(&payload, strict, &mut v.wildcard, None)?),
+            OFPTFPT_MATCH => PropValue::Oxms(parse_oxms(&body, strict, &mut v.match_fields, Some(&mut v.mask))?),
+            OFPTFPT_WILDCARDS => PropValue::Oxms(parse_oxms(&body, strict, &mut v.wildcard, None)?),
             OFPTFPT_WRITE_SETFIELD | OFPTFPT_WRITE_SETFIELD_MISS => {
-                PropValue::Oxms(parse_oxms(&payload, strict, &mut tif.write.set_fields, None)?)
+                PropValue::Oxms(parse_oxms(&body, strict, &mut tif.write.set_fields, None)?)
             }
             OFPTFPT_APPLY_SETFIELD | OFPTFPT_APPLY_SETFIELD_MISS => {
-                PropValue::Oxms(parse_oxms(&payload, strict, &mut tif.apply.set_fields, None)?)
+                PropValue::Oxms(parse_oxms(&body, strict, &mut tif.apply.set_fields, None)?)
             }
-            OFPTFPT_EXPERIMENTER_MISS if strict => return Err(OfpErr::OFPBPC_BAD_EXP_TYPE),
+            _ if strict && experimenter => return Err(OfpErr::OFPBPC_BAD_EXP_TYPE),
             _ if strict => return Err(OfpErr::OFPBPC_BAD_TYPE),
-            _ => PropValue::Raw(payload),
+            _ => PropValue::Raw(payload.clone()),
         };
+        let value = if experimenter { PropValue::Raw(payload) } else { value };
         properties.push(TableFeatureProp { prop_type, value });
     }
 
@@ -934,4 +944,407 @@ fn features_empty(f: &FeaturesView) -> bool {
         && instructions_empty(&f.nonmiss)
         && instructions_empty(&f.miss)
         && f.match_fields.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::{Message, OfpMsg};
+    use OfpErr::*;
+
+    fn prop(t: u16, payload: &[u8]) -> Vec<u8> {
+        let mut b = [&t.to_be_bytes()[..], &(4 + payload.len() as u16).to_be_bytes(), payload].concat();
+        b.resize(b.len().next_multiple_of(8), 0);
+        b
+    }
+
+    /// The eight required properties (empty unless overridden), minus `drop`, then `extra`.
+    fn props(over: &[(u16, Vec<u8>)], drop: &[u16], extra: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = vec![];
+        for t in [0, 2, 4, 6, 8, 10, 12, 14] {
+            if !drop.contains(&t) {
+                out.extend(prop(t, over.iter().find(|(o, _)| *o == t).map_or(&[][..], |(_, p)| p)));
+            }
+        }
+        extra.iter().for_each(|e| out.extend(e));
+        out
+    }
+
+    fn entry_with(ps: &[u8], table_id: u8, command: u8, length: Option<u16>) -> Vec<u8> {
+        let mut b = vec![0, 0, table_id, command, 0, 0, 0, 0];
+        b.extend([0; 32]);
+        b.extend([0xff; 16]);
+        b.extend(0u32.to_be_bytes());
+        b.extend(1_000_000u32.to_be_bytes());
+        b.extend(ps);
+        let len = length.unwrap_or(b.len() as u16);
+        b[..2].copy_from_slice(&len.to_be_bytes());
+        b
+    }
+
+    fn entry(ps: &[u8]) -> Vec<u8> {
+        entry_with(ps, 0, 0, None)
+    }
+
+    fn msg(version: u8, mp_type: u8, body: &[u8]) -> Bytes {
+        let len = (16 + body.len()) as u16;
+        let mut b = vec![version, mp_type];
+        b.extend(len.to_be_bytes());
+        b.extend([0, 0, 0, 2, 0, 12, 0, 0, 0, 0, 0, 0]);
+        b.extend(body);
+        Bytes::from(b)
+    }
+
+    fn be32s(vs: &[u32]) -> Vec<u8> {
+        vs.iter().flat_map(|v| v.to_be_bytes()).collect()
+    }
+
+    fn ids(ts: &[u16]) -> Vec<u8> {
+        ts.iter().flat_map(|t| [t.to_be_bytes(), 4u16.to_be_bytes()].concat()).collect()
+    }
+
+    fn exp(exp_type: u32, rest: &[u8]) -> Vec<u8> {
+        prop(0xffff, &[&be32s(&[0x2320, exp_type])[..], rest].concat())
+    }
+
+    /// Name, version, body, error reading it loosely, error reading it strictly.
+    type Case = (&'static str, u8, Vec<u8>, Option<OfpErr>, Option<OfpErr>);
+
+    /// Cases and the errors OVS 3.1 gave: `ovs-ofctl ofp-print` (a controller's loose reading)
+    /// and ovs-vswitchd answering the same bytes as a set request (its strict reading; a
+    /// request that decodes there fails later for other reasons, which is `None` here).
+    fn cases() -> Vec<Case> {
+        let unknown_field = be32s(&[0x8000_7e04]);
+        let eth_src_w = be32s(&[0x8000_090c]);
+        let pad_prop_past = [&9u16.to_be_bytes()[..], &64u16.to_be_bytes(), &[0; 4]].concat();
+        vec![
+            ("valid", 4, entry(&props(&[], &[], &[])), None, None),
+            (
+                "missing wildcards",
+                4,
+                entry(&props(&[], &[10], &[])),
+                Some(OFPTFFC_BAD_FEATURES),
+                Some(OFPTFFC_BAD_FEATURES),
+            ),
+            (
+                "duplicate property",
+                4,
+                entry(&props(&[], &[], &[prop(0, &[])])),
+                Some(OFPTFFC_BAD_FEATURES),
+                Some(OFPTFFC_BAD_FEATURES),
+            ),
+            ("unknown property 9", 4, entry(&props(&[], &[], &[prop(9, &[])])), None, Some(OFPBPC_BAD_TYPE)),
+            (
+                "property 0xfffe",
+                4,
+                entry(&props(&[], &[], &[prop(0xfffe, &be32s(&[0x2320, 1]))])),
+                None,
+                Some(OFPBPC_BAD_TYPE),
+            ),
+            ("experimenter read as instructions-miss", 4, entry(&props(&[], &[], &[exp(1, &[])])), None, None),
+            (
+                "experimenter 0",
+                4,
+                entry(&props(&[], &[], &[prop(0xffff, &be32s(&[0, 1]))])),
+                Some(OFPBPC_BAD_EXPERIMENTER),
+                Some(OFPBPC_BAD_EXPERIMENTER),
+            ),
+            (
+                "experimenter too short",
+                4,
+                entry(&props(&[], &[], &[prop(0xffff, &be32s(&[0x2320]))])),
+                Some(OFPBPC_BAD_LEN),
+                Some(OFPBPC_BAD_LEN),
+            ),
+            (
+                "experimenter read as match",
+                4,
+                entry(&props(&[], &[], &[exp(8, &unknown_field)])),
+                None,
+                Some(OFPBMC_BAD_FIELD),
+            ),
+            (
+                "experimenter read as instructions",
+                4,
+                entry(&props(&[], &[], &[exp(0, &ids(&[7]))])),
+                None,
+                Some(OFPBIC_UNKNOWN_INST),
+            ),
+            (
+                "experimenter read as next tables",
+                4,
+                entry(&props(&[], &[], &[exp(2, &[255])])),
+                Some(OFPBPC_BAD_VALUE),
+                Some(OFPBPC_BAD_VALUE),
+            ),
+            (
+                "experimenter type 0xffff",
+                4,
+                entry(&props(&[], &[], &[exp(0xffff, &[])])),
+                None,
+                Some(OFPBPC_BAD_EXP_TYPE),
+            ),
+            (
+                "experimenter type 0xfffe",
+                4,
+                entry(&props(&[], &[], &[exp(0xfffe, &[])])),
+                None,
+                Some(OFPBPC_BAD_EXP_TYPE),
+            ),
+            ("experimenter type 9", 4, entry(&props(&[], &[], &[exp(9, &[])])), None, Some(OFPBPC_BAD_EXP_TYPE)),
+            (
+                "experimenter does not count as seen",
+                4,
+                entry(&props(&[], &[0], &[exp(0, &[])])),
+                Some(OFPTFFC_BAD_FEATURES),
+                Some(OFPTFFC_BAD_FEATURES),
+            ),
+            ("experimenter twice", 4, entry(&props(&[], &[], &[exp(0, &[]), exp(0, &[])])), None, None),
+            ("unknown instruction", 4, entry(&props(&[(0, ids(&[1, 7]))], &[], &[])), None, Some(OFPBIC_UNKNOWN_INST)),
+            (
+                "instruction id length 3",
+                4,
+                entry(&props(&[(0, be32s(&[0x0001_0003]))], &[], &[])),
+                Some(OFPBPC_BAD_LEN),
+                Some(OFPBPC_BAD_LEN),
+            ),
+            (
+                "experimenter action id",
+                4,
+                entry(&props(&[(4, [ids(&[0]), be32s(&[0xffff_0008, 0x2320])].concat())], &[], &[])),
+                None,
+                None,
+            ),
+            (
+                "next table 255",
+                4,
+                entry(&props(&[(2, vec![1, 255])], &[], &[])),
+                Some(OFPBPC_BAD_VALUE),
+                Some(OFPBPC_BAD_VALUE),
+            ),
+            (
+                "unknown match field",
+                4,
+                entry(&props(&[(8, unknown_field.clone())], &[], &[])),
+                None,
+                Some(OFPBMC_BAD_FIELD),
+            ),
+            ("masked match field", 4, entry(&props(&[(8, be32s(&[0x8000_090c, 0x8000_0a02]))], &[], &[])), None, None),
+            (
+                "masked wildcard",
+                4,
+                entry(&props(&[(10, eth_src_w.clone())], &[], &[])),
+                Some(OFPBMC_BAD_MASK),
+                Some(OFPBMC_BAD_MASK),
+            ),
+            (
+                "masked unknown wildcard",
+                4,
+                entry(&props(&[(10, be32s(&[0x8000_7f08]))], &[], &[])),
+                None,
+                Some(OFPBMC_BAD_FIELD),
+            ),
+            (
+                "masked set-field",
+                4,
+                entry(&props(&[(12, eth_src_w.clone())], &[], &[])),
+                Some(OFPBMC_BAD_MASK),
+                Some(OFPBMC_BAD_MASK),
+            ),
+            (
+                "partial field header",
+                4,
+                entry(&props(&[(8, vec![0x80, 0])], &[], &[])),
+                Some(OFPBMC_BAD_LEN),
+                Some(OFPBMC_BAD_LEN),
+            ),
+            (
+                "experimenter field length 2",
+                4,
+                entry(&props(&[(8, be32s(&[0xffff_0202, 0x2320]))], &[], &[])),
+                Some(OFPBMC_BAD_LEN),
+                Some(OFPBMC_BAD_LEN),
+            ),
+            (
+                "experimenter field truncated",
+                4,
+                entry(&props(&[(8, be32s(&[0xffff_0208]))], &[], &[])),
+                Some(OFPBMC_BAD_LEN),
+                Some(OFPBMC_BAD_LEN),
+            ),
+            (
+                "table 255",
+                4,
+                entry_with(&props(&[], &[], &[]), 255, 0, None),
+                Some(OFPTFFC_BAD_TABLE),
+                Some(OFPTFFC_BAD_TABLE),
+            ),
+            (
+                "entry length 60",
+                4,
+                entry_with(&props(&[], &[], &[]), 0, 0, Some(60)),
+                Some(OFPBPC_BAD_LEN),
+                Some(OFPBPC_BAD_LEN),
+            ),
+            (
+                "entry length past the end",
+                4,
+                entry_with(&props(&[], &[], &[]), 0, 0, Some(256)),
+                Some(OFPBPC_BAD_LEN),
+                Some(OFPBPC_BAD_LEN),
+            ),
+            (
+                "property past the entry",
+                4,
+                entry(&props(&[], &[], std::slice::from_ref(&pad_prop_past))),
+                Some(OFPBPC_BAD_LEN),
+                Some(OFPBPC_BAD_LEN),
+            ),
+            (
+                "property length 3",
+                4,
+                entry(&props(&[], &[], &[[9u16.to_be_bytes(), 3u16.to_be_bytes(), [0; 2], [0; 2]].concat()])),
+                Some(OFPBPC_BAD_LEN),
+                Some(OFPBPC_BAD_LEN),
+            ),
+            ("OF1.3 without properties", 4, entry(&[]), Some(OFPTFFC_BAD_FEATURES), Some(OFPTFFC_BAD_FEATURES)),
+            ("OF1.5 without properties", 6, entry(&[]), None, None),
+            (
+                "OF1.5 bad command",
+                6,
+                entry_with(&props(&[], &[], &[]), 0, 4, None),
+                Some(OFPTFFC_BAD_COMMAND),
+                Some(OFPTFFC_BAD_COMMAND),
+            ),
+            ("OF1.5 modify", 6, entry_with(&props(&[], &[], &[]), 0, 1, None), None, None),
+            ("OF1.4", 5, entry(&props(&[], &[], &[])), None, None),
+            // The two readings stop at different properties.
+            (
+                "unknown field, then bad length",
+                4,
+                entry(&props(&[(8, unknown_field.clone())], &[], &[pad_prop_past])),
+                Some(OFPBPC_BAD_LEN),
+                Some(OFPBMC_BAD_FIELD),
+            ),
+            (
+                "masked wildcard, then unknown field",
+                4,
+                entry(&props(&[(10, [eth_src_w, unknown_field].concat())], &[], &[])),
+                Some(OFPBMC_BAD_MASK),
+                Some(OFPBMC_BAD_FIELD),
+            ),
+            (
+                "second table bad",
+                4,
+                [entry(&props(&[], &[], &[])), entry_with(&props(&[], &[], &[]), 255, 0, None)].concat(),
+                Some(OFPTFFC_BAD_TABLE),
+                Some(OFPTFFC_BAD_TABLE),
+            ),
+            ("less than one table", 4, vec![0; 56], Some(OFPBPC_BAD_LEN), Some(OFPBPC_BAD_LEN)),
+        ]
+    }
+
+    #[test]
+    fn decode_errors_match_ovs_in_both_readings() {
+        for (name, version, body, loose, strict) in cases() {
+            let req = msg(version, 18, &body);
+            match (OfpMsg::decode(&req), loose) {
+                (Ok(m), None) => {
+                    let Message::TableFeaturesStatsRequest(tf) = &m.body else { panic!("{name}: {m:?}") };
+                    assert_eq!(tf.strict_views(version).err(), strict, "{name}: strict reading");
+                    assert_eq!(m.to_bytes(), req, "{name}: re-encoding");
+                }
+                // A request that does not decode gets the switch's (strict) error.
+                (Err(e), Some(_)) => assert_eq!(Some(e.error), strict, "{name}: request error"),
+                (r, _) => panic!("{name}: {r:?}, expected loose {loose:?}"),
+            }
+            if body.len() >= TABLE_FEATURES_LEN {
+                let reply = OfpMsg::decode(&msg(version, 19, &body)).err().map(|e| e.error);
+                assert_eq!(reply, loose, "{name}: reply");
+            }
+        }
+    }
+
+    #[test]
+    fn views_follow_ovs_rules() {
+        // Matching on eth_src with a mask, ip_proto exactly; eth_type only wildcarded (not
+        // matchable, so dropped from the wildcards); write-actions given for table miss only.
+        let body = entry(&props(
+            &[(8, be32s(&[0x8000_090c, 0x8000_1401])), (10, be32s(&[0x8000_0a02])), (0, ids(&[1, 4]))],
+            &[],
+            &[prop(OFPTFPT_WRITE_ACTIONS_MISS, &ids(&[0, 22]))],
+        ));
+        let m = OfpMsg::decode(&msg(4, 19, &body)).unwrap();
+        let Message::TableFeaturesStatsReply(tf) = m.body else { panic!() };
+        let v = tf.tables[0].view(4).unwrap();
+        let names = |b: &MfBitmap| b.iter().map(MfId::name).collect::<Vec<_>>();
+        assert_eq!(names(&v.match_fields), ["eth_src", "nw_proto"]);
+        assert_eq!(names(&v.mask), ["eth_src"]);
+        assert_eq!(names(&v.wildcard), ["eth_src"]);
+        assert_eq!(v.nonmiss.instructions, v.miss.instructions);
+        let mut s = String::new();
+        ofpact_bits::format_ovsinsts(v.nonmiss.instructions, &mut s);
+        assert_eq!(s, "apply_actions goto_table");
+        assert_eq!(v.nonmiss.write.ofpacts, 0);
+        assert_eq!(v.miss.write.ofpacts, ofpact_bits::ofpacts_from_openflow(1 | 1 << 22, 4));
+        assert_eq!((v.supports_eviction, v.max_entries, v.metadata_match), (None, 1_000_000, u64::MAX));
+    }
+
+    #[test]
+    fn ovs_default_reply_round_trips_through_views() {
+        for version in 4..=6 {
+            let reply = TableFeaturesMsg::ovs_reply(version, 3);
+            let views: Vec<FeaturesView> = reply.tables.iter().map(|t| t.view(version).unwrap()).collect();
+            let expect: Vec<FeaturesView> = (0..3).map(|i| FeaturesView::ovs_default(i, 3)).collect();
+            // Only the actions and instructions the version has a type for survive; before OF1.4 the capability
+            // bits cannot be expressed.
+            let expressible =
+                ofpact_bits::ofpacts_from_openflow(ofpact_bits::ofpacts_to_openflow(ALL_OFPACTS, version), version);
+            let expect: Vec<FeaturesView> = expect
+                .into_iter()
+                .map(|mut v| {
+                    for tif in [&mut v.nonmiss, &mut v.miss] {
+                        let insts = ofpact_bits::ovsinsts_to_openflow(tif.instructions, version);
+                        tif.instructions = ofpact_bits::ovsinsts_from_openflow(insts, version);
+                        tif.write.ofpacts = expressible;
+                        tif.apply.ofpacts = expressible;
+                    }
+                    if version < 5 {
+                        v.supports_eviction = None;
+                        v.supports_vacancy_events = None;
+                    }
+                    v
+                })
+                .collect();
+            assert_eq!(views, expect, "version {version}");
+            assert!(!views[2].nonmiss.next.contains(2) && views[0].nonmiss.next.iter().eq([1, 2]));
+            assert_eq!(views[2].nonmiss.instructions & OVSINST_GOTO_TABLE, 0);
+        }
+    }
+
+    #[test]
+    fn query_is_an_empty_request() {
+        let m = OfpMsg::decode(&msg(4, 18, &[])).unwrap();
+        assert_eq!(m.body, Message::TableFeaturesStatsRequest(TableFeaturesMsg::default()));
+        assert_eq!(crate::print::first_line(&m.to_bytes()), "OFPST_TABLE_FEATURES request (OF1.3) (xid=0x2):");
+    }
+
+    #[test]
+    fn replies_split_between_tables() {
+        let msgs = TableFeaturesMsg::ovs_reply(4, 254).encode_replies(4, 9).unwrap();
+        assert_eq!(msgs.len(), 20);
+        let mut tables = 0;
+        for (i, m) in msgs.iter().enumerate() {
+            assert!(m.len() <= 65535);
+            let d = OfpMsg::decode(m).unwrap();
+            assert_eq!(d.stats_flags, u16::from(i + 1 < msgs.len()), "message {i}");
+            let Message::TableFeaturesStatsReply(tf) = d.body else { panic!() };
+            assert!(tf
+                .tables
+                .iter()
+                .all(|t| usize::from(t.table_id) == tables + tf.tables.iter().position(|x| x == t).unwrap()));
+            tables += tf.tables.len();
+        }
+        assert_eq!(tables, 254);
+    }
 }
