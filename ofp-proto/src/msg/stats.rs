@@ -921,3 +921,237 @@ impl Body for TableStatsReply {
         p.finish(out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::{Message, OfpMsg};
+    use crate::print::ofp_to_string;
+    use bytes::Bytes;
+
+    fn be64s(vs: impl IntoIterator<Item = u64>) -> Vec<u8> {
+        vs.into_iter().flat_map(|v| v.to_be_bytes()).collect()
+    }
+
+    /// A multipart reply (`mp_type`) or request with xid 2.
+    fn mp(version: u8, request: bool, mp_type: u16, body: &[u8]) -> Bytes {
+        let hdr_len = if version == 1 { 12 } else { 16 };
+        let t = match (version, request) {
+            (1, true) => 16,
+            (1, false) => 17,
+            (_, true) => 18,
+            (_, false) => 19,
+        };
+        let mut b = vec![version, t];
+        b.extend(((hdr_len + body.len()) as u16).to_be_bytes());
+        b.extend([0, 0, 0, 2]);
+        b.extend(mp_type.to_be_bytes());
+        b.extend([0; 2]);
+        if version > 1 {
+            b.extend([0; 4]);
+        }
+        b.extend(body);
+        Bytes::from(b)
+    }
+
+    fn decode(m: &Bytes) -> Result<Message, OfpErr> {
+        OfpMsg::decode(m).map(|m| m.body).map_err(|e| e.error)
+    }
+
+    /// An OF1.4 port entry for port 1 (or `port`): counters 1..=8, duration 5.5 s, then `props`.
+    fn entry14(port: u32, props: &[u8], length: Option<u16>) -> Vec<u8> {
+        let mut b = vec![0, 0, 0, 0];
+        b.extend(port.to_be_bytes());
+        b.extend([0, 0, 0, 5, 0x1d, 0xcd, 0x65, 0]);
+        b.extend(be64s(1..=8));
+        b.extend(props);
+        let len = length.unwrap_or(b.len() as u16);
+        b[..2].copy_from_slice(&len.to_be_bytes());
+        b
+    }
+
+    fn ethernet_prop() -> Vec<u8> {
+        [vec![0, 0, 0, 40, 0, 0, 0, 0], be64s(11..=14)].concat()
+    }
+
+    fn intel_prop(exp_type: u32, payload: &[u8]) -> Vec<u8> {
+        let len = 12 + payload.len();
+        let mut b = vec![0xff, 0xff];
+        b.extend((len as u16).to_be_bytes());
+        b.extend(0xaa01u32.to_be_bytes());
+        b.extend(exp_type.to_be_bytes());
+        b.extend(payload);
+        b.resize(len.next_multiple_of(8), 0);
+        b
+    }
+
+    #[test]
+    fn desc_strings_are_nul_padded_fields() {
+        let d = DescStats {
+            mfr_desc: "Nicira, Inc.".into(),
+            hw_desc: "Open vSwitch".into(),
+            sw_desc: "3.1.0".into(),
+            serial_num: "None".into(),
+            dp_desc: "x".repeat(256),
+        };
+        let m = OfpMsg::new(4, 2, Message::DescStatsReply(d.clone())).to_bytes();
+        assert_eq!(m.len(), 16 + 1056);
+        assert_eq!(&m[16..29], b"Nicira, Inc.\0");
+        assert_eq!(m[16 + 3 * 256..16 + 3 * 256 + 5], *b"None\0");
+        assert_eq!(decode(&m), Ok(Message::DescStatsReply(d)));
+        assert!(ofp_to_string(&m, 1).starts_with(concat!(
+            "OFPST_DESC reply (OF1.3) (xid=0x2):\nManufacturer: Nicira, Inc.\nHardware: Open vSwitch\n",
+            "Software: 3.1.0\nSerial Num: None\nDP Description: xxx"
+        )));
+    }
+
+    #[test]
+    fn port_request_numbers_per_version() {
+        let of10 = mp(1, true, 4, &[0xff, 0xfe, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(decode(&of10), Ok(Message::PortStatsRequest(PortStatsRequest { port_no: 0xfffe })));
+        assert_eq!(ofp_to_string(&of10, 1), "OFPST_PORT request (xid=0x2): port_no=LOCAL\n");
+        let any = mp(3, true, 4, &[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+        assert_eq!(decode(&any), Ok(Message::PortStatsRequest(PortStatsRequest { port_no: PortStatsRequest::ANY })));
+        assert_eq!(OfpMsg::decode(&any).unwrap().to_bytes(), any);
+        let seven = mp(4, true, 4, &[0, 0, 0, 7, 0, 0, 0, 0]);
+        assert_eq!(ofp_to_string(&seven, 1), "OFPST_PORT request (OF1.3) (xid=0x2): port_no=7\n");
+        // 32-bit numbers between the 16-bit range and the reserved ones are refused.
+        for p in [0xff00u32, 0xffff_feff] {
+            let m = mp(5, true, 4, &[&p.to_be_bytes()[..], &[0; 4]].concat());
+            assert_eq!(decode(&m), Err(OfpErr::OFPBAC_BAD_OUT_PORT), "{p:#x}");
+        }
+    }
+
+    #[test]
+    fn port_reply_fixed_layouts() {
+        // OF1.0: 16-bit port, 12 counters.
+        let e10 = [&[0u8, 3, 0, 0, 0, 0, 0, 0][..], &be64s(1..=12)].concat();
+        let m = mp(1, false, 4, &e10);
+        let Ok(Message::PortStatsReply(r)) = decode(&m) else { panic!() };
+        assert_eq!((r.ports[0].port_no, r.ports[0].rx_packets, r.ports[0].collisions), (3, 1, 12));
+        assert_eq!(r.ports[0].duration_sec, u32::MAX);
+        assert_eq!(OfpMsg::decode(&m).unwrap().to_bytes(), m);
+        assert_eq!(
+            ofp_to_string(&m, 1),
+            "OFPST_PORT reply (xid=0x1): 1 ports\n".replace("0x1", "0x2")
+                + "  port  3: rx pkts=1, bytes=3, drop=5, errs=7, frame=9, over=10, crc=11\n"
+                + "           tx pkts=2, bytes=4, drop=6, errs=8, coll=12\n"
+        );
+        // OF1.3 adds the duration after the counters.
+        let e13 = [&[0u8, 0, 0, 10, 0, 0, 0, 0][..], &be64s(1..=12), &[0, 0, 0, 1, 0, 0, 0, 5]].concat();
+        let m = mp(4, false, 4, &e13);
+        let Ok(Message::PortStatsReply(r)) = decode(&m) else { panic!() };
+        assert_eq!((r.ports[0].duration_sec, r.ports[0].duration_nsec), (1, 5));
+        assert!(ofp_to_string(&m, 1).ends_with("           duration=1.000000005s\n"));
+        assert_eq!(OfpMsg::decode(&m).unwrap().to_bytes(), m);
+        // A length that is not a whole number of entries.
+        assert_eq!(decode(&mp(4, false, 4, &e13[..104])), Err(OfpErr::OFPBRC_BAD_LEN));
+    }
+
+    #[test]
+    fn port_reply_of14_properties() {
+        let custom = [&[0u8, 0, 0, 2, 3][..], b"abc", &be64s([7]), &[0], &be64s([8])].concat();
+        let rfc = [&[0u8; 4][..], &be64s(100..121)].concat();
+        let body = entry14(0xffff_fffe, &[ethernet_prop(), intel_prop(1, &rfc), intel_prop(2, &custom)].concat(), None);
+        let m = mp(5, false, 4, &body);
+        let Ok(Message::PortStatsReply(r)) = decode(&m) else { panic!() };
+        let p = &r.ports[0];
+        assert_eq!((p.port_no, p.duration_sec, p.duration_nsec, p.tx_errors), (0xfffe, 5, 500_000_000, 8));
+        assert_eq!((p.rx_frame_err, p.collisions), (11, 14));
+        assert_eq!(p.rfc2819.map(|s| (s.rx_1_to_64_packets, s.rx_jabber_errors)), Some((100, 120)));
+        assert_eq!(p.custom, [("abc".to_string(), 7), (String::new(), 8)]);
+        assert_eq!(OfpMsg::decode(&m).unwrap().to_bytes(), m);
+        let text = ofp_to_string(&m, 1);
+        assert!(
+            text.contains("  port LOCAL: rx pkts=1, bytes=3, drop=5, errs=7, frame=11, over=12, crc=13\n"),
+            "{text}"
+        );
+        assert!(text.contains("           duration=5.500s\n           rx rfc2819 1_to_64_packets=100, "), "{text}");
+        assert!(text.ends_with("           CUSTOM Statistics\n                      abc=7,\n"), "{text}");
+        // Without properties the Ethernet counters are unknown.
+        let m = mp(5, false, 4, &entry14(2, &[], None));
+        assert!(ofp_to_string(&m, 1).contains("errs=7, frame=?, over=?, crc=?\n"));
+        // Unknown properties, and unknown Intel ones, are skipped.
+        let skipped = [vec![0, 5, 0, 8, 0, 0, 0, 0], intel_prop(9, &[]), ethernet_prop()].concat();
+        let Ok(Message::PortStatsReply(r)) = decode(&mp(5, false, 4, &entry14(1, &skipped, None))) else { panic!() };
+        assert_eq!(r.ports[0].rx_frame_err, 11);
+    }
+
+    #[test]
+    fn port_reply_of14_errors_match_ovs() {
+        let eth32 = [vec![0, 0, 0, 32, 0, 0, 0, 0], be64s(1..=3)].concat();
+        let rfc_short = [&[0u8; 4][..], &be64s(100..120)].concat();
+        let custom_short = [&[0u8, 0, 0, 3, 3][..], b"abc", &be64s([7])].concat();
+        let cases: [(&str, Vec<u8>, OfpErr); 9] = [
+            ("ethernet length 32", entry14(1, &eth32, None), OfpErr::OFPBPC_BAD_LEN),
+            ("rfc2819 short", entry14(1, &intel_prop(1, &rfc_short), None), OfpErr::OFPBPC_BAD_LEN),
+            ("custom truncated", entry14(1, &intel_prop(2, &custom_short), None), OfpErr::OFPBPC_BAD_LEN),
+            ("custom header short", entry14(1, &intel_prop(2, &[0, 0]), None), OfpErr::OFPBPC_BAD_LEN),
+            (
+                "experimenter 0",
+                entry14(1, &[0xff, 0xff, 0, 12, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0], None),
+                OfpErr::OFPBPC_BAD_EXPERIMENTER,
+            ),
+            ("entry length 72", entry14(1, &[], Some(72)), OfpErr::OFPBRC_BAD_LEN),
+            ("entry length past end", entry14(1, &[], Some(88)), OfpErr::OFPBRC_BAD_LEN),
+            ("port in the gap", entry14(0xff00, &[], None), OfpErr::OFPBAC_BAD_OUT_PORT),
+            ("property past entry", entry14(1, &[0, 0, 0, 40, 0, 0, 0, 0], None), OfpErr::OFPBPC_BAD_LEN),
+        ];
+        for (name, body, err) in cases {
+            assert_eq!(decode(&mp(5, false, 4, &body)), Err(err), "{name}");
+        }
+    }
+
+    #[test]
+    fn table_stats_layouts_and_ovs_quirks() {
+        let view = FeaturesView::ovs_default(0, 2);
+        for (version, len) in [(1, 64), (2, 88), (3, 128), (4, 24), (6, 24)] {
+            let t = TableStats::from_view(&view, 3, 20, 10, version);
+            let m = OfpMsg::new(version, 2, Message::TableStatsReply(TableStatsReply { tables: vec![t.clone()] }));
+            let b = m.to_bytes();
+            assert_eq!(b.len() - if version == 1 { 12 } else { 16 }, len, "version {version}");
+            assert_eq!(decode(&b), Ok(Message::TableStatsReply(TableStatsReply { tables: vec![t] })));
+        }
+        // OF1.0: every wildcard bit, including the full IP masks.
+        let t = TableStats::from_view(&view, 0, 0, 0, 1);
+        assert_eq!(t.wildcards, 0x3f_ffff);
+        // OF1.1: the config word carries OVS's internal miss value; apply-actions are read from
+        // the write-actions bitmap.
+        let mut v = view.clone();
+        v.miss_config = TableMiss::Drop;
+        v.nonmiss.apply.ofpacts = 0;
+        let t = TableStats::from_view(&v, 0, 0, 0, 2);
+        assert_eq!((t.config, t.apply_actions), (3, 0));
+        let back = t.view(2);
+        assert_eq!(back.miss_config, TableMiss::Controller);
+        assert_eq!(back.nonmiss.apply.ofpacts, back.nonmiss.write.ofpacts);
+        // OF1.2: OXM bits for fields with an OF1.2 header only.
+        let t = TableStats::from_view(&view, 0, 0, 0, 3);
+        assert_eq!(t.match_fields & (1 << 44), 1 << 44, "packet_type is written");
+        assert!(!t.view(3).match_fields.contains(MfId::named("packet_type")), "but not read back");
+    }
+
+    #[test]
+    fn table_stats_of10_vector_prints_like_ovs() {
+        let m = Bytes::from(
+            crate::print::parse_hex(concat!(
+                "0111004c000000010003000000000000636c61737369666965720000000000000000000000000000",
+                "0000000000000000003fffff001000000000000b00000000000000000000000000000000"
+            ))
+            .unwrap(),
+        );
+        assert_eq!(
+            ofp_to_string(&m, 1),
+            concat!(
+                "OFPST_TABLE reply (xid=0x1):\n",
+                "  table 0 (\"classifier\"):\n",
+                "    active=11, lookup=0, matched=0\n",
+                "    max_entries=1048576\n",
+                "    matching:\n",
+                "      exact match or wildcard: in_port eth_{src,dst,type} vlan_{vid,pcp} ip_{src,dst} nw_{proto,tos} ",
+                "tcp_{src,dst}\n"
+            )
+        );
+        assert_eq!(OfpMsg::decode(&m).unwrap().to_bytes(), m);
+    }
+}
