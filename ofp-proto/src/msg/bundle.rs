@@ -126,7 +126,7 @@ impl BundleAdd {
     }
 
     /// Decodes the body of a bundle add whose outer header had `xid`, with OVS's checks in OVS's order.
-    pub fn decode(cx: Cx, xid: u32, r: &mut Reader) -> Result<BundleAdd, OfpErr> {
+    pub(crate) fn decode(cx: Cx, xid: u32, r: &mut Reader) -> Result<BundleAdd, OfpErr> {
         let bundle_id = r.u32()?;
         r.skip(2)?; // "type": unused in bundle add.
         let flags = r.u16()?;
@@ -152,7 +152,7 @@ impl BundleAdd {
         Ok(BundleAdd { bundle_id, flags, msg, inner, properties: r.rest() })
     }
 
-    pub fn encode(&self, _cx: Cx, buf: &mut BytesMut) {
+    pub(crate) fn encode(&self, _cx: Cx, buf: &mut BytesMut) {
         buf.put_u32(self.bundle_id);
         buf.put_u16(0);
         buf.put_u16(self.flags);
@@ -160,7 +160,7 @@ impl BundleAdd {
         buf.put_slice(&self.properties);
     }
 
-    pub fn print(&self, _cx: Cx, out: &mut String, verbosity: u8) {
+    pub(crate) fn print(&self, _cx: Cx, out: &mut String, verbosity: u8) {
         out.push_str(&format!("\n bundle_id={} flags=", hex_alt(self.bundle_id)));
         put_flags(self.flags, out);
         out.push('\n');

@@ -198,11 +198,6 @@ impl MfBitmap {
         MfBitmap(std::array::from_fn(|i| self.0[i] & o.0[i]))
     }
 
-    /// Fields in `self` but not in `o`.
-    pub fn minus(&self, o: &MfBitmap) -> MfBitmap {
-        MfBitmap(std::array::from_fn(|i| self.0[i] & !o.0[i]))
-    }
-
     /// Every field not in `self`.
     pub fn complement(&self) -> MfBitmap {
         MfBitmap::from_ids(MfId::all().filter(|id| !self.contains(*id)))

@@ -383,7 +383,8 @@ impl PortStats {
         Ok(())
     }
 
-    fn encode(&self, version: u8, buf: &mut BytesMut) {
+    /// This port's entry in a reply in `version` (one `MultipartBuilder` entry).
+    pub fn encode(&self, version: u8, buf: &mut BytesMut) {
         match version {
             1 => {
                 buf.put_u16(self.port_no);
@@ -575,13 +576,6 @@ fn put_duration(out: &mut String, sec: u32, nsec: u32) {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PortStatsReply {
     pub ports: Vec<PortStats>,
-}
-
-impl PortStatsReply {
-    /// One port's entry as it goes into a reply in `version` (for `MultipartBuilder`).
-    pub fn encode_entry(ps: &PortStats, version: u8, buf: &mut BytesMut) {
-        ps.encode(version, buf);
-    }
 }
 
 impl Body for PortStatsReply {
