@@ -7,7 +7,7 @@ use crate::buf::Reader;
 use crate::errors::OfpErr;
 use crate::header::{Header, HEADER_LEN};
 use crate::msg::{Body, Cx, Message, OfpMsg};
-use crate::print::ofp_to_string;
+use crate::print::{hex_alt, ofp_to_string};
 use crate::raw::{self, MsgType};
 
 /// Bundle flag: apply all or nothing.
@@ -89,7 +89,7 @@ impl Body for BundleCtrl {
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
         out.push_str(&format!(
             "\n bundle_id={} type={} flags=",
-            hex_alt(self.bundle_id),
+            hex_alt(u64::from(self.bundle_id)),
             self.ctrl_type.name().unwrap_or("")
         ));
         put_flags(self.flags, out);
@@ -161,19 +161,10 @@ impl BundleAdd {
     }
 
     pub(crate) fn print(&self, _cx: Cx, out: &mut String, verbosity: u8) {
-        out.push_str(&format!("\n bundle_id={} flags=", hex_alt(self.bundle_id)));
+        out.push_str(&format!("\n bundle_id={} flags=", hex_alt(u64::from(self.bundle_id))));
         put_flags(self.flags, out);
         out.push('\n');
         out.push_str(&ofp_to_string(&self.msg, verbosity));
-    }
-}
-
-/// C's `%#x`: "0" for zero, "0x…" otherwise.
-fn hex_alt(v: u32) -> String {
-    if v == 0 {
-        "0".to_string()
-    } else {
-        format!("{v:#x}")
     }
 }
 

@@ -12,6 +12,7 @@ use crate::msg::mf::{self, MfBitmap, MfId};
 use crate::msg::multipart::{EntryTooLong, MultipartBuilder};
 use crate::msg::ofpact_bits::{self, ALL_OFPACTS, ALL_OVSINSTS, OVSINST_GOTO_TABLE};
 use crate::msg::{Body, Cx};
+use crate::print::hex_alt;
 use crate::raw::Raw;
 
 pub const OFPTFPT_INSTRUCTIONS: u16 = 0;
@@ -763,7 +764,8 @@ impl FeaturesPrinter {
             return;
         }
         if f.metadata_match != 0 || f.metadata_write != 0 {
-            let _ = writeln!(s, "    metadata: match={:#x} write={:#x}", f.metadata_match, f.metadata_write);
+            let _ =
+                writeln!(s, "    metadata: match={} write={}", hex_alt(f.metadata_match), hex_alt(f.metadata_write));
         }
         if f.miss_config != TableMiss::Default {
             let _ = writeln!(s, "    config={}", f.miss_config.name());
