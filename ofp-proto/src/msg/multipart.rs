@@ -161,6 +161,28 @@ mod tests {
     }
 
     #[test]
+    fn requests_split_with_req_more_and_decode_it_as_flags() {
+        use crate::msg::{Message, OfpMsg};
+        // A set-features request for 254 tables needs several messages.
+        let tables = crate::msg::TableFeaturesMsg::ovs_reply(4, 254).tables;
+        let mut b = MultipartBuilder::new(Raw::Ofpst13TableFeaturesRequest, 4, 3);
+        for t in &tables {
+            b.append_with(|buf| t.encode(buf)).unwrap();
+        }
+        let msgs = b.finish();
+        assert_eq!(msgs.len(), 20);
+        let mut n = 0;
+        for (i, m) in msgs.iter().enumerate() {
+            let d = OfpMsg::decode(m).unwrap();
+            assert_eq!(d.stats_flags, if i + 1 < msgs.len() { OFPSF_REQ_MORE } else { 0 });
+            let Message::TableFeaturesStatsRequest(tf) = d.body else { panic!() };
+            n += tf.tables.len();
+        }
+        assert_eq!(n, 254);
+        assert!(crate::print::first_line(&msgs[0]).ends_with("(xid=0x3): flags=[more]"));
+    }
+
+    #[test]
     fn oversized_entry_is_refused_and_leaves_the_series_intact() {
         let mut b = MultipartBuilder::new(Raw::Ofpst13TableFeaturesReply, 4, 1);
         b.append(&[5; 64]).unwrap();
