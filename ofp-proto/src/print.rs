@@ -115,6 +115,15 @@ pub(crate) fn format_error_msg(e: &ErrorMsg, _cx: Cx, out: &mut String) {
     }
 }
 
+/// C's `%#x` as OVS prints ids and masks: "0" for zero, "0x…" otherwise.
+pub fn hex_alt(v: u64) -> String {
+    if v == 0 {
+        "0".to_string()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
 /// Printable ASCII as is, everything else (and `\`, `"`) as a 3-digit octal escape.
 pub fn put_printable(data: &[u8], out: &mut String) {
     for &c in data {

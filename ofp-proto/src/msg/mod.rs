@@ -6,8 +6,11 @@ pub mod flow_mod;
 pub mod flow_removed;
 pub mod flow_stats;
 pub mod hello;
+pub mod mf;
 pub mod monitor;
+pub mod multipart;
 pub mod nicira;
+mod ofpact_bits;
 mod opaque;
 pub mod packet_in;
 pub mod packet_out;
@@ -175,7 +178,8 @@ impl Message {
         }
     }
 
-    fn decode_body(cx: Cx, r: &mut Reader) -> Result<Message, OfpErr> {
+    /// `xid` is the outer header's, which a bundle add's embedded message must repeat.
+    fn decode_body(cx: Cx, xid: u32, r: &mut Reader) -> Result<Message, OfpErr> {
         use Message as M;
         fn d<T: Body>(cx: Cx, r: &mut Reader) -> Result<T, OfpErr> {
             T::decode(cx, r)
@@ -207,7 +211,7 @@ impl Message {
             MsgType::Requestforward => M::Requestforward(d(cx, r)?),
             MsgType::TableStatus => M::TableStatus(d(cx, r)?),
             MsgType::BundleControl => M::BundleControl(d(cx, r)?),
-            MsgType::BundleAddMessage => M::BundleAddMessage(d(cx, r)?),
+            MsgType::BundleAddMessage => M::BundleAddMessage(BundleAdd::decode(cx, xid, r)?),
             MsgType::DescStatsRequest => M::DescStatsRequest,
             MsgType::DescStatsReply => M::DescStatsReply(d(cx, r)?),
             MsgType::FlowStatsRequest => M::FlowStatsRequest(d(cx, r)?),
@@ -433,7 +437,7 @@ impl OfpMsg {
         };
         let cx = Cx { version, raw };
         let mut r = Reader::new(frame.slice(hdrs_len..));
-        let body = Message::decode_body(cx, &mut r).map_err(|e| fail(e, Some(raw)))?;
+        let body = Message::decode_body(cx, xid, &mut r).map_err(|e| fail(e, Some(raw)))?;
         Ok(OfpMsg { version, xid, raw, stats_flags: raw::stats_flags(frame), body })
     }
 
