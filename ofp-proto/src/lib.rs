@@ -13,7 +13,9 @@ pub mod errors;
 pub mod framer;
 pub mod header;
 pub mod msg;
+pub mod port_no;
 pub mod print;
+pub mod prop;
 pub mod raw;
 pub mod time;
 

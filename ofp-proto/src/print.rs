@@ -54,7 +54,8 @@ pub fn ofp_to_string(data: &[u8], verbosity: u8) -> String {
             }
         }
         Err(e) => {
-            if let Some(raw) = e.raw {
+            // OVS prints the header line only if the message passed identification and its length check.
+            if let (Some(raw), Ok(_)) = (e.raw, raw::pull(data)) {
                 put_header_line(&h, raw, &mut s);
                 s.push(' ');
             }
@@ -122,6 +123,36 @@ pub fn put_printable(data: &[u8], out: &mut String) {
         } else {
             out.push(char::from(c));
         }
+    }
+}
+
+/// A bitmap as OVS prints one (`ofp_print_bit_names`): names of set bits lowest first, joined by
+/// `sep`; bits without a name as one trailing hex number; "0" for no bits.
+pub fn put_bit_names(out: &mut String, bits: u32, name: impl Fn(u32) -> Option<&'static str>, sep: char) {
+    if bits == 0 {
+        out.push('0');
+        return;
+    }
+    let mut rest = bits;
+    let mut n = 0;
+    for i in 0..32 {
+        let bit = 1u32 << i;
+        if bits & bit != 0 {
+            if let Some(s) = name(bit) {
+                if n > 0 {
+                    out.push(sep);
+                }
+                n += 1;
+                out.push_str(s);
+                rest &= !bit;
+            }
+        }
+    }
+    if rest != 0 {
+        if n > 0 {
+            out.push(sep);
+        }
+        out.push_str(&format!("0x{rest:x}"));
     }
 }
 
@@ -222,6 +253,24 @@ mod tests {
             s.starts_with("OFPT_ERROR (OF1.3) (xid=0x0): OFPBRC_BAD_TYPE\n***decode error: OFPBRC_BAD_TYPE***\n"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn bit_names() {
+        let name = |b| match b {
+            1 => Some("A"),
+            4 => Some("C"),
+            _ => None,
+        };
+        let f = |bits| {
+            let mut s = String::new();
+            put_bit_names(&mut s, bits, name, ' ');
+            s
+        };
+        assert_eq!(f(0), "0");
+        assert_eq!(f(5), "A C");
+        assert_eq!(f(0x1c), "C 0x18");
+        assert_eq!(f(2), "0x2");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::errors::{ErrorMsg, OfpErr};
 use crate::header::{Header, HEADER_LEN};
 use crate::raw::{self, MsgType, Raw};
 
-pub use async_cfg::AsyncConfig;
+pub use async_cfg::{AsyncConfig, AsyncUpdate};
 pub use bundle::{BundleAdd, BundleCtrl};
 pub use flow_mod::FlowMod;
 pub use flow_removed::FlowRemoved;
@@ -82,7 +82,7 @@ pub enum Message {
     RoleStatus(RoleStatus),
     GetAsyncRequest,
     GetAsyncReply(AsyncConfig),
-    SetAsyncConfig(AsyncConfig),
+    SetAsyncConfig(AsyncUpdate),
     Requestforward(RequestForward),
     TableStatus(TableStatus),
     BundleControl(BundleCtrl),
@@ -270,7 +270,8 @@ impl Message {
             M::PortMod(b) => b.encode(cx, buf),
             M::RoleRequest(b) | M::RoleReply(b) => b.encode(cx, buf),
             M::RoleStatus(b) => b.encode(cx, buf),
-            M::GetAsyncReply(b) | M::SetAsyncConfig(b) => b.encode(cx, buf),
+            M::GetAsyncReply(b) => b.encode(cx, buf),
+            M::SetAsyncConfig(b) => b.encode(cx, buf),
             M::Requestforward(b) => b.encode(cx, buf),
             M::TableStatus(b) => b.encode(cx, buf),
             M::BundleControl(b) => b.encode(cx, buf),
@@ -337,7 +338,8 @@ impl Message {
             M::PortMod(b) => b.print(cx, out, verbosity),
             M::RoleRequest(b) | M::RoleReply(b) => b.print(cx, out, verbosity),
             M::RoleStatus(b) => b.print(cx, out, verbosity),
-            M::GetAsyncReply(b) | M::SetAsyncConfig(b) => b.print(cx, out, verbosity),
+            M::GetAsyncReply(b) => b.print(cx, out, verbosity),
+            M::SetAsyncConfig(b) => b.print(cx, out, verbosity),
             M::Requestforward(b) => b.print(cx, out, verbosity),
             M::TableStatus(b) => b.print(cx, out, verbosity),
             M::BundleControl(b) => b.print(cx, out, verbosity),
