@@ -55,6 +55,13 @@ pub trait Body: Sized {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr>;
     fn encode(&self, cx: Cx, buf: &mut BytesMut);
     fn print(&self, _cx: Cx, _out: &mut String, _verbosity: u8) {}
+
+    /// For a body whose decode failed with `err`: appends what `ovs-ofctl` prints before it gives
+    /// up (OVS prints some lists up to the bad element, and reads some bodies more loosely than a
+    /// switch must), and returns the error it then reports, `None` if its printer accepts the body.
+    fn print_undecodable(_cx: Cx, _r: &mut Reader, err: OfpErr, _out: &mut String, _verbosity: u8) -> Option<OfpErr> {
+        Some(err)
+    }
 }
 
 /// A decoded message body, one variant per OVS message type (`enum ofptype`) in scope.
@@ -299,6 +306,23 @@ impl Message {
                 buf.put_bytes(0, 6);
                 buf.put_u16(*id);
             }
+        }
+    }
+
+    /// [`Body::print_undecodable`] for the message type of `cx`.
+    pub(crate) fn print_undecodable(
+        cx: Cx,
+        body: Bytes,
+        err: OfpErr,
+        out: &mut String,
+        verbosity: u8,
+    ) -> Option<OfpErr> {
+        let r = &mut Reader::new(body);
+        match cx.raw.msg_type() {
+            MsgType::FeaturesReply => SwitchFeatures::print_undecodable(cx, r, err, out, verbosity),
+            MsgType::PortMod => PortMod::print_undecodable(cx, r, err, out, verbosity),
+            MsgType::PortDescStatsReply => PortDescReply::print_undecodable(cx, r, err, out, verbosity),
+            _ => Some(err),
         }
     }
 

@@ -185,8 +185,7 @@ pub struct Port {
     /// OF1.1+ numbering (see [`crate::port_no`]).
     pub port_no: u32,
     pub hw_addr: [u8; 6],
-    /// At most 15 bytes go on the wire.
-    pub name: String,
+    pub name: PortName,
     /// [`config`] bits.
     pub config: u32,
     /// [`state`] bits.
@@ -223,7 +222,7 @@ impl Port {
     fn decode_ofp10(r: &mut Reader) -> Result<Port, OfpErr> {
         let port_no = port_no::ofp10_to_ofp11(r.u16()?);
         let hw_addr = r.array()?;
-        let name = decode_name(&r.array()?);
+        let name = PortName::from_bytes(&r.array::<NAME_LEN>()?);
         let config = r.u32()? & config::all(OFP10_VERSION);
         let state = r.u32()? & state::all(OFP10_VERSION);
         let [curr, advertised, supported, peer] = [r.u32()?, r.u32()?, r.u32()?, r.u32()?].map(features::from_ofp10);
@@ -237,7 +236,7 @@ impl Port {
         r.skip(4)?;
         let hw_addr = r.array()?;
         r.skip(2)?;
-        let name = decode_name(&r.array()?);
+        let name = PortName::from_bytes(&r.array::<NAME_LEN>()?);
         let config = r.u32()? & config::all(2);
         let state = r.u32()? & state::all(2);
         let [curr, advertised, supported, peer] = [r.u32()?, r.u32()?, r.u32()?, r.u32()?].map(|f| f & features::ALL);
@@ -256,7 +255,7 @@ impl Port {
         h.skip(2)?;
         let hw_addr = h.array()?;
         h.skip(2)?;
-        let name = decode_name(&h.array()?);
+        let name = PortName::from_bytes(&h.array::<NAME_LEN>()?);
         let config = h.u32()? & config::all(OFP14_VERSION);
         let state = h.u32()? & state::all(OFP14_VERSION);
         let mut port = Port { port_no, hw_addr, name, config, state, ..Port::default() };
@@ -289,7 +288,7 @@ impl Port {
             OFP10_VERSION => {
                 buf.put_u16(port_no::to_ofp10_wire(self.port_no));
                 buf.put_slice(&self.hw_addr);
-                put_name(&self.name, buf);
+                self.name.put(buf);
                 buf.put_u32(cfg);
                 buf.put_u32(st);
                 for f in [self.curr, self.advertised, self.supported, self.peer] {
@@ -301,7 +300,7 @@ impl Port {
                 buf.put_u32(0);
                 buf.put_slice(&self.hw_addr);
                 buf.put_u16(0);
-                put_name(&self.name, buf);
+                self.name.put(buf);
                 buf.put_u32(cfg);
                 buf.put_u32(st);
                 self.put_features(buf);
@@ -312,7 +311,7 @@ impl Port {
                 buf.put_u16(0);
                 buf.put_slice(&self.hw_addr);
                 buf.put_u16(0);
-                put_name(&self.name, buf);
+                self.name.put(buf);
                 buf.put_u32(cfg);
                 buf.put_u32(st);
                 let at = prop::start(buf, OFPPDPT14_ETHERNET);
@@ -336,7 +335,7 @@ impl Port {
         out.push(' ');
         port_no::format_port(self.port_no, out);
         let printable: String =
-            self.name.bytes().take(NAME_LEN - 1).take_while(|c| (0x20..0x7f).contains(c)).map(char::from).collect();
+            self.name.as_bytes().iter().take_while(|c| (0x20..0x7f).contains(*c)).map(|c| char::from(*c)).collect();
         out.push_str(&format!("({printable}): addr:{}\n", format_mac(&self.hw_addr)));
         out.push_str("     config:     ");
         put_bit_names(out, self.config, config::name, ' ');
@@ -361,12 +360,30 @@ impl Port {
     /// Decodes ports until `r` is empty (`ofputil_pull_phy_port` until EOF): in OF1.0–1.3 a tail
     /// shorter than one port ends the list, as in OVS.
     pub fn decode_list(version: u8, r: &mut Reader) -> Result<Vec<Port>, OfpErr> {
+        match Port::decode_prefix(version, r) {
+            (ports, None) => Ok(ports),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// Like `decode_list`, but keeps the ports before the first bad one, with its error.
+    fn decode_prefix(version: u8, r: &mut Reader) -> (Vec<Port>, Option<OfpErr>) {
         let fixed = if version < OFP14_VERSION { Port::encoded_len(version) } else { 1 };
         let mut ports = Vec::new();
         while r.remaining() >= fixed {
-            ports.push(Port::decode(version, r)?);
+            match Port::decode(version, r) {
+                Ok(p) => ports.push(p),
+                Err(e) => return (ports, Some(e)),
+            }
         }
-        Ok(ports)
+        (ports, None)
+    }
+
+    /// What OVS prints for a port list that fails to decode: the good ports, sorted. Returns the error.
+    pub(crate) fn format_list_prefix(version: u8, r: &mut Reader, out: &mut String) -> Option<OfpErr> {
+        let (ports, err) = Port::decode_prefix(version, r);
+        Port::format_list(&ports, out);
+        err
     }
 
     /// Formats ports sorted by number, as `ofputil_phy_ports_format` does.
@@ -379,17 +396,53 @@ impl Port {
     }
 }
 
-/// The name as OVS copies it (`ovs_strlcpy_arrays`): up to the first NUL, at most 15 bytes.
-fn decode_name(raw: &[u8; NAME_LEN]) -> String {
-    let end = raw[..NAME_LEN - 1].iter().position(|&c| c == 0).unwrap_or(NAME_LEN - 1);
-    String::from_utf8_lossy(&raw[..end]).into_owned()
+/// A port name as OpenFlow carries it (OVS `char name[16]`): at most 15 bytes, no NUL, usually
+/// ASCII but not necessarily UTF-8.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PortName {
+    len: u8,
+    bytes: [u8; NAME_LEN - 1],
 }
 
-fn put_name(name: &str, buf: &mut BytesMut) {
-    let b = name.as_bytes();
-    let n = b.len().min(NAME_LEN - 1);
-    buf.put_slice(&b[..n]);
-    buf.put_bytes(0, NAME_LEN - n);
+impl PortName {
+    /// The bytes before the first NUL, cut to 15 (as OVS's `ovs_strlcpy_arrays` copies them).
+    pub fn from_bytes(b: &[u8]) -> PortName {
+        let end = b.iter().take(NAME_LEN - 1).position(|&c| c == 0).unwrap_or(b.len().min(NAME_LEN - 1));
+        let mut bytes = [0; NAME_LEN - 1];
+        bytes[..end].copy_from_slice(&b[..end]);
+        PortName { len: end as u8, bytes }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    pub fn to_string_lossy(&self) -> String {
+        String::from_utf8_lossy(self.as_bytes()).into_owned()
+    }
+
+    fn put(&self, buf: &mut BytesMut) {
+        buf.put_slice(self.as_bytes());
+        buf.put_bytes(0, NAME_LEN - usize::from(self.len));
+    }
+}
+
+impl From<&str> for PortName {
+    fn from(s: &str) -> PortName {
+        PortName::from_bytes(s.as_bytes())
+    }
+}
+
+impl std::fmt::Debug for PortName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.to_string_lossy())
+    }
+}
+
+impl std::fmt::Display for PortName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_string_lossy())
+    }
 }
 
 /// "aa:bb:cc:dd:ee:ff".
@@ -453,10 +506,9 @@ pub struct PortMod {
     pub advertise: u32,
 }
 
-impl Body for PortMod {
-    /// Decodes as the switch does (`ofputil_decode_port_mod` with `loose` false): an unknown OF1.4+
-    /// property is an error.
-    fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
+impl PortMod {
+    /// `ofputil_decode_port_mod`: `loose` ignores unknown OF1.4+ properties instead of failing.
+    fn decode_with(cx: Cx, r: &mut Reader, loose: bool) -> Result<PortMod, OfpErr> {
         let version = cx.version;
         let mut pm = if cx.raw == Raw::Ofpt10PortMod {
             let port_no = port_no::ofp10_to_ofp11(r.u16()?);
@@ -478,7 +530,7 @@ impl Body for PortMod {
                     let mut p = prop::pull(r, 0xffff)?;
                     match p.ptype {
                         prop::PropType::Std(OFPPMPT14_ETHERNET) => pm.advertise = p.parse_u32()? & features::ALL,
-                        t => prop::unknown(false, t)?,
+                        t => prop::unknown(loose, t)?,
                     }
                 }
             }
@@ -488,15 +540,24 @@ impl Body for PortMod {
         pm.config &= pm.mask;
         Ok(pm)
     }
+}
 
+impl Body for PortMod {
+    /// Decodes as the switch does: an unknown OF1.4+ property is an error.
+    fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
+        PortMod::decode_with(cx, r, false)
+    }
+
+    /// Config bits outside `mask` are not sent (they mean nothing to the receiver).
     fn encode(&self, cx: Cx, buf: &mut BytesMut) {
-        let all = config::all(cx.version);
+        let mask = self.mask & config::all(cx.version);
+        let cfg = self.config & mask;
         match cx.raw {
             Raw::Ofpt10PortMod => {
                 buf.put_u16(port_no::to_ofp10_wire(self.port_no));
                 buf.put_slice(&self.hw_addr);
-                buf.put_u32(self.config & all);
-                buf.put_u32(self.mask & all);
+                buf.put_u32(cfg);
+                buf.put_u32(mask);
                 buf.put_u32(features::to_ofp10(self.advertise));
                 buf.put_u32(0);
             }
@@ -505,12 +566,12 @@ impl Body for PortMod {
                 buf.put_u32(0);
                 buf.put_slice(&self.hw_addr);
                 buf.put_u16(0);
-                buf.put_u32(self.config & all);
-                buf.put_u32(self.mask & all);
+                buf.put_u32(cfg);
+                buf.put_u32(mask);
                 if raw == Raw::Ofpt11PortMod {
                     buf.put_u32(self.advertise & features::ALL);
                     buf.put_u32(0);
-                } else if self.advertise != 0 {
+                } else if self.advertise & features::ALL != 0 {
                     prop::put_u32(buf, OFPPMPT14_ETHERNET, self.advertise & features::ALL);
                 }
             }
@@ -530,6 +591,17 @@ impl Body for PortMod {
             features::format(self.advertise, out);
         } else {
             out.push_str("UNCHANGED\n");
+        }
+    }
+
+    /// `ovs-ofctl` reads port mods loosely, ignoring unknown properties.
+    fn print_undecodable(cx: Cx, r: &mut Reader, _err: OfpErr, out: &mut String, verbosity: u8) -> Option<OfpErr> {
+        match PortMod::decode_with(cx, r, true) {
+            Ok(pm) => {
+                pm.print(cx, out, verbosity);
+                None
+            }
+            Err(e) => Some(e),
         }
     }
 }
@@ -591,6 +663,11 @@ impl Body for PortDescReply {
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
         out.push('\n');
         Port::format_list(&self.ports, out);
+    }
+
+    fn print_undecodable(cx: Cx, r: &mut Reader, _err: OfpErr, out: &mut String, _verbosity: u8) -> Option<OfpErr> {
+        out.push('\n');
+        Port::format_list_prefix(cx.version, r, out)
     }
 }
 
@@ -665,7 +742,8 @@ mod tests {
         let mut b = eth0_of10();
         b[8..24].copy_from_slice(b"0123456789abcdef");
         let p = dec::<PortDescReply>(Raw::Ofpst10PortDescReply, 1, &b).unwrap().ports.remove(0);
-        assert_eq!(p.name, "0123456789abcde");
+        assert_eq!(p.name.as_bytes(), b"0123456789abcde");
+        assert_eq!(PortName::from_bytes(b"ab\0cd").as_bytes(), b"ab");
         assert_eq!((p.curr_speed, p.max_speed), (100_000, 100_000));
     }
 

@@ -79,14 +79,16 @@ impl Body for RoleMsg {
     }
 
     /// In an NXT message NoChange, which that format cannot say, goes out as 0xffffffff as it
-    /// would from OVS's arithmetic.
+    /// would from OVS's arithmetic. A NoChange request's generation id, which means nothing, goes
+    /// out as all-ones.
     fn encode(&self, cx: Cx, buf: &mut BytesMut) {
         if is_nxt(cx.raw) {
             buf.put_u32((self.role as u32).wrapping_sub(1));
         } else {
+            let ignored = cx.raw == Raw::Ofpt12RoleRequest && self.role == Role::NoChange;
             buf.put_u32(self.role as u32);
             buf.put_u32(0);
-            buf.put_u64(self.generation_id.unwrap_or(u64::MAX));
+            buf.put_u64(if ignored { u64::MAX } else { self.generation_id.unwrap_or(u64::MAX) });
         }
     }
 

@@ -100,9 +100,9 @@ pub struct SwitchFeatures {
     pub ports: Vec<Port>,
 }
 
-impl Body for SwitchFeatures {
-    fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
-        let v = cx.version;
+impl SwitchFeatures {
+    /// The fixed part (`ofputil_pull_switch_features`), without ports.
+    fn decode_fixed(cx: Cx, r: &mut Reader) -> Result<SwitchFeatures, OfpErr> {
         let datapath_id = r.u64()?;
         let n_buffers = r.u32()?;
         let n_tables = r.u8()?;
@@ -114,7 +114,7 @@ impl Body for SwitchFeatures {
             datapath_id,
             n_buffers,
             n_tables,
-            capabilities: wire_caps & capabilities::same_on_wire(v),
+            capabilities: wire_caps & capabilities::same_on_wire(cx.version),
             ..SwitchFeatures::default()
         };
         if cx.raw == Raw::Ofpt10FeaturesReply {
@@ -130,8 +130,32 @@ impl Body for SwitchFeatures {
                 f.auxiliary_id = aux;
             }
         }
+        Ok(f)
+    }
+
+    /// OVS's `ofputil_switch_features_format`: everything but the ports.
+    fn format_fixed(&self, out: &mut String) {
+        out.push_str(&format!(" dpid:{:016x}\n", self.datapath_id));
+        out.push_str(&format!("n_tables:{}, n_buffers:{}", self.n_tables, self.n_buffers));
+        if self.auxiliary_id != 0 {
+            out.push_str(&format!(", auxiliary_id:{}", self.auxiliary_id));
+        }
+        out.push_str("\ncapabilities: ");
+        put_bit_names(out, self.capabilities, capabilities::name, ' ');
+        out.push('\n');
+        if self.actions != 0 {
+            let names: Vec<&str> =
+                OF10_ACTIONS.iter().filter(|(bit, _)| self.actions & (1 << bit) != 0).map(|(_, n)| *n).collect();
+            out.push_str(&format!("actions: {}\n", names.join(" ")));
+        }
+    }
+}
+
+impl Body for SwitchFeatures {
+    fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
+        let mut f = SwitchFeatures::decode_fixed(cx, r)?;
         if cx.raw != Raw::Ofpt13FeaturesReply {
-            f.ports = Port::decode_list(v, r)?;
+            f.ports = Port::decode_list(cx.version, r)?;
         }
         Ok(f)
     }
@@ -164,20 +188,19 @@ impl Body for SwitchFeatures {
     }
 
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
-        out.push_str(&format!(" dpid:{:016x}\n", self.datapath_id));
-        out.push_str(&format!("n_tables:{}, n_buffers:{}", self.n_tables, self.n_buffers));
-        if self.auxiliary_id != 0 {
-            out.push_str(&format!(", auxiliary_id:{}", self.auxiliary_id));
-        }
-        out.push_str("\ncapabilities: ");
-        put_bit_names(out, self.capabilities, capabilities::name, ' ');
-        out.push('\n');
-        if self.actions != 0 {
-            let names: Vec<&str> =
-                OF10_ACTIONS.iter().filter(|(bit, _)| self.actions & (1 << bit) != 0).map(|(_, n)| *n).collect();
-            out.push_str(&format!("actions: {}\n", names.join(" ")));
-        }
+        self.format_fixed(out);
         Port::format_list(&self.ports, out);
+    }
+
+    /// OVS prints the features and the ports before the bad one.
+    fn print_undecodable(cx: Cx, r: &mut Reader, err: OfpErr, out: &mut String, _verbosity: u8) -> Option<OfpErr> {
+        match SwitchFeatures::decode_fixed(cx, r) {
+            Ok(f) => {
+                f.format_fixed(out);
+                Port::format_list_prefix(cx.version, r, out)
+            }
+            Err(_) => Some(err),
+        }
     }
 }
 
