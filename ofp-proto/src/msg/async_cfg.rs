@@ -132,6 +132,12 @@ impl AsyncConfig {
         c
     }
 
+    /// Whether a controller gets a `t` message for `reason` (a bit number): secondaries use the
+    /// secondary masks, primary and equal controllers the primary ones (OVS `ofconn_wants`).
+    pub fn wants(&self, secondary: bool, t: AsyncMsgType, reason: u32) -> bool {
+        reason < 32 && self.masks(!secondary)[t as usize] & (1 << reason) != 0
+    }
+
     fn masks(&self, primary: bool) -> &[u32; N_TYPES] {
         if primary {
             &self.primary
@@ -340,6 +346,12 @@ mod tests {
         assert_eq!(AsyncConfig::default_for(3).primary[PI], 0xfb);
         assert_eq!(AsyncConfig::default_for(4).primary, [0x7b, 7, 0xf, 0, 0, 0]);
         assert_eq!(AsyncConfig::default_for(6).primary, [0x7b, 7, 0x3f, 0, 0, 0]);
+        let d = AsyncConfig::default_for(4);
+        assert!(d.wants(false, AsyncMsgType::PacketIn, packet_in_reason::EXPLICIT_MISS));
+        assert!(!d.wants(false, AsyncMsgType::PacketIn, packet_in_reason::INVALID_TTL));
+        assert!(!d.wants(true, AsyncMsgType::PacketIn, packet_in_reason::NO_MATCH));
+        assert!(d.wants(true, AsyncMsgType::PortStatus, 2));
+        assert!(!d.wants(false, AsyncMsgType::FlowRemoved, 40));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 use crate::buf::Reader;
 use crate::errors::OfpErr;
-use crate::header::{OFP10_VERSION, OFP14_VERSION};
+use crate::header::{OFP10_VERSION, OFP11_VERSION, OFP14_VERSION};
 use crate::msg::{Body, Cx};
 use crate::port_no;
 use crate::print::put_bit_names;
@@ -237,8 +237,8 @@ impl Port {
         let hw_addr = r.array()?;
         r.skip(2)?;
         let name = PortName::from_bytes(&r.array::<NAME_LEN>()?);
-        let config = r.u32()? & config::all(2);
-        let state = r.u32()? & state::all(2);
+        let config = r.u32()? & config::all(OFP11_VERSION);
+        let state = r.u32()? & state::all(OFP11_VERSION);
         let [curr, advertised, supported, peer] = [r.u32()?, r.u32()?, r.u32()?, r.u32()?].map(|f| f & features::ALL);
         let (curr_speed, max_speed) = (r.u32()?, r.u32()?);
         Ok(Port { port_no, hw_addr, name, config, state, curr, advertised, supported, peer, curr_speed, max_speed })
@@ -840,6 +840,35 @@ mod tests {
         let mut s = String::new();
         state::format(state::STP_FORWARD | state::LINK_DOWN, &mut s);
         assert_eq!(s, "STP_FORWARDLINK_DOWN\n");
+    }
+
+    #[test]
+    fn port_mod_prints_loosely_like_ovs_ofctl() {
+        // An unknown property (type 9) fails the switch's decode but not ovs-ofctl's printer.
+        let b = hex(&[
+            "0510003000000003",
+            "000000030000000050540000000100000000000100000001",
+            "0009000800000001",
+            "00000008000000ff",
+        ]
+        .concat());
+        assert_eq!(OfpMsg::decode(&Bytes::from(b.clone())).unwrap_err().error, OfpErr::OFPBPC_BAD_TYPE);
+        assert_eq!(
+            ofp_to_string(&b, 1),
+            "OFPT_PORT_MOD (OF1.4) (xid=0x3): port: 3: addr:50:54:00:00:00:01\n     config: PORT_DOWN\n     \
+             mask:   PORT_DOWN\n     advertise: 10MB-HD 10MB-FD 100MB-HD 100MB-FD 1GB-HD 1GB-FD 10GB-FD 40GB-FD\n"
+        );
+        // A malformed property still fails there.
+        let b = hex(&[
+            "0510003000000003",
+            "000000030000000050540000000100000000000100000001",
+            "0009000800000001",
+            "0000000c00000001",
+        ]
+        .concat());
+        assert!(
+            ofp_to_string(&b, 1).starts_with("OFPT_PORT_MOD (OF1.4) (xid=0x3): ***decode error: OFPBPC_BAD_LEN***\n")
+        );
     }
 
     fn hex(s: &str) -> Vec<u8> {

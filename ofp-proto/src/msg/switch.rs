@@ -370,6 +370,25 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_port_is_printed_after_the_good_ones_like_ovs() {
+        // OF1.1 features reply: LOCAL, then a port numbered 0xff00 (outside both OF1.1 ranges).
+        let b = hex(&[
+            "020600a000000001000050540000000100000100020000000000008700000000",
+            "fffffffe00000000505400000001000062723000000000000000000000000000000000010000000100000000",
+            "000000000000000000000000000186a0000186a0",
+            "0000ff00000000005054000000010000657468300000000000000000000000000000000000000000",
+            "000020080000280f0000280f00000000000186a0000186a0",
+        ]
+        .concat());
+        let text = crate::print::ofp_to_string(&b, 1);
+        let want = "OFPT_FEATURES_REPLY (OF1.1) (xid=0x1): dpid:0000505400000001\nn_tables:2, n_buffers:256\n\
+                    capabilities: FLOW_STATS TABLE_STATS PORT_STATS ARP_MATCH_IP\n LOCAL(br0): addr:50:54:00:00:00:01\n     \
+                    config:     PORT_DOWN\n     state:      LINK_DOWN\n     speed: 100 Mbps now, 100 Mbps max\n\
+                    ***decode error: OFPBAC_BAD_OUT_PORT***\n00000000  02 06 00 a0";
+        assert!(text.starts_with(want), "{text}");
+    }
+
+    #[test]
     fn switch_config_flags_per_version() {
         let c = SwitchConfig { frag: FragHandling::Reassemble, invalid_ttl_to_controller: true, miss_send_len: 128 };
         assert_eq!(enc(&Message::SetConfig(c), 1), hex("0109000c0000000100060080"));
