@@ -14,7 +14,9 @@ pub mod framer;
 pub mod fuzzing;
 pub mod header;
 pub mod msg;
+pub mod port_no;
 pub mod print;
+pub mod prop;
 pub mod raw;
 pub mod time;
 

@@ -39,7 +39,7 @@ pub fn ofp_to_string(data: &[u8], verbosity: u8) -> String {
     let error = match OfpMsg::decode(&frame) {
         Ok(msg) => {
             put_header_line(&h, msg.raw, &mut s);
-            put_stats_flags(&msg, &mut s);
+            put_stats_flags(msg.raw, msg.version, msg.stats_flags, &mut s);
             match &msg.body {
                 // OVS cannot print an error whose triplet it does not know, and says BAD_LEN.
                 Message::Error(ErrorMsg { code: ErrorCode::Unknown { .. }, .. }) => {
@@ -53,14 +53,27 @@ pub fn ofp_to_string(data: &[u8], verbosity: u8) -> String {
                 }
             }
         }
-        Err(e) => {
-            // OVS names the message only when its layout and length checked out (`ofpraw_decode`).
-            if let Ok((raw, _)) = raw::pull(data) {
+        Err(e) => match (e.raw, raw::pull(data)) {
+            // OVS prints the header line only if the message passed identification and its length
+            // check; then, for some bodies, what it could print before the bad part.
+            (Some(raw), Ok((_, hdrs_len))) => {
                 put_header_line(&h, raw, &mut s);
-                s.push(' ');
+                let header_len = s.len();
+                put_stats_flags(raw, h.version, raw::stats_flags(data), &mut s);
+                let cx = Cx { version: h.version, raw };
+                let error = Message::print_undecodable(cx, frame.slice(hdrs_len..), e.error, &mut s, verbosity);
+                if error.is_none() {
+                    chomp(&mut s, ' ');
+                } else if s.len() > header_len {
+                    chomp(&mut s, ' ');
+                    add_newline(&mut s);
+                } else {
+                    s.push(' ');
+                }
+                error
             }
-            Some(e.error)
-        }
+            _ => Some(e.error),
+        },
     };
     if let Some(err) = error {
         s.push_str(&format!("***decode error: {}***\n", err.name()));
@@ -89,13 +102,12 @@ pub fn put_header_line(h: &Header, raw: raw::Raw, s: &mut String) {
     s.push_str(&format!(" (xid=0x{:x}):", h.xid));
 }
 
-fn put_stats_flags(msg: &OfpMsg, s: &mut String) {
-    let mut flags = msg.stats_flags;
+fn put_stats_flags(raw: raw::Raw, version: u8, mut flags: u16, s: &mut String) {
     if flags == 0 {
         return;
     }
     s.push_str(" flags=");
-    if (!msg.raw.is_stat_request() || msg.version >= 4) && flags & OFPSF_REPLY_MORE != 0 {
+    if (!raw.is_stat_request() || version >= 4) && flags & OFPSF_REPLY_MORE != 0 {
         s.push_str("[more]");
         flags &= !OFPSF_REPLY_MORE;
     }
@@ -132,6 +144,36 @@ pub fn put_printable(data: &[u8], out: &mut String) {
         } else {
             out.push(char::from(c));
         }
+    }
+}
+
+/// A bitmap as OVS prints one (`ofp_print_bit_names`): names of set bits lowest first, joined by
+/// `sep`; bits without a name as one trailing hex number; "0" for no bits.
+pub fn put_bit_names(out: &mut String, bits: u32, name: impl Fn(u32) -> Option<&'static str>, sep: char) {
+    if bits == 0 {
+        out.push('0');
+        return;
+    }
+    let mut rest = bits;
+    let mut n = 0;
+    for i in 0..32 {
+        let bit = 1u32 << i;
+        if bits & bit != 0 {
+            if let Some(s) = name(bit) {
+                if n > 0 {
+                    out.push(sep);
+                }
+                n += 1;
+                out.push_str(s);
+                rest &= !bit;
+            }
+        }
+    }
+    if rest != 0 {
+        if n > 0 {
+            out.push(sep);
+        }
+        out.push_str(&format!("0x{rest:x}"));
     }
 }
 
@@ -232,6 +274,24 @@ mod tests {
             s.starts_with("OFPT_ERROR (OF1.3) (xid=0x0): OFPBRC_BAD_TYPE\n***decode error: OFPBRC_BAD_TYPE***\n"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn bit_names() {
+        let name = |b| match b {
+            1 => Some("A"),
+            4 => Some("C"),
+            _ => None,
+        };
+        let f = |bits| {
+            let mut s = String::new();
+            put_bit_names(&mut s, bits, name, ' ');
+            s
+        };
+        assert_eq!(f(0), "0");
+        assert_eq!(f(5), "A C");
+        assert_eq!(f(0x1c), "C 0x18");
+        assert_eq!(f(2), "0x2");
     }
 
     #[test]

@@ -79,6 +79,6 @@ pub use counter::PacketCounter;
 pub use error::ConnError;
 pub use monitor::{MonitorId, MonitorRefused, MAX_MONITORS};
 pub use rconn::{Event, Output, Rconn, RconnConfig, Received, SendError, State};
-pub use vconn::{Vconn, VconnState};
 pub use target::{Target, TargetError, OFP_PORT};
+pub use vconn::{Vconn, VconnState};
 pub use xid::XidAllocator;

@@ -28,7 +28,7 @@ use crate::errors::{ErrorMsg, OfpErr};
 use crate::header::{Header, HEADER_LEN};
 use crate::raw::{self, MsgType, Raw};
 
-pub use async_cfg::AsyncConfig;
+pub use async_cfg::{AsyncConfig, AsyncUpdate};
 pub use bundle::{BundleAdd, BundleCtrl};
 pub use flow_mod::FlowMod;
 pub use flow_removed::FlowRemoved;
@@ -58,6 +58,13 @@ pub trait Body: Sized {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr>;
     fn encode(&self, cx: Cx, buf: &mut BytesMut);
     fn print(&self, _cx: Cx, _out: &mut String, _verbosity: u8) {}
+
+    /// For a body whose decode failed with `err`: appends what `ovs-ofctl` prints before it gives
+    /// up (OVS prints some lists up to the bad element, and reads some bodies more loosely than a
+    /// switch must), and returns the error it then reports, `None` if its printer accepts the body.
+    fn print_undecodable(_cx: Cx, _r: &mut Reader, err: OfpErr, _out: &mut String, _verbosity: u8) -> Option<OfpErr> {
+        Some(err)
+    }
 }
 
 /// A decoded message body, one variant per OVS message type (`enum ofptype`) in scope.
@@ -85,7 +92,7 @@ pub enum Message {
     RoleStatus(RoleStatus),
     GetAsyncRequest,
     GetAsyncReply(AsyncConfig),
-    SetAsyncConfig(AsyncConfig),
+    SetAsyncConfig(AsyncUpdate),
     Requestforward(RequestForward),
     TableStatus(TableStatus),
     BundleControl(BundleCtrl),
@@ -274,7 +281,8 @@ impl Message {
             M::PortMod(b) => b.encode(cx, buf),
             M::RoleRequest(b) | M::RoleReply(b) => b.encode(cx, buf),
             M::RoleStatus(b) => b.encode(cx, buf),
-            M::GetAsyncReply(b) | M::SetAsyncConfig(b) => b.encode(cx, buf),
+            M::GetAsyncReply(b) => b.encode(cx, buf),
+            M::SetAsyncConfig(b) => b.encode(cx, buf),
             M::Requestforward(b) => b.encode(cx, buf),
             M::TableStatus(b) => b.encode(cx, buf),
             M::BundleControl(b) => b.encode(cx, buf),
@@ -302,6 +310,23 @@ impl Message {
                 buf.put_bytes(0, 6);
                 buf.put_u16(*id);
             }
+        }
+    }
+
+    /// [`Body::print_undecodable`] for the message type of `cx`.
+    pub(crate) fn print_undecodable(
+        cx: Cx,
+        body: Bytes,
+        err: OfpErr,
+        out: &mut String,
+        verbosity: u8,
+    ) -> Option<OfpErr> {
+        let r = &mut Reader::new(body);
+        match cx.raw.msg_type() {
+            MsgType::FeaturesReply => SwitchFeatures::print_undecodable(cx, r, err, out, verbosity),
+            MsgType::PortMod => PortMod::print_undecodable(cx, r, err, out, verbosity),
+            MsgType::PortDescStatsReply => PortDescReply::print_undecodable(cx, r, err, out, verbosity),
+            _ => Some(err),
         }
     }
 
@@ -341,7 +366,8 @@ impl Message {
             M::PortMod(b) => b.print(cx, out, verbosity),
             M::RoleRequest(b) | M::RoleReply(b) => b.print(cx, out, verbosity),
             M::RoleStatus(b) => b.print(cx, out, verbosity),
-            M::GetAsyncReply(b) | M::SetAsyncConfig(b) => b.print(cx, out, verbosity),
+            M::GetAsyncReply(b) => b.print(cx, out, verbosity),
+            M::SetAsyncConfig(b) => b.print(cx, out, verbosity),
             M::Requestforward(b) => b.print(cx, out, verbosity),
             M::TableStatus(b) => b.print(cx, out, verbosity),
             M::BundleControl(b) => b.print(cx, out, verbosity),

@@ -49,11 +49,18 @@ pub fn handbuilt() -> Vec<Vector> {
         let name = lines.next().unwrap().trim().to_string();
         let cmd = lines.next().unwrap();
         let hexs = cmd.trim_start_matches("$ ovs-ofctl ofp-print ").trim();
-        let body: Vec<&str> = lines.collect();
+        // ovs-ofctl's own log lines (stderr, captured with the output) are not part of the decode.
+        let body: Vec<&str> = lines.filter(|l| !is_ovs_log_line(l)).collect();
         let ovs_text = body.join("\n").trim_end().to_string() + "\n";
         out.push(Vector { name, bytes: hex(hexs), ovs_text });
     }
     out
+}
+
+/// "2026-11-21T00:31:15Z|00001|ofp_msgs|WARN|..." as OVS's vlog writes to stderr.
+fn is_ovs_log_line(l: &str) -> bool {
+    let b = l.as_bytes();
+    b.len() > 21 && b[4] == b'-' && b[10] == b'T' && b[19] == b'Z' && b[20] == b'|'
 }
 
 /// `sessions-ovs-3.1.txt`: captured conversations; each message as "# conn=N A->B", hex, decode.
