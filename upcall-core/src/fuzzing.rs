@@ -128,11 +128,27 @@ fn packet_tcp_flags(packet: &[u8]) -> u16 {
     packet.get(8).copied().map_or(0, u16::from)
 }
 
+/// A cookie that `classify_upcall` must reject: a type 0–7 with a size 0–20 that does not fit it.
+fn bad_cookie(len: u8) -> Bytes {
+    let cookie_type = u16::from(len % 8);
+    let mut size = usize::from(len % 21);
+    let fits = |size| match cookie_type {
+        USER_ACTION_COOKIE_SFLOW | USER_ACTION_COOKIE_SLOW_PATH => size == 8,
+        USER_ACTION_COOKIE_FLOW_SAMPLE => size == 16,
+        USER_ACTION_COOKIE_IPFIX => size == 2,
+        _ => false,
+    };
+    if fits(size) {
+        size += 1;
+    }
+    cookie(cookie_type, size)
+}
+
 /// What an upcall looks like; every field is taken modulo what it selects from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UpcallSpec {
     /// `% 16`: 0–9 miss, 10 slow-path action, 11 sFlow, 12 flow sample, 13 IPFIX, 14 action with a bad cookie
-    /// (size `len % 20`), 15 missing cookie (even `len`) or unexpected type `2 + len` (odd).
+    /// (type `len % 8`, a size up to 21 that does not fit it), 15 missing cookie (even `len`) or unexpected type `2 + len` (odd).
     pub kind: u8,
     /// `% 8`: the in_port (see the `PORT_*` constants); 7 means no in_port attribute at all.
     pub port: u8,
@@ -140,7 +156,7 @@ pub struct UpcallSpec {
     pub l4: u8,
     pub src: u16,
     pub dst: u16,
-    /// Odd: IPv6 ethertype instead of IPv4 (a different flow, same L4 identity).
+    /// Selects the ethertype (odd: IPv6) and the IPv4 source: a different flow with the same L4 identity.
     pub variant: u8,
     pub tcp_flags: u8,
     pub len: u8,
@@ -219,6 +235,8 @@ pub struct Driver {
     n_bad: u64,
     n_miss_overflow: u64,
     n_upcall_overflow: u64,
+    /// Wrongly sized TCP attributes the dispatcher must have skipped.
+    n_bad_hash_attrs: u64,
     polled: Vec<HandlerBatch>,
     /// Run outputs not yet given back, with the ids of the upcalls their batch held.
     ran: Vec<(HandlerOutput<Bytes>, Vec<u64>)>,
@@ -246,6 +264,7 @@ impl Driver {
             n_bad: 0,
             n_miss_overflow: 0,
             n_upcall_overflow: 0,
+            n_bad_hash_attrs: 0,
             polled: Vec::new(),
             ran: Vec::new(),
             handler_of: flows_map(),
@@ -262,6 +281,7 @@ impl Driver {
             key.in_port(port);
         }
         key.ethertype(if spec.variant % 2 == 1 { 0x86dd } else { 0x0800 });
+        key.ipv4(u32::from(spec.variant), 0x0a00_0001, 6, 0, 64, 0);
         let l4 = spec.l4 % 4;
         match l4 {
             1 => key.tcp(spec.src, spec.dst),
@@ -277,7 +297,7 @@ impl Driver {
             11 => (DPIF_UC_ACTION, Some(cookie(USER_ACTION_COOKIE_SFLOW, 8))),
             12 => (DPIF_UC_ACTION, Some(cookie(USER_ACTION_COOKIE_FLOW_SAMPLE, 16))),
             13 => (DPIF_UC_ACTION, Some(cookie(USER_ACTION_COOKIE_IPFIX, 2))),
-            14 => (DPIF_UC_ACTION, Some(cookie(u16::from(spec.len % 7), usize::from(spec.len % 20)))),
+            14 => (DPIF_UC_ACTION, Some(bad_cookie(spec.len))),
             _ if spec.len.is_multiple_of(2) => (DPIF_UC_ACTION, None),
             _ => (2 + u32::from(spec.len), None),
         };
@@ -336,6 +356,9 @@ impl Driver {
         };
         if matches!(fate, Fate::Queued(_) | Fate::MissOverflow) {
             assert!(spec.kind % 16 <= 10, "spec kind {} dispatched as a miss", spec.kind % 16);
+            if spec.l4 % 4 == 3 {
+                self.n_bad_hash_attrs += 1;
+            }
         }
         self.fates.push(fate);
         self.expects.push(expect);
@@ -545,6 +568,7 @@ impl Driver {
         assert_eq!(c.upcall_bad, self.n_bad);
         assert_eq!(c.miss_queue_overflow, self.n_miss_overflow);
         assert_eq!(c.upcall_queue_overflow, self.n_upcall_overflow);
+        assert_eq!(c.upcall_bad_hash_attr, self.n_bad_hash_attrs);
         assert_eq!(c.miss_executed, t(Outcome::Executed));
         assert_eq!(c.miss_no_actions, t(Outcome::NoActions));
         assert_eq!(c.miss_no_port, t(Outcome::NoPort));
