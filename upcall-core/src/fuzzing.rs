@@ -14,7 +14,7 @@ use ofp_proto::Instant;
 
 use crate::datapath::{DpifOp, DpifOperate, ReceiveError, Received, Xlate, Xlated};
 use crate::handler::{handle_miss_upcalls, HandlerBatch, HandlerOutput, MissStats, FLOW_MISS_MAX_BATCH};
-use crate::hash::BuildMhashHasher;
+use crate::hash::BuildFlowHasher;
 use crate::odp::{key_in_port, AttrBuilder, OVS_KEY_ATTR_TCP};
 use crate::queue::MAX_QUEUE_LENGTH;
 use crate::udpif::{Dispatch, Udpif, MAX_PACKET_IN_QUEUE};
@@ -214,8 +214,8 @@ struct Expect {
     fail_open: bool,
 }
 
-fn flows_map<V>() -> HashMap<L4Id, V, BuildMhashHasher> {
-    HashMap::with_hasher(BuildMhashHasher::default())
+fn flows_map<V>() -> HashMap<L4Id, V, BuildFlowHasher> {
+    HashMap::with_hasher(BuildFlowHasher::default())
 }
 
 /// The driver: a udpif with the test stand-ins, a ledger of every upcall's fate, and the invariant checks.
@@ -231,7 +231,7 @@ pub struct Driver {
     in_flight: usize,
     main: usize,
     drained: u64,
-    terminal: HashMap<Outcome, u64, BuildMhashHasher>,
+    terminal: HashMap<Outcome, u64, BuildFlowHasher>,
     n_bad: u64,
     n_miss_overflow: u64,
     n_upcall_overflow: u64,
@@ -240,8 +240,8 @@ pub struct Driver {
     polled: Vec<HandlerBatch>,
     /// Run outputs not yet given back, with the ids of the upcalls their batch held.
     ran: Vec<(HandlerOutput<Bytes>, Vec<u64>)>,
-    handler_of: HashMap<L4Id, usize, BuildMhashHasher>,
-    last_executed: HashMap<L4Id, u64, BuildMhashHasher>,
+    handler_of: HashMap<L4Id, usize, BuildFlowHasher>,
+    last_executed: HashMap<L4Id, u64, BuildFlowHasher>,
     prev: Counters,
 }
 
@@ -260,7 +260,7 @@ impl Driver {
             in_flight: 0,
             main: 0,
             drained: 0,
-            terminal: HashMap::with_hasher(BuildMhashHasher::default()),
+            terminal: HashMap::with_hasher(BuildFlowHasher::default()),
             n_bad: 0,
             n_miss_overflow: 0,
             n_upcall_overflow: 0,

@@ -9,7 +9,7 @@ use hashbrown::HashTable;
 use ofp_proto::Instant;
 
 use crate::datapath::{DpifOp, DpifOperate, ReceiveError, Received, Xlate, Xlated};
-use crate::hash::BuildMhashHasher;
+use crate::hash::BuildFlowHasher;
 use crate::upcall::DpifUpcall;
 
 /// Upcalls a handler takes at a time, and the queue length that wakes it (OVS `FLOW_MISS_MAX_BATCH`).
@@ -124,7 +124,7 @@ where
     let mut drop_keys = Vec::new();
 
     // Misses in order of first arrival, found by flow through `table` (indices into `misses`).
-    let hasher = BuildMhashHasher::default();
+    let hasher = BuildFlowHasher::default();
     let mut table: HashTable<usize> = HashTable::with_capacity(n_upcalls);
     let mut pending: Vec<FlowMiss<X::Flow>> = Vec::with_capacity(n_upcalls);
     // (miss index, packet) for every received upcall, in arrival order.

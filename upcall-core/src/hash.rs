@@ -1,5 +1,5 @@
-//! Deterministic hashing: the dispatcher's upcall hash (murmur3 mixing, as OVS's `mhash_*`) and a `Hasher`
-//! built on the same mix for the handler's flow table. No per-process random state anywhere.
+//! Deterministic hashing: the dispatcher's upcall hash (murmur3 mixing, as OVS's `mhash_*`) and a fast
+//! `Hasher` for the handler's flow table. No per-process random state anywhere.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -44,45 +44,70 @@ pub fn upcall_hash(secret: u32, key: &[u8]) -> (u32, usize) {
     (mhash_finish(hash, n_bytes), n_bad)
 }
 
-/// A `Hasher` on the murmur3 mix with a fixed basis: deterministic across runs, for the handler's
-/// per-batch flow table (at most 50 entries, so flooding resistance is not a concern).
+/// A deterministic `Hasher` for the handler's per-batch flow table (at most 50 entries, so flooding
+/// resistance is not a concern, speed is): rotate, xor, multiply, eight bytes at a time, as FxHash does.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct MhashHasher {
-    hash: u32,
-    n_bytes: u32,
+pub struct FlowHasher {
+    hash: u64,
 }
 
-impl Hasher for MhashHasher {
+impl FlowHasher {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for FlowHasher {
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(4);
+        let mut chunks = bytes.chunks_exact(8);
         for c in chunks.by_ref() {
-            self.hash = mhash_add(self.hash, u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
         }
         let tail = chunks.remainder();
         if !tail.is_empty() {
-            let mut w = [0u8; 4];
+            let mut w = [0u8; 8];
             w[..tail.len()].copy_from_slice(tail);
-            self.hash = mhash_add(self.hash, u32::from_le_bytes(w));
+            self.add(u64::from_le_bytes(w));
         }
-        self.n_bytes = self.n_bytes.wrapping_add(bytes.len() as u32);
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
     }
 
     fn write_u32(&mut self, i: u32) {
-        self.hash = mhash_add(self.hash, i);
-        self.n_bytes = self.n_bytes.wrapping_add(4);
+        self.add(u64::from(i));
     }
 
     fn write_u64(&mut self, i: u64) {
-        self.write_u32(i as u32);
-        self.write_u32((i >> 32) as u32);
+        self.add(i);
     }
 
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    /// The multiply only carries entropy upwards; hashbrown indexes buckets with the low bits, so fold the
+    /// state with murmur3's 64-bit finalizer.
     fn finish(&self) -> u64 {
-        u64::from(mhash_finish(self.hash, self.n_bytes))
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
-pub type BuildMhashHasher = BuildHasherDefault<MhashHasher>;
+pub type BuildFlowHasher = BuildHasherDefault<FlowHasher>;
 
 #[cfg(test)]
 mod tests {
@@ -118,13 +143,30 @@ mod tests {
     }
 
     #[test]
-    fn hasher_is_deterministic_and_length_sensitive() {
-        let h = |b: &[u8]| {
-            let mut s = MhashHasher::default();
-            s.write(b);
-            s.finish()
-        };
-        assert_eq!(h(b"abcde"), h(b"abcde"));
+    fn flow_hasher_is_deterministic_and_sees_every_byte() {
+        use std::hash::{BuildHasher, Hash};
+        let h = |b: &[u8]| BuildFlowHasher::default().hash_one(b);
+        assert_eq!(h(b"abcdefghij"), h(b"abcdefghij"));
+        // The length prefix of `[u8]::hash` separates strings that differ only in trailing zeros.
         assert_ne!(h(b"abcd"), h(b"abcd\0"));
+        let base = [7u8; 20];
+        for i in 0..20 {
+            let mut other = base;
+            other[i] ^= 1;
+            assert_ne!(h(&base), h(&other), "byte {i} ignored");
+        }
+        // Keys differing only in high bits of their last word (TCP ports in a flow key) must still differ in
+        // the low bits hashbrown uses for the bucket index.
+        let low_bits: std::collections::BTreeSet<u64> = (0..256u32)
+            .map(|port| {
+                let mut key = [0u8; 16];
+                key[10..12].copy_from_slice(&(port as u16).to_be_bytes());
+                h(&key) & 0xff
+            })
+            .collect();
+        assert!(low_bits.len() > 128, "only {} distinct bucket indexes of 256", low_bits.len());
+        let mut a = FlowHasher::default();
+        7u32.hash(&mut a);
+        assert_ne!(a.finish(), FlowHasher::default().finish());
     }
 }
