@@ -214,10 +214,6 @@ struct Expect {
     fail_open: bool,
 }
 
-fn flows_map<V>() -> HashMap<L4Id, V, BuildFlowHasher> {
-    HashMap::with_hasher(BuildFlowHasher::default())
-}
-
 /// The driver: a udpif with the test stand-ins, a ledger of every upcall's fate, and the invariant checks.
 pub struct Driver {
     pub udpif: Udpif<Bytes>,
@@ -225,7 +221,7 @@ pub struct Driver {
     pub dpif: TestDpif,
     now: Instant,
     fates: Vec<Fate>,
-    expects: Vec<Option<Expect>>,
+    expects: Vec<Expect>,
     /// Ledger tallies, kept incrementally so checks stay O(handlers).
     queued: Vec<usize>,
     in_flight: usize,
@@ -260,21 +256,21 @@ impl Driver {
             in_flight: 0,
             main: 0,
             drained: 0,
-            terminal: HashMap::with_hasher(BuildFlowHasher::default()),
+            terminal: HashMap::default(),
             n_bad: 0,
             n_miss_overflow: 0,
             n_upcall_overflow: 0,
             n_bad_hash_attrs: 0,
             polled: Vec::new(),
             ran: Vec::new(),
-            handler_of: flows_map(),
-            last_executed: flows_map(),
+            handler_of: HashMap::default(),
+            last_executed: HashMap::default(),
             prev: Counters::default(),
         }
     }
 
     /// Builds the upcall `spec` describes, with packet id `id`, and what a handler should do with it.
-    fn build(spec: &UpcallSpec, id: u64) -> (DpifUpcall, Option<Expect>) {
+    fn build(spec: &UpcallSpec, id: u64) -> (DpifUpcall, Expect) {
         let port = u32::from(spec.port % 8);
         let mut key = AttrBuilder::new();
         if port != 7 {
@@ -308,7 +304,7 @@ impl Driver {
             _ => Outcome::Executed,
         };
         let expect = Expect { outcome, l4: l4_id, fail_open: port == PORT_FAIL_OPEN };
-        (DpifUpcall { kind, key: key.finish(), packet, userdata }, Some(expect))
+        (DpifUpcall { kind, key: key.finish(), packet, userdata }, expect)
     }
 
     fn set_fate(&mut self, id: u64, from: Fate, to: Fate) {
@@ -323,7 +319,7 @@ impl Driver {
         let dispatch = self.udpif.handle_upcall(self.now, upcall);
         let fate = match dispatch {
             Dispatch::Handler(i) | Dispatch::MissQueueOverflow(i) => {
-                let l4 = expect.map(|e| e.l4).unwrap_or_default();
+                let l4 = expect.l4;
                 let h = *self.handler_of.entry(l4).or_insert(i);
                 assert_eq!(h, i, "L4 flow {l4:?} dispatched to handler {i}, earlier to {h}");
                 if let Dispatch::Handler(i) = dispatch {
@@ -386,7 +382,7 @@ impl Driver {
         }
         let batch = self.polled.remove(idx % self.polled.len());
         let ids: Vec<u64> = batch.upcalls.iter().map(|u| packet_id(&u.packet).expect("test packet")).collect();
-        let expects: Vec<Expect> = ids.iter().map(|&id| self.expects[id as usize].expect("miss")).collect();
+        let expects: Vec<Expect> = ids.iter().map(|&id| self.expects[id as usize]).collect();
         let n_ops_calls = self.dpif.batches.len();
         let n_side_effects = self.xlate.side_effects.len();
         let n_translated = self.xlate.n_translated;
@@ -406,7 +402,7 @@ impl Driver {
             ids.iter().zip(&expects).filter(|(_, e)| e.outcome == Outcome::Executed).map(|(&id, _)| id).collect();
         assert_eq!(executed, want);
         for &id in &executed {
-            let l4 = self.expects[id as usize].expect("miss").l4;
+            let l4 = self.expects[id as usize].l4;
             if let Some(&last) = self.last_executed.get(&l4) {
                 assert!(last < id, "L4 flow {l4:?}: packet {id} executed after {last}");
             }
@@ -461,7 +457,7 @@ impl Driver {
         let n_drop_keys = out.drop_keys.len();
         let n_pins = out.packet_ins.len();
         for id in ids {
-            let outcome = self.expects[id as usize].expect("miss").outcome;
+            let outcome = self.expects[id as usize].outcome;
             self.set_fate(id, Fate::Ran(outcome), Fate::Done(outcome));
             *self.terminal.entry(outcome).or_default() += 1;
         }
