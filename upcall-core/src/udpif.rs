@@ -272,7 +272,8 @@ impl<F> Udpif<F> {
         self.upcalls.pop()
     }
 
-    /// The next flow-miss batch to install.
+    /// The next flow-miss batch to install. Never a stale one: stale batches are not queued, and
+    /// [`Udpif::revalidate`] empties the queue.
     pub fn flow_miss_batch_next(&mut self) -> Option<FlowMissBatch<F>> {
         self.fmbs.pop()
     }
