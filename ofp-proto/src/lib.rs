@@ -10,9 +10,12 @@
 
 pub mod buf;
 pub mod errors;
+pub mod flow;
 pub mod framer;
 pub mod header;
+pub mod mf;
 pub mod msg;
+pub mod ofmatch;
 pub mod print;
 pub mod raw;
 pub mod time;
