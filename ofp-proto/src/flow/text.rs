@@ -116,6 +116,15 @@ pub fn hex_bytes(bytes: &[u8], out: &mut String) {
     }
 }
 
+/// C's `%#x`: "0x" before nonzero values only.
+pub fn c_hex(v: u64) -> String {
+    if v == 0 {
+        "0".to_string()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
 pub fn tcp_flag_name(bit: u32) -> Option<&'static str> {
     Some(match bit {
         0x001 => "fin",

@@ -309,20 +309,15 @@ impl fmt::Display for Match {
 }
 
 fn put_u32_masked(s: &mut String, name: &str, v: u32, m: u32) {
-    if m != 0 {
-        let _ = write!(s, "{name}={v:#x}");
-        if m != u32::MAX {
-            let _ = write!(s, "/{m:#x}");
-        }
-        s.push(',');
-    }
+    put_u64_masked(s, name, v.into(), m.into(), u32::MAX.into())
 }
 
-fn put_u64_masked(s: &mut String, name: &str, v: u64, m: u64) {
+/// OVS `format_uint32_masked`/`format_be64_masked`: C-style `%#x` value, mask unless exact.
+fn put_u64_masked(s: &mut String, name: &str, v: u64, m: u64, exact: u64) {
     if m != 0 {
-        let _ = write!(s, "{name}={v:#x}");
-        if m != u64::MAX {
-            let _ = write!(s, "/{m:#x}");
+        let _ = write!(s, "{name}={}", text::c_hex(v));
+        if m != exact {
+            let _ = write!(s, "/{}", text::c_hex(m));
         }
         s.push(',');
     }
@@ -425,8 +420,8 @@ fn format_match(m: &Match, priority: u16, s: &mut String) {
     for i in 0..FLOW_N_REGS {
         put_u32_masked(s, &format!("reg{i}"), f.regs[i], w.regs[i]);
     }
-    put_u64_masked(s, "tun_id", f.tun_id, w.tun_id);
-    put_u64_masked(s, "metadata", f.metadata, w.metadata);
+    put_u64_masked(s, "tun_id", f.tun_id, w.tun_id, u64::MAX);
+    put_u64_masked(s, "metadata", f.metadata, w.metadata, u64::MAX);
     if w.in_port != 0 {
         s.push_str("in_port=");
         port::format(f.in_port, s);
