@@ -249,7 +249,8 @@ static HEAD_FIELDS: [MfField; 7] = [
         S::Hex,
         P::None,
         false,
-        &[h("NXM_NX_DP_HASH", N1, 35, 0), hx("NXOXM_ET_DP_HASH", NX_EXPERIMENTER, 0, 0)],
+        // OVS lists OXM before NXM code points of equal version, so NXM wins when encoding.
+        &[hx("NXOXM_ET_DP_HASH", NX_EXPERIMENTER, 0, 0), h("NXM_NX_DP_HASH", N1, 35, 0)],
     ),
     f(
         MfId::PacketType,
@@ -1210,7 +1211,8 @@ mod tests {
         assert_eq!(MfId::TcpFlags.header_for(0).name, "NXM_NX_TCP_FLAGS");
         assert_eq!(MfId::TcpFlags.header_for(5).name, "ONFOXM_ET_TCP_FLAGS");
         assert_eq!(MfId::TcpFlags.header_for(6).name, "OXM_OF_TCP_FLAGS");
-        assert_eq!(MfId::DpHash.header_for(0).name, "NXOXM_ET_DP_HASH");
+        assert_eq!(MfId::DpHash.header_for(0).name, "NXM_NX_DP_HASH");
+        assert_eq!(MfId::DpHash.header_for(6).name, "NXM_NX_DP_HASH");
         assert_eq!(MfId::Metadata.nxm_name(), "OXM_OF_METADATA");
         assert_eq!(MfId::from_header(0xffff, 0, NX_EXPERIMENTER, true, 12), Some(MfId::DpHash));
         assert_eq!(MfId::from_header(0x8000, 11, 0, true, 8), Some(MfId::Ipv4Src));
