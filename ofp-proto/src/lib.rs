@@ -19,6 +19,7 @@ pub mod mf;
 pub mod msg;
 pub mod ofmatch;
 pub mod ofpprop;
+pub mod oxs;
 pub mod print;
 pub mod raw;
 pub mod time;
