@@ -207,6 +207,8 @@ fn fold(items: impl IntoIterator<Item = Item>) -> Instructions {
 }
 
 /// Apply/write-actions instruction; an empty one is left out, as OVS does.
+/// Appends an actions instruction; an empty apply-actions is left out (as OVS does), an empty
+/// write-actions is kept (it is a distinct, meaningful instruction).
 fn put_actions_instruction(buf: &mut BytesMut, itype: u16, actions: &[Action], version: u8) {
     let start = buf.len();
     buf.put_u16(itype);
@@ -215,7 +217,7 @@ fn put_actions_instruction(buf: &mut BytesMut, itype: u16, actions: &[Action], v
     for a in actions {
         encode_action(a, version, buf);
     }
-    if buf.len() == start + 8 {
+    if buf.len() == start + 8 && itype == OFPIT11_APPLY_ACTIONS {
         buf.truncate(start);
     } else {
         patch_len16(buf, start + 2, start);
@@ -251,6 +253,15 @@ mod tests {
         assert_eq!(dec("00040010000000000063000800000000", 4), Err(OfpErr::OFPBAC_BAD_TYPE));
         // Controller action not allowed in an action set.
         assert_eq!(dec("0003001800000000ffff0010000023200014ffff00000100", 4), Err(OfpErr::OFPBAC_BAD_TYPE));
+    }
+
+    #[test]
+    fn empty_write_actions_is_kept_and_empty_apply_is_not() {
+        let ins = Instructions { write_actions: Some(ActionList::new()), ..Instructions::default() };
+        assert_eq!(enc(&ins, 2), "0003000800000000");
+        assert_eq!(dec("0003000800000000", 2).unwrap(), ins);
+        assert_eq!(enc(&Instructions::default(), 4), "");
+        assert_eq!(dec("0004000800000000", 4).unwrap(), Instructions::default());
     }
 
     #[test]

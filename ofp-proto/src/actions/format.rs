@@ -27,6 +27,8 @@ pub fn packet_in_reason_name(reason: u8) -> String {
         OFPR_ACTION_SET => "action_set".into(),
         OFPR_GROUP => "group".into(),
         OFPR_PACKET_OUT => "packet_out".into(),
+        // OVS's internal explicit/implicit table-miss reasons print as nothing.
+        6 | 7 => String::new(),
         r => r.to_string(),
     }
 }

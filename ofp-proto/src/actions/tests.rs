@@ -209,3 +209,12 @@ fn check_annotations_steer_encoding() {
     check_actions(&mut a, &m, 1, &CheckParams::default()).unwrap();
     assert_eq!(enc(&a, 4), "0019 0010 80001a02 0050 000000000000".replace(' ', ""));
 }
+
+#[test]
+fn internal_miss_reasons_print_empty() {
+    // OVS's explicit/implicit table-miss reasons (6, 7) have no name; others unknown print as numbers.
+    let c = |reason| Action::Controller(Controller { reason, controller_id: 1, ..Controller::default() });
+    assert_eq!(text(&[c(6)]), "controller(reason=,id=1)");
+    assert_eq!(text(&[c(7)]), "controller(reason=,id=1)");
+    assert_eq!(text(&[c(9)]), "controller(reason=9,id=1)");
+}

@@ -143,7 +143,7 @@ pub(crate) fn pull_entry(
 /// Decodes `bytes` of TLVs into a match (OVS `nx_pull_raw`). `strict` rejects unknown fields and
 /// unmet prerequisites; loose decoding (packet-in metadata) skips them. `cookie` receives an
 /// NXM_NX_COOKIE entry if given (NXM flow mods and stats requests).
-pub(crate) fn decode_raw(
+pub fn decode_raw(
     mut bytes: &[u8],
     strict: bool,
     pipeline_only: bool,
