@@ -171,6 +171,10 @@ fn ours_to_ovs(version: u8, raw: Raw, body: Message) {
     let ours = first_line(&bytes);
     assert!(!ours.contains("decode error"), "we cannot decode our own {raw:?} v{version}: {ours}\n{what}");
     common::assert_ovs_decodes(&bytes, &ours);
+    // Beyond the first line: the whole text (flow-stats entries, packet-out packets, …).
+    if let Some(ovs) = common::ovs_ofctl_print(&bytes) {
+        assert_eq!(ofp_to_string(&bytes, 1), ovs, "{raw:?} v{version}\n{what}");
+    }
 }
 
 /// Every wire form of message type `t`, with each version it exists in.
