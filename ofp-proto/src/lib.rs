@@ -8,12 +8,19 @@
 //!
 //! Sans-IO: no clock, no sockets, no threads. [`Instant`] is the virtual time every core shares.
 
+pub mod actions;
 pub mod buf;
 pub mod errors;
+pub mod flow;
 pub mod framer;
 pub mod fuzzing;
 pub mod header;
+pub mod instructions;
+pub mod mf;
 pub mod msg;
+pub mod ofmatch;
+pub mod ofpprop;
+pub mod oxs;
 pub mod port_no;
 pub mod print;
 pub mod prop;

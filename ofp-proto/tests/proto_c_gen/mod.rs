@@ -239,8 +239,9 @@ pub fn any_message() -> impl Strategy<Value = OfpMsg> {
         ]
         .prop_map(move |body| (v, body))
     });
-    let adds = (4u8..=6, any::<(u32, u16, u32, u16)>())
-        .prop_map(|(v, (id, flags, xid, port))| BundleAdd::wrap(id, flags, port_mod(v, xid, u32::from(port))).unwrap());
+    let adds = (4u8..=6, any::<(u32, u16, u32, u16)>()).prop_map(|(v, (id, flags, xid, port))| {
+        BundleAdd::wrap(id, flags, port_mod(v, xid, u32::from(port % 0xff00))).unwrap()
+    });
     prop_oneof![
         (stats, any::<u32>()).prop_map(|((v, body), xid)| OfpMsg::new(v, xid, body)),
         (of13_up, any::<u32>()).prop_map(|((v, body), xid)| OfpMsg::new(v, xid, body)),

@@ -1,0 +1,99 @@
+//! Decoding a packet-in (or a packet-out with a short action list) allocates nothing: the packet
+//! stays a slice of the frame the framer cut from the connection's read buffer, and the metadata
+//! match and short action lists are stored inline. (Counted with a per-thread counting
+//! allocator.)
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use bytes::Bytes;
+use ofp_proto::actions::{Action, ActionList};
+use ofp_proto::framer::Framer;
+use ofp_proto::mf::MfId;
+use ofp_proto::msg::packet_in::PacketIn;
+use ofp_proto::msg::packet_out::PacketOut;
+use ofp_proto::{Message, OfpMsg, Raw};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f` on this thread.
+fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    let before = ALLOCS.with(Cell::get);
+    let out = f();
+    (ALLOCS.with(Cell::get) - before, out)
+}
+
+/// `msg` as a connection would receive it: bytes read into the framer's buffer, cut into a frame.
+fn received(msg: &Bytes) -> Bytes {
+    let mut framer = Framer::new();
+    framer.push(msg);
+    framer.next_frame().unwrap().unwrap()
+}
+
+fn packet_in(raw: Raw, version: u8) -> Bytes {
+    let mut p =
+        PacketIn { reason: 1, table_id: 2, data: Bytes::from(vec![0xab; 128]), total_len: 128, ..PacketIn::default() };
+    p.metadata.set_in_port(3);
+    if !matches!(raw, Raw::Ofpt10PacketIn | Raw::Ofpt11PacketIn) {
+        p.metadata.set_metadata_masked(0x1234, u64::MAX);
+        p.metadata.set(MfId::TunId, 0x99, u64::MAX.into());
+        p.metadata.set(MfId::Reg0, 7, 0xffff_ffff);
+        p.cookie = 5;
+    }
+    received(&OfpMsg::new(version, 1, Message::PacketIn(p)).with_raw(raw).to_bytes())
+}
+
+#[test]
+fn decoding_packet_ins_and_outs_allocates_nothing() {
+    let forms = [
+        (Raw::Ofpt10PacketIn, 1),
+        (Raw::Ofpt11PacketIn, 2),
+        (Raw::Ofpt12PacketIn, 3),
+        (Raw::Ofpt13PacketIn, 4),
+        (Raw::Ofpt13PacketIn, 6),
+        (Raw::NxtPacketIn, 1),
+        (Raw::NxtPacketIn2, 4),
+    ];
+    // The first decode builds the message-identification index (once per process).
+    OfpMsg::decode(&packet_in(Raw::Ofpt10PacketIn, 1)).unwrap();
+    for (raw, v) in forms {
+        let frame = packet_in(raw, v);
+        let (n, msg) = allocations(|| OfpMsg::decode(&frame).unwrap());
+        let Message::PacketIn(p) = &msg.body else { panic!() };
+        assert_eq!(n, 0, "{raw:?} v{v}: {n} allocations");
+        // The packet is a slice of the frame.
+        assert!(frame.as_ptr_range().contains(&p.data.as_ptr()), "{raw:?}: data copied");
+    }
+    // A packet-out with a few actions: the action list stays inline.
+    for v in [1u8, 4, 6] {
+        let acts: ActionList =
+            [Action::Output { port: 1, max_len: 0 }, Action::Output { port: 2, max_len: 0 }].into_iter().collect();
+        let po = PacketOut::new(0xfffd, acts, Bytes::from(vec![0xcd; 64]));
+        let frame = received(&OfpMsg::new(v, 1, Message::PacketOut(po)).to_bytes());
+        let (n, msg) = allocations(|| OfpMsg::decode(&frame).unwrap());
+        let Message::PacketOut(p) = &msg.body else { panic!() };
+        assert!(frame.as_ptr_range().contains(&p.data.as_ptr()), "v{v}: data copied");
+        assert_eq!(n, 0, "packet-out v{v}: {n} allocations");
+    }
+}
