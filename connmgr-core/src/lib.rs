@@ -24,11 +24,28 @@
 //!
 //! See `CONTRACT.md` beside this crate for the summary.
 
+mod assembler;
 pub mod async_msg;
+mod bundle;
+pub mod connmgr;
+mod fail_open;
+mod flow_mod_log;
+mod handler;
+mod ofconn;
 pub mod owner;
+pub mod pinsched;
+mod rng;
+pub mod service;
+mod snoop;
+pub mod status;
+pub mod token_bucket;
+mod vlog;
 
 pub use async_msg::{AsyncFlowRemoved, AsyncMsg, AsyncPacketIn, AsyncRequestForward, PortChange};
+pub use connmgr::{Config, ConnMgr, Event, MemoryUsage, Output, BUNDLE_IDLE_TIMEOUT_DEFAULT};
 pub use owner::{
     BundleEntry, BundleFailure, ConnId, ConnInfo, ConnType, Disposition, FlowModKind, NormalFlow, OpGroupId, Owner,
     Part, Protocol, Replies, Request, Role, FAIL_OPEN_PRIORITY,
 };
+pub use service::{ControllerSettings, FailMode};
+pub use status::ControllerInfo;
