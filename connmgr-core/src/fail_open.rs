@@ -162,8 +162,18 @@ impl ConnMgr {
             Some(fo) if fo.is_active() => fo.last_disconn_secs + RELOG_SECS + 1,
             _ => trigger.max(1),
         };
-        let secs = target.saturating_sub(disconn).max(1);
-        Some(now + Duration::from_secs(secs))
+        // The duration is in whole seconds from an instant the rconns do not expose: find the
+        // millisecond it reaches `target` by bisection (it grows with time).
+        let (mut lo, mut hi) = (0, target.saturating_sub(disconn).max(1) * 1000);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.failure_duration(now + Duration::from_millis(mid)) >= target {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        Some(now + Duration::from_millis(lo.max(1)))
     }
 
     fn set_fail_open(&mut self, f: impl FnOnce(&mut FailOpen)) {

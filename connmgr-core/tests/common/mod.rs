@@ -160,8 +160,8 @@ pub struct Peer {
     pub closed: bool,
 }
 
-impl Peer {
-    fn new() -> Peer {
+impl Default for Peer {
+    fn default() -> Peer {
         Peer { framer: Framer::new(), inbox: Vec::new(), reading: true, answers_probes: true, closed: false }
     }
 }
@@ -281,7 +281,7 @@ impl Sw {
     /// Completes the switch's pending connection to `target` with a peer speaking `version`.
     pub fn connect(&mut self, target: &str, version: u8) -> ConnId {
         let id = self.pending_connect(target);
-        self.peers.insert(id, Peer::new());
+        self.peers.insert(id, Peer::default());
         self.mgr.handle_connected(self.now, id);
         self.peer_hello(id, version);
         id
@@ -290,7 +290,7 @@ impl Sw {
     /// Accepts a connection on `listener` from a peer speaking `version`.
     pub fn accept(&mut self, listener: &str, peer: &str, version: u8) -> ConnId {
         let id = self.mgr.handle_accept(self.now, listener, peer).expect("accepted");
-        self.peers.insert(id, Peer::new());
+        self.peers.insert(id, Peer::default());
         self.peer_hello(id, version);
         id
     }
