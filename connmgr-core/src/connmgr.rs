@@ -1,13 +1,14 @@
 //! The connection manager (OVS `struct connmgr`): services and connections, transports, the step
 //! that reads messages and runs timers, and the outputs the embedder drains.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use log::{info, warn};
-use ofp_proto::{raw, Instant, OfpErr, VersionBitmap};
+use ofp_proto::header::{Header, OFP10_VERSION, OFP15_VERSION};
+use ofp_proto::{raw, ErrorMsg, Instant, Message, OfpErr, OfpMsg, VersionBitmap};
 use rconn_core::{ConnError, Event as RconnEvent, MonitorId, Output as RconnOutput, Rconn, State, Target, TargetError};
 use rconn_core::{Vconn, XidAllocator};
 
@@ -90,7 +91,7 @@ pub struct ConnMgr {
     pub(crate) rng: Rng,
     pub(crate) services: BTreeMap<Arc<str>, OfService>,
     pub(crate) conns: BTreeMap<ConnId, OfConn>,
-    pub(crate) transports: HashMap<ConnId, Transport>,
+    pub(crate) transports: BTreeMap<ConnId, Transport>,
     snoop_targets: BTreeSet<Arc<str>>,
     next_id: u64,
     pub(crate) next_op_group: u64,
@@ -117,7 +118,7 @@ impl ConnMgr {
             rng: Rng::new(config.seed),
             services: BTreeMap::new(),
             conns: BTreeMap::new(),
-            transports: HashMap::new(),
+            transports: BTreeMap::new(),
             snoop_targets: BTreeSet::new(),
             next_id: 1,
             next_op_group: 1,
@@ -573,7 +574,7 @@ impl ConnMgr {
             }
         }
         for (err, request) in c.assembler.expire(now) {
-            c.send(now, rconn_core::vconn::error_reply(err, &request));
+            c.send(now, error_reply(err, &request));
         }
     }
 
@@ -624,7 +625,7 @@ impl ConnMgr {
     }
 
     /// Sends an OFPT_ERROR answering `request` on `conn`, counted as a reply (OVS
-    /// `ofconn_send_error`, with its rate-limited log line).
+    /// `ofconn_send_error`, with its rate-limited log line), quoting its first 64 bytes.
     pub(crate) fn send_error(&mut self, now: Instant, id: ConnId, err: OfpErr, request: &Bytes) {
         let Some(c) = self.conns.get_mut(&id) else { return };
         if self.error_rl.allow(now, "connmgr", log::Level::Info) {
@@ -632,7 +633,7 @@ impl ConnMgr {
             let type_name = raw::identify(head).map_or("invalid", |r| r.name());
             info!(target: "connmgr", "{}: sending {err} error reply to {type_name} message", c.rconn.name());
         }
-        c.send_reply(now, rconn_core::vconn::error_reply(err, request));
+        c.send_reply(now, error_reply(err, request));
     }
 
     // ----- status -----
@@ -677,6 +678,76 @@ impl ConnMgr {
                 self.n_want_packet_in_on_miss -= 1;
             }
         }
+    }
+
+    /// Checks the bookkeeping the fuzz driver relies on; `Err` describes the first thing wrong.
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
+        let wanted = self.conns.values().filter(|c| c.want_packet_in_on_miss).count();
+        if wanted != self.n_want_packet_in_on_miss {
+            return Err(format!(
+                "want_packet_in_on_miss count {} for {wanted} connections",
+                self.n_want_packet_in_on_miss
+            ));
+        }
+        for c in self.conns.values() {
+            if c.want_packet_in_on_miss != c.computes_want_packet_in_on_miss() {
+                return Err(format!("{}: stale want_packet_in_on_miss", c.id));
+            }
+            if !matches!(self.transports.get(&c.id), Some(Transport::Controller(_) | Transport::Accepted)) {
+                return Err(format!("{}: connection without its transport", c.id));
+            }
+            if c.up != c.protocol.is_some() {
+                return Err(format!("{}: up {} but protocol {:?}", c.id, c.up, c.protocol));
+            }
+            for ps in c.schedulers.iter().flatten() {
+                let queued = ps.backlog().count() as u32;
+                if queued != ps.stats().n_queued || queued > ps.limits().1 {
+                    return Err(format!("{}: backlog {queued} vs stats {:?}", c.id, ps.stats()));
+                }
+            }
+            if c.blocked.is_some()
+                && c.rconn.is_connected()
+                && c.retry
+                && c.reply_counter.n_packets() < crate::ofconn::REPLY_MAX
+            {
+                // Fine: it is offered at the next step, which poll_timeout must announce.
+                if self.poll_timeout().is_none() {
+                    return Err(format!("{}: blocked message ready but no wakeup", c.id));
+                }
+            }
+        }
+        for svc in self.services.values() {
+            if let ServiceKind::Active { rconn, transport } = &svc.kind {
+                let in_conn = transport.is_some_and(|t| self.conns.get(&t).is_some_and(|c| c.service == svc.target));
+                if rconn.is_some() == in_conn {
+                    return Err(format!(
+                        "{}: rconn in the service {} and in a connection {in_conn}",
+                        svc.target,
+                        rconn.is_some()
+                    ));
+                }
+                if let Some(t) = transport {
+                    if !matches!(self.transports.get(t), Some(Transport::Controller(x)) if *x == svc.target) {
+                        return Err(format!("{}: transport {t} not recorded", svc.target));
+                    }
+                }
+            }
+        }
+        for (id, t) in &self.transports {
+            match t {
+                Transport::Snoop(s) if !self.services.get(&s.watching).is_some_and(|x| x.is_active()) => {
+                    return Err(format!("snoop {id} watches {} which is gone", s.watching));
+                }
+                Transport::Accepted if !self.conns.contains_key(id) => {
+                    return Err(format!("accepted transport {id} without its connection"));
+                }
+                _ => {}
+            }
+            if id.0 >= self.next_id {
+                return Err(format!("transport {id} not allocated yet"));
+            }
+        }
+        Ok(())
     }
 
     // ----- rconn plumbing -----
@@ -852,7 +923,7 @@ impl ConnMgr {
     /// The hello exchange on `id` completed.
     fn connection_up(&mut self, id: ConnId) {
         let Some(c) = self.conns.get_mut(&id) else { return };
-        let version = c.rconn.version().unwrap_or(ofp_proto::header::OFP10_VERSION);
+        let version = c.rconn.version().unwrap_or(OFP10_VERSION);
         c.protocol = Protocol::from_version(version);
         c.up = true;
         c.input_pending = true;
@@ -879,6 +950,15 @@ impl ConnMgr {
         }
         Some(c)
     }
+}
+
+/// The OFPT_ERROR answering `request`: in its version (OF1.0's domain for versions OVS does not
+/// know) with its xid, quoting its first 64 bytes. (The project's rule; OVS 3.1 quotes as much of
+/// the request as fits.)
+pub(crate) fn error_reply(err: OfpErr, request: &[u8]) -> Bytes {
+    let (version, xid) = Header::parse(request).map_or((OFP10_VERSION, 0), |h| (h.version, h.xid));
+    let version = if (OFP10_VERSION..=OFP15_VERSION).contains(&version) { version } else { OFP10_VERSION };
+    OfpMsg::new(version, xid, Message::Error(ErrorMsg::reply_to(err, request))).to_bytes()
 }
 
 /// A change OVS cannot apply in place: the allowed versions (and, here, the connection type).

@@ -30,6 +30,7 @@ mod bundle;
 pub mod connmgr;
 mod fail_open;
 mod flow_mod_log;
+pub mod fuzzing;
 mod handler;
 mod ofconn;
 pub mod owner;

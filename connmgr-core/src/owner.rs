@@ -176,7 +176,8 @@ pub enum Disposition {
     /// more from that connection, and offers it again after `ConnMgr::retry` (or after one of the
     /// connection's operation groups completes). Anything put in the `Replies` is discarded.
     Postponed,
-    /// Failed: `ConnMgr` sends this error in reply (quoting the request, with its xid).
+    /// Failed: `ConnMgr` sends this error in reply, with the request's xid, quoting its first 64
+    /// bytes (the project's rule; OVS 3.1 quotes the whole request).
     Error(OfpErr),
 }
 
@@ -242,7 +243,8 @@ impl Replies {
 
     /// Notes that the request started an operation group that completes later: the connection's
     /// barriers, role changes and protocol changes wait for it. Report its end with
-    /// `ConnMgr::op_group_completed`; a failure is then sent as an error quoting this request.
+    /// `ConnMgr::op_group_completed`; a failure is then sent as an error quoting this request
+    /// (its first 64 bytes, with its xid).
     pub fn start_op_group(&mut self) -> OpGroupId {
         let id = OpGroupId(self.next_op_group);
         self.next_op_group += 1;
@@ -266,7 +268,7 @@ pub struct BundleEntry {
 }
 
 /// Why a bundle commit failed: entry `index` (in the order added) failed with `error`. `ConnMgr`
-/// sends `error` quoting that entry's BUNDLE_ADD_MESSAGE, then OFPBFC_MSG_FAILED for the commit.
+/// sends `error` answering that entry's BUNDLE_ADD_MESSAGE, then OFPBFC_MSG_FAILED for the commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BundleFailure {
     pub index: usize,

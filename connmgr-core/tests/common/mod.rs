@@ -1,6 +1,6 @@
 //! Test support: a fake owner that records what connection management asks of it, peers that
 //! speak OpenFlow over in-memory transports, virtual time, and log capture.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -8,10 +8,10 @@ use std::sync::Once;
 
 use bytes::Bytes;
 use connmgr_core::{
-    AsyncFlowRemoved, AsyncPacketIn, BundleEntry, BundleFailure, Config, ConnId, ConnInfo, ConnMgr, ControllerSettings,
-    Disposition, Event, NormalFlow, OpGroupId, Output, Owner, Replies, Request,
+    AsyncPacketIn, BundleEntry, BundleFailure, Config, ConnId, ConnInfo, ConnMgr, ControllerSettings, Disposition,
+    Event, NormalFlow, OpGroupId, Output, Owner, Replies, Request,
 };
-use ofp_proto::msg::{FlowRemoved, Hello, PacketIn};
+use ofp_proto::msg::Hello;
 use ofp_proto::print::{ofp_to_string, parse_hex};
 use ofp_proto::{Framer, Instant, Message, MsgType, OfpErr, OfpMsg, VersionBitmap};
 
@@ -65,20 +65,11 @@ pub fn hex(s: &str) -> Bytes {
     Bytes::from(parse_hex(s).unwrap_or_else(|| panic!("bad hex {s}")))
 }
 
-/// The one place packet-in bodies are built: the flow family's `PacketIn` is still an opaque body
-/// on this branch, so the body is the packet data itself. Tests look for `data` in the frames.
-pub fn packet_in(data: &[u8]) -> PacketIn {
-    PacketIn { body: Bytes::copy_from_slice(data) }
-}
+pub use connmgr_core::fuzzing::{flow_removed, packet_in};
 
 /// An asynchronous packet-in with `reason` (a packet_in_reason bit), controller id and input port.
 pub fn pin(data: &[u8], reason: u32, controller_id: u16, in_port: u32) -> AsyncPacketIn {
     AsyncPacketIn { pin: packet_in(data), reason, controller_id, in_port }
-}
-
-/// The one place flow-removed bodies are built (opaque on this branch, like `packet_in`).
-pub fn flow_removed(reason: u32, tag: &[u8]) -> AsyncFlowRemoved {
-    AsyncFlowRemoved { reason, fr: FlowRemoved { body: Bytes::copy_from_slice(tag) } }
 }
 
 /// How the fake owner answers one request.
