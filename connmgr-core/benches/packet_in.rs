@@ -21,7 +21,14 @@ impl Owner for NoOwner {
         Disposition::Handled
     }
 
-    fn commit_bundle(&mut self, _: Instant, _: &ConnInfo, _: u16, _: &[BundleEntry], _: &mut Replies) -> Result<(), BundleFailure> {
+    fn commit_bundle(
+        &mut self,
+        _: Instant,
+        _: &ConnInfo,
+        _: u16,
+        _: &[BundleEntry],
+        _: &mut Replies,
+    ) -> Result<(), BundleFailure> {
         Ok(())
     }
 
