@@ -101,6 +101,7 @@ pub mod service;
 mod snoop;
 pub mod status;
 pub mod token_bucket;
+mod transport;
 mod vlog;
 
 pub use async_msg::{AsyncFlowRemoved, AsyncMsg, AsyncPacketIn, AsyncRequestForward, PortChange};
