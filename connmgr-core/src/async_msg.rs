@@ -153,7 +153,10 @@ impl ConnMgr {
     /// Sends an asynchronous message to every connection that should get it.
     pub fn send_async(&mut self, now: Instant, msg: AsyncMsg) {
         self.route_async(now, msg);
-        self.pump_all(now);
+        // Sending changes no rconn state; only snoops get something (copies) to pass on.
+        if self.n_snoops > 0 {
+            self.pump_all(now);
+        }
     }
 
     pub(crate) fn route_async(&mut self, now: Instant, msg: AsyncMsg) {

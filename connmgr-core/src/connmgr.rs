@@ -73,6 +73,8 @@ pub struct ConnMgr {
     pub(crate) services: BTreeMap<Arc<str>, OfService>,
     pub(crate) conns: BTreeMap<ConnId, OfConn>,
     pub(crate) transports: BTreeMap<ConnId, Transport>,
+    /// Snoop transports (sends need their copies passed on only when there are some).
+    pub(crate) n_snoops: usize,
     pub(crate) snoop_targets: BTreeSet<Arc<str>>,
     pub(crate) next_id: u64,
     pub(crate) next_op_group: u64,
@@ -100,6 +102,7 @@ impl ConnMgr {
             services: BTreeMap::new(),
             conns: BTreeMap::new(),
             transports: BTreeMap::new(),
+            n_snoops: 0,
             snoop_targets: BTreeSet::new(),
             next_id: 1,
             next_op_group: 1,
@@ -434,6 +437,10 @@ impl ConnMgr {
                     }
                 }
             }
+        }
+        let snoops = self.transports.values().filter(|t| matches!(t, Transport::Snoop(_))).count();
+        if snoops != self.n_snoops {
+            return Err(format!("{snoops} snoops counted as {}", self.n_snoops));
         }
         for (id, t) in &self.transports {
             match t {

@@ -88,6 +88,7 @@ impl ConnMgr {
         rconn.add_monitor(MonitorId(id.0), peer).ok()?;
         let vconn = Vconn::accepted(peer.into(), VersionBitmap::DEFAULT, self.xids.next_xid());
         self.transports.insert(id, Transport::Snoop(Snoop::new(vconn, watching)));
+        self.n_snoops += 1;
         Some(id)
     }
 
@@ -189,6 +190,7 @@ impl ConnMgr {
 
     pub(crate) fn close_snoop(&mut self, id: ConnId, err: Option<ConnError>) {
         let Some(Transport::Snoop(mut s)) = self.transports.remove(&id) else { return };
+        self.n_snoops -= 1;
         let watching = s.watching.clone();
         if let Some(rc) = self.rconn_mut_for_service(&watching) {
             rc.remove_monitor(MonitorId(id.0), err.unwrap_or(ConnError::Eof));

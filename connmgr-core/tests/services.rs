@@ -260,6 +260,9 @@ fn snoops_watch_the_controller_with_the_best_role() {
     sw.send(c1, "0414000800000005");
     let copies: Vec<String> = sw.take(snoop).iter().map(|f| strip_xid(&ofp_proto::print::first_line(f))).collect();
     assert_eq!(copies, ["OFPT_BARRIER_REQUEST (OF1.3):", "OFPT_BARRIER_REPLY (OF1.3):"]);
+    // Asynchronous messages to it are copied too.
+    sw.mgr.send_async(sw.now, connmgr_core::AsyncMsg::PacketIn(pin(b"x", ACTION, 0, 1)));
+
     // The snoop leaves when its controller is removed.
     sw.set_controllers(&[(CTRL, settings())]);
     assert!(closes(&sw).contains(&snoop));
