@@ -1,1 +1,84 @@
-//! Flow tables with asynchronous operations (OVS `ofproto.c`), and the `Switch` composing the cores.
+//! Flow tables with asynchronous operations (OVS `ofproto.c` with the asynchronous flow mods of
+//! seed 002), as a sans-IO state machine.
+//!
+//! [`OfProto`] holds N flow tables of rules (match, priority, cookie, timeouts, flags,
+//! instructions, counters). Connection management hands it OpenFlow requests through
+//! connmgr-core's [`connmgr_core::Owner`] interface; the packet path looks rules up in it
+//! ([`OfProto::lookup`], [`OfProto::credit`]); and it programs a [`Datapath`] whose operations
+//! complete later.
+//!
+//! # Flow tables
+//!
+//! - [`Config`]: 255 tables by default, 0–253 visible and 254 internal (hidden and read-only), as
+//!   ovs-vswitchd has them; table id 255 means "all tables" in requests.
+//! - Each table's classifier does tuple space search (one hash index per distinct mask, visited in
+//!   order of the highest priority it holds): the highest-priority matching rule wins, the oldest
+//!   among equals.
+//! - Flow mods follow OVS 3.1 (see [`OfProto::flow_mod`]): an add replaces a rule with the same
+//!   match and priority (keeping its counters unless RESET_COUNTS) or checks for overlap
+//!   (OFPFMFC_OVERLAP); modify/modify-strict select by cookie mask and add when nothing matches if
+//!   the flow mod carries a new cookie (OF1.0, NXM); delete/delete-strict also filter by out_port
+//!   and out_group; table 254 refuses changes (OFPBRC_EPERM), unknown tables OFPBRC_BAD_TABLE_ID,
+//!   a buffer id OFPBRC_BUFFER_UNKNOWN.
+//! - Idle and hard timeouts fire at exact deadlines ([`OfProto::poll_timeout`],
+//!   [`OfProto::handle_timeout`]); flow removed messages go to connection management.
+//! - Hidden rules (priority above 65535: fail-open) match packets but are never shown, counted,
+//!   changed or reported to OpenFlow.
+//!
+//! # Asynchronous operations
+//!
+//! Every change is an operation in an operation group tied to its request. The tables change first
+//! and the datapath is asked after; a failed add is removed (or the rule it replaced restored), a
+//! failed modify gets its old state back; removals cannot fail. A request touching a rule with an
+//! operation pending, an add identical to a pending removal, and any flow mod while 50 groups are in
+//! flight are postponed ([`Refusal::Postpone`], `Disposition::Postponed`) and retried when a group
+//! completes. A group's first error goes to its requester when the group completes; success sends
+//! nothing. A flush stops all request processing until nothing is pending. Bundles commit as one
+//! atomic group. See `opgroup.rs` for the rules.
+//!
+//! # Composing a switch
+//!
+//! The `Switch` (a later crate layer) owns a `ConnMgr`, an `OfProto<D>` and its port/packet state
+//! `P`, and implements [`SwitchRequests`] for `P`. For each `ConnMgr` call that takes an owner it
+//! passes both halves:
+//!
+//! ```
+//! use connmgr_core::{Config as MgrConfig, ConnMgr};
+//! use ofp_proto::Instant;
+//! use ofproto_core::{Config, NoSwitch, OfProto, TestDatapath, WithSwitch};
+//!
+//! let mut mgr = ConnMgr::new(MgrConfig { name: "br0".into(), seed: 1 });
+//! let mut tables = OfProto::new(Config::default(), TestDatapath::new());
+//! let mut ports = NoSwitch; // the Switch's port and packet state goes here
+//! let now = Instant::from_secs(1);
+//! mgr.handle_timeout(now, &mut WithSwitch { tables: &mut tables, switch: &mut ports });
+//! tables.handle_timeout(now);
+//! tables.forward_events(now, &mut mgr); // flow removed, op-group completions, retries
+//! assert_eq!(tables.n_visible_tables(), 254);
+//! ```
+//!
+//! [`WithSwitch`] answers flow mods, flow/aggregate/table statistics, table features, bundle checks
+//! and commits, flushes and NORMAL flows itself and hands every other request (features, config,
+//! port mods, packet outs, port/desc statistics, …) to `P`, with the tables at hand. After any call
+//! into the tables (`handle_timeout`, `run`, `complete`, `lookup`-driven `credit`), drain
+//! [`OfProto::poll_event`] (or call [`OfProto::forward_events`]) and
+//! [`OfProto::poll_monitor_event`]. Asynchronous messages caused while `ConnMgr` is handling a
+//! request go into that request's `Replies`, so they precede the replies to later requests.
+
+mod classifier;
+pub mod datapath;
+mod flow_mod;
+mod flush;
+mod hash;
+mod ofproto;
+mod opgroup;
+mod owner;
+mod rule;
+mod stats;
+
+pub use datapath::{Datapath, DpCall, OpId, OpResult, TestDatapath};
+pub use flow_mod::{BundleRefusal, Progress, Refusal, Requester};
+pub use ofproto::{Config, Event, OfProto, RuleEvent, RuleEventKind, MAX_PENDING_GROUPS};
+pub use owner::{fail_open_packet_in, NoSwitch, SwitchRequests, WithSwitch, BUNDLE_BUSY};
+pub use rule::{Rule, RuleId, RuleSnapshot, RuleState, MAX_OPENFLOW_PRIORITY};
+pub use stats::flow_stats_of;

@@ -1,0 +1,394 @@
+//! The flow tables as `ConnMgr`'s owner (connmgr-core's embedding interface): flow mods, flow,
+//! aggregate and table statistics, table features, bundle checks and commits, flushes and NORMAL
+//! flows. Requests about ports, packets and the switch itself go to a [`SwitchRequests`].
+
+use bytes::Bytes;
+use connmgr_core::{
+    AsyncPacketIn, BundleEntry, BundleFailure, ConnInfo, Disposition, FlowModKind, NormalFlow, Owner, Part, Replies,
+    Request,
+};
+use ofp_proto::buf::Reader;
+use ofp_proto::flow::port::OFPP_LOCAL;
+use ofp_proto::msg::async_cfg::packet_in_reason;
+use ofp_proto::msg::bundle::OFPBF_ATOMIC;
+use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModOpts, NO_BUFFER};
+use ofp_proto::msg::flow_stats::FlowStatsRequest;
+use ofp_proto::msg::multipart::MultipartBuilder;
+use ofp_proto::msg::{Cx, PacketIn};
+use ofp_proto::ofmatch::Match;
+use ofp_proto::{port_no, Instant, Message, MsgType, OfpErr, OfpMsg, Raw};
+
+use crate::datapath::Datapath;
+use crate::flow_mod::{BundleRefusal, Refusal};
+use crate::ofproto::{Event, OfProto};
+
+/// Error for a bundle commit that would have to wait (a flush under way, or a rule it touches has
+/// an operation pending): `Owner::commit_bundle` cannot be postponed, so the commit fails with
+/// this error for the entry that would wait.
+pub const BUNDLE_BUSY: OfpErr = OfpErr::OFPBFC_BUNDLE_IN_PROGRESS;
+
+/// What the switch answers itself: every request that is not about flow tables (features, switch
+/// configuration, port mods, packet outs, port and description statistics, groups, meters, …),
+/// and bundle entries other than flow mods. Each call also gets the tables, for requests that
+/// need them (a packet out to OFPP_TABLE).
+pub trait SwitchRequests<D> {
+    /// A request the tables do not handle (see `connmgr_core::owner` for which requests reach the
+    /// owner). Answer what is not implemented with OFPBRC_BAD_TYPE (OFPBRC_BAD_STAT for multipart
+    /// requests), as OVS does.
+    fn handle_request(
+        &mut self,
+        tables: &mut OfProto<D>,
+        now: Instant,
+        req: &Request<'_>,
+        out: &mut Replies,
+    ) -> Disposition;
+
+    /// Checks a port mod, group mod or packet out as it is added to a bundle.
+    fn check_bundle_entry(
+        &mut self,
+        tables: &mut OfProto<D>,
+        now: Instant,
+        conn: &ConnInfo,
+        entry: &BundleEntry,
+    ) -> Result<(), OfpErr>;
+
+    /// Carries out such an entry of a committed bundle, once the bundle's flow mods are in the
+    /// tables (OVS's finish phase: port mods and packet outs do not fail there).
+    fn finish_bundle_entry(
+        &mut self,
+        tables: &mut OfProto<D>,
+        now: Instant,
+        conn: &ConnInfo,
+        entry: &BundleEntry,
+        out: &mut Replies,
+    );
+
+    /// The packet-in fail-open sends every 2 s (OVS `send_bogus_packet_ins`).
+    fn fail_open_packet_in(&mut self, _tables: &mut OfProto<D>, _now: Instant, frame: Bytes) -> Option<AsyncPacketIn> {
+        Some(fail_open_packet_in(frame))
+    }
+}
+
+/// OVS's fail-open packet-in: reason no_match, table 0, cookie all-ones, in_port LOCAL,
+/// unbuffered, controller id 0.
+pub fn fail_open_packet_in(frame: Bytes) -> AsyncPacketIn {
+    let mut metadata = Match::catchall();
+    metadata.set_in_port(OFPP_LOCAL);
+    let pin = PacketIn {
+        total_len: u32::try_from(frame.len()).unwrap_or(u32::MAX),
+        metadata,
+        buffer_id: NO_BUFFER,
+        data: frame,
+        ..PacketIn::default()
+    };
+    AsyncPacketIn { pin, reason: packet_in_reason::NO_MATCH, controller_id: 0, in_port: port_no::LOCAL }
+}
+
+/// A switch with nothing but flow tables: other requests get the errors OVS sends for what it
+/// lacks, other bundle entries OFPBFC_MSG_UNSUP.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoSwitch;
+
+impl<D> SwitchRequests<D> for NoSwitch {
+    fn handle_request(&mut self, _: &mut OfProto<D>, _: Instant, req: &Request<'_>, _: &mut Replies) -> Disposition {
+        Disposition::Error(if req.msg().raw.is_stat() { OfpErr::OFPBRC_BAD_STAT } else { OfpErr::OFPBRC_BAD_TYPE })
+    }
+
+    fn check_bundle_entry(
+        &mut self,
+        _: &mut OfProto<D>,
+        _: Instant,
+        _: &ConnInfo,
+        _: &BundleEntry,
+    ) -> Result<(), OfpErr> {
+        Err(OfpErr::OFPBFC_MSG_UNSUP)
+    }
+
+    fn finish_bundle_entry(&mut self, _: &mut OfProto<D>, _: Instant, _: &ConnInfo, _: &BundleEntry, _: &mut Replies) {}
+}
+
+/// The tables and the switch side by side, as `ConnMgr`'s owner for one call:
+/// `mgr.handle_timeout(now, &mut WithSwitch { tables: &mut self.tables, switch: &mut self.ports })`.
+pub struct WithSwitch<'a, D, S> {
+    pub tables: &'a mut OfProto<D>,
+    pub switch: &'a mut S,
+}
+
+/// The reply layout for a flow or aggregate statistics request: NXST for NXST, else the
+/// version's standard one (OVS `ofpraw_stats_request_to_reply`).
+fn reply_raw(request: Raw, standard: MsgType, version: u8) -> Option<Raw> {
+    match request {
+        Raw::NxstFlowRequest => Some(Raw::NxstFlowReply),
+        Raw::NxstAggregateRequest => Some(Raw::NxstAggregateReply),
+        _ => Raw::for_type(standard, version),
+    }
+}
+
+fn kind(c: FlowModCommand) -> FlowModKind {
+    match c {
+        FlowModCommand::Add => FlowModKind::Add,
+        FlowModCommand::Modify | FlowModCommand::ModifyStrict => FlowModKind::Modify,
+        FlowModCommand::Delete | FlowModCommand::DeleteStrict => FlowModKind::Delete,
+    }
+}
+
+fn disposition(r: Refusal) -> Disposition {
+    match r {
+        Refusal::Postpone => Disposition::Postponed,
+        Refusal::Error(e) => Disposition::Error(e),
+    }
+}
+
+impl<D: Datapath> OfProto<D> {
+    /// Decodes a flow mod as this switch and connection do (the table-id extension of OF1.0, the
+    /// port and table limits).
+    pub fn decode_flow_mod(&self, conn: &ConnInfo, part: &Part) -> Result<FlowMod, OfpErr> {
+        let (version, raw) = (part.msg.version, part.msg.raw);
+        let hdrs = raw.hdrs_len(version);
+        let body = part.bytes.slice(hdrs.min(part.bytes.len())..);
+        let opts = FlowModOpts {
+            table_id_ext: conn.protocol.is_none_or(|p| p.has_tid()),
+            max_ports: self.cfg.max_ports,
+            n_tables: self.cfg.n_tables,
+        };
+        FlowMod::decode_with(Cx { version, raw }, &mut Reader::new(body), &opts)
+    }
+
+    /// Moves the asynchronous messages queued since `mark` into `out`, so they reach connections
+    /// before the replies to later requests.
+    fn notify_since(&mut self, mark: usize, out: &mut Replies) {
+        let mut keep = self.events.split_off(mark.min(self.events.len()));
+        keep.retain(|e| match e {
+            Event::Async(msg) => {
+                out.notify(msg.clone());
+                false
+            }
+            _ => true,
+        });
+        self.events.append(&mut keep);
+    }
+
+    fn owner_flow_mod(&mut self, now: Instant, req: &Request<'_>, out: &mut Replies) -> Disposition {
+        let fm = match self.decode_flow_mod(req.conn, &req.parts[0]) {
+            Ok(fm) => fm,
+            Err(e) => return Disposition::Error(e),
+        };
+        match self.run_flow_mod(now, &fm, Some((req.conn.id, req.msg().xid))) {
+            Ok(pending) => {
+                out.report_flow_mod(kind(fm.command));
+                if pending.is_some() {
+                    let og = out.start_op_group();
+                    self.attach(pending, Some(og));
+                }
+                Disposition::Handled
+            }
+            Err(r) => disposition(r),
+        }
+    }
+
+    fn owner_flow_stats(
+        &mut self,
+        now: Instant,
+        req: &Request<'_>,
+        fsr: &FlowStatsRequest,
+        out: &mut Replies,
+    ) -> Disposition {
+        let msg = req.msg();
+        let Some(raw) = reply_raw(msg.raw, MsgType::FlowStatsReply, msg.version) else {
+            return Disposition::Error(OfpErr::OFPBRC_BAD_STAT);
+        };
+        let entries = match self.flow_stats(now, fsr) {
+            Ok(v) => v,
+            Err(r) => return disposition(r),
+        };
+        let mut b = MultipartBuilder::new(raw, msg.version, msg.xid);
+        for e in &entries {
+            // An entry too long for any message is left out, as OVS does.
+            let _ = b.append_with(|buf| e.encode(raw, msg.version, buf));
+        }
+        b.finish().into_iter().for_each(|m| out.send(m));
+        Disposition::Handled
+    }
+
+    fn owner_aggregate(&mut self, req: &Request<'_>, fsr: &FlowStatsRequest, out: &mut Replies) -> Disposition {
+        let msg = req.msg();
+        let Some(raw) = reply_raw(msg.raw, MsgType::AggregateStatsReply, msg.version) else {
+            return Disposition::Error(OfpErr::OFPBRC_BAD_STAT);
+        };
+        match self.aggregate_stats(fsr) {
+            Ok(a) => {
+                let body = Message::AggregateStatsReply(a);
+                out.send_msg(&OfpMsg { version: msg.version, xid: msg.xid, raw, stats_flags: 0, body });
+                Disposition::Handled
+            }
+            Err(r) => disposition(r),
+        }
+    }
+
+    fn owner_table_stats(&mut self, req: &Request<'_>, out: &mut Replies) -> Disposition {
+        let msg = req.msg();
+        match OfpMsg::try_new(msg.version, msg.xid, Message::TableStatsReply(self.table_stats(msg.version))) {
+            Some(reply) => {
+                out.send_msg(&reply);
+                Disposition::Handled
+            }
+            None => Disposition::Error(OfpErr::OFPBRC_BAD_STAT),
+        }
+    }
+
+    /// Table features: a request without tables is a query. Changing features is not supported:
+    /// a request with tables fails with OFPTFFC_EPERM.
+    fn owner_table_features(&mut self, req: &Request<'_>, out: &mut Replies) -> Disposition {
+        let msg = req.msg();
+        let query =
+            req.parts.len() == 1 && matches!(&msg.body, Message::TableFeaturesStatsRequest(t) if t.tables.is_empty());
+        if !query {
+            return Disposition::Error(OfpErr::OFPTFFC_EPERM);
+        }
+        match self.table_features(msg.version).encode_replies(msg.version, msg.xid) {
+            Ok(msgs) => {
+                msgs.into_iter().for_each(|m| out.send(m));
+                Disposition::Handled
+            }
+            Err(_) => Disposition::Error(OfpErr::OFPTFFC_EPERM),
+        }
+    }
+}
+
+impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
+    /// Every request is postponed while the tables are flushing (seed 002 processes no OpenFlow
+    /// message then).
+    fn handle_request(&mut self, now: Instant, req: &Request<'_>, out: &mut Replies) -> Disposition {
+        let t = &mut *self.tables;
+        if t.flushing {
+            return Disposition::Postponed;
+        }
+        let mark = t.events.len();
+        let d = match &req.msg().body {
+            Message::FlowMod(_) => t.owner_flow_mod(now, req, out),
+            Message::FlowStatsRequest(fsr) => t.owner_flow_stats(now, req, fsr, out),
+            Message::AggregateStatsRequest(fsr) => t.owner_aggregate(req, fsr, out),
+            Message::TableStatsRequest => t.owner_table_stats(req, out),
+            Message::TableFeaturesStatsRequest(_) => t.owner_table_features(req, out),
+            _ => self.switch.handle_request(t, now, req, out),
+        };
+        if d != Disposition::Postponed {
+            self.tables.notify_since(mark, out);
+        }
+        d
+    }
+
+    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
+        match entry.part.msg.body {
+            Message::FlowMod(_) => self.tables.check_flow_mod(&self.tables.decode_flow_mod(conn, &entry.part)?),
+            _ => self.switch.check_bundle_entry(self.tables, now, conn, entry),
+        }
+    }
+
+    /// Flow mods are applied as one atomic group; a port mod in an atomic bundle fails with
+    /// OFPBFC_MSG_FAILED (OVS's port mods are not atomic); other entries are carried out by the
+    /// switch once the flow mods are in.
+    fn commit_bundle(
+        &mut self,
+        now: Instant,
+        conn: &ConnInfo,
+        flags: u16,
+        entries: &[BundleEntry],
+        out: &mut Replies,
+    ) -> Result<(), BundleFailure> {
+        let t = &mut *self.tables;
+        let mut fms = Vec::new();
+        for (index, e) in entries.iter().enumerate() {
+            match e.part.msg.body {
+                Message::FlowMod(_) => match t.decode_flow_mod(conn, &e.part) {
+                    Ok(fm) => fms.push((index, e.part.msg.xid, fm)),
+                    Err(error) => return Err(BundleFailure { index, error }),
+                },
+                Message::PortMod(_) if flags & OFPBF_ATOMIC != 0 => {
+                    return Err(BundleFailure { index, error: OfpErr::OFPBFC_MSG_FAILED })
+                }
+                _ => {}
+            }
+        }
+        let mark = t.events.len();
+        let refs: Vec<(usize, u32, &FlowMod)> = fms.iter().map(|(i, x, fm)| (*i, *x, fm)).collect();
+        let pending = t.run_bundle(now, &refs, Some(conn.id)).map_err(|BundleRefusal { index, refusal }| {
+            let error = match refusal {
+                Refusal::Postpone => BUNDLE_BUSY,
+                Refusal::Error(e) => e,
+            };
+            BundleFailure { index, error }
+        });
+        let pending = match pending {
+            Ok(p) => p,
+            Err(f) => {
+                t.notify_since(mark, out);
+                return Err(f);
+            }
+        };
+        fms.iter().for_each(|(_, _, fm)| out.report_flow_mod(kind(fm.command)));
+        if pending.is_some() {
+            let og = out.start_op_group();
+            t.attach(pending, Some(og));
+        }
+        for e in entries.iter().filter(|e| !matches!(e.part.msg.body, Message::FlowMod(_))) {
+            self.switch.finish_bundle_entry(self.tables, now, conn, e, out);
+        }
+        self.tables.notify_since(mark, out);
+        Ok(())
+    }
+
+    fn flush(&mut self, now: Instant) {
+        self.tables.flush(now);
+    }
+
+    fn add_normal_flow(&mut self, now: Instant, flow: NormalFlow) {
+        self.tables.add_normal_flow(now, flow);
+    }
+
+    fn delete_normal_flow(&mut self, now: Instant, flow: NormalFlow) {
+        self.tables.delete_normal_flow(now, flow);
+    }
+
+    fn fail_open_packet_in(&mut self, now: Instant, frame: Bytes) -> Option<AsyncPacketIn> {
+        self.switch.fail_open_packet_in(self.tables, now, frame)
+    }
+}
+
+/// The tables alone as owner (a [`NoSwitch`] beside them).
+impl<D: Datapath> Owner for OfProto<D> {
+    fn handle_request(&mut self, now: Instant, req: &Request<'_>, out: &mut Replies) -> Disposition {
+        WithSwitch { tables: self, switch: &mut NoSwitch }.handle_request(now, req, out)
+    }
+
+    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
+        WithSwitch { tables: self, switch: &mut NoSwitch }.check_bundle_entry(now, conn, entry)
+    }
+
+    fn commit_bundle(
+        &mut self,
+        now: Instant,
+        conn: &ConnInfo,
+        flags: u16,
+        entries: &[BundleEntry],
+        out: &mut Replies,
+    ) -> Result<(), BundleFailure> {
+        WithSwitch { tables: self, switch: &mut NoSwitch }.commit_bundle(now, conn, flags, entries, out)
+    }
+
+    fn flush(&mut self, now: Instant) {
+        OfProto::flush(self, now);
+    }
+
+    fn add_normal_flow(&mut self, now: Instant, flow: NormalFlow) {
+        OfProto::add_normal_flow(self, now, flow);
+    }
+
+    fn delete_normal_flow(&mut self, now: Instant, flow: NormalFlow) {
+        OfProto::delete_normal_flow(self, now, flow);
+    }
+
+    fn fail_open_packet_in(&mut self, _now: Instant, frame: Bytes) -> Option<AsyncPacketIn> {
+        Some(fail_open_packet_in(frame))
+    }
+}

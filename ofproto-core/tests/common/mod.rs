@@ -1,0 +1,188 @@
+//! Test support: flow mods built in Rust, the tables over a test datapath, and a harness joining
+//! the tables to a real `ConnMgr` with one controller over an in-memory transport.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use connmgr_core::{ConnId, ConnMgr, ControllerSettings, OpGroupId, Output};
+use ofp_proto::actions::Action;
+use ofp_proto::flow::{Flow, ETH_TYPE_IP};
+use ofp_proto::instructions::Instructions;
+use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModFlags};
+use ofp_proto::msg::Hello;
+use ofp_proto::ofmatch::Match;
+use ofp_proto::{Framer, Instant, Message, OfpMsg, VersionBitmap};
+use ofproto_core::{Config, OfProto, Requester, TestDatapath};
+
+pub type Tables = OfProto<TestDatapath>;
+
+pub fn tables() -> Tables {
+    OfProto::new(Config::default(), TestDatapath::new())
+}
+
+pub fn t(ms: u64) -> Instant {
+    Instant::from_millis(ms)
+}
+
+pub fn output(port: u16) -> Instructions {
+    Instructions::apply([Action::Output { port, max_len: 0 }])
+}
+
+pub fn in_port(p: u16) -> Match {
+    let mut m = Match::catchall();
+    m.set_in_port(p);
+    m
+}
+
+pub fn ip_dst(addr: u32) -> Match {
+    let mut m = Match::catchall();
+    m.set_dl_type(ETH_TYPE_IP);
+    m.set_nw_dst_masked(addr, u32::MAX);
+    m
+}
+
+/// An OF1.3-style flow mod (modifies do not add, cookies untouched by modifies).
+pub fn fm(command: FlowModCommand, m: Match, priority: u16, ins: Instructions) -> FlowMod {
+    FlowMod {
+        command,
+        match_: m,
+        priority,
+        instructions: ins,
+        new_cookie: if command == FlowModCommand::Add { 0 } else { u64::MAX },
+        table_id: if command.is_delete() { 255 } else { 0 },
+        ..FlowMod::default()
+    }
+}
+
+pub fn add(m: Match, priority: u16, port: u16) -> FlowMod {
+    fm(FlowModCommand::Add, m, priority, output(port))
+}
+
+pub fn modify(m: Match, port: u16) -> FlowMod {
+    fm(FlowModCommand::Modify, m, 0, output(port))
+}
+
+pub fn modify_strict(m: Match, priority: u16, port: u16) -> FlowMod {
+    fm(FlowModCommand::ModifyStrict, m, priority, output(port))
+}
+
+pub fn delete(m: Match) -> FlowMod {
+    fm(FlowModCommand::Delete, m, 0, Instructions::default())
+}
+
+pub fn delete_strict(m: Match, priority: u16) -> FlowMod {
+    fm(FlowModCommand::DeleteStrict, m, priority, Instructions::default())
+}
+
+pub fn with_flags(mut f: FlowMod, flags: u16) -> FlowMod {
+    f.flags = FlowModFlags(f.flags.0 | flags);
+    f
+}
+
+pub fn req(conn: u64, xid: u32, group: u64) -> Option<Requester> {
+    Some(Requester { conn: ConnId(conn), xid, group: OpGroupId(group) })
+}
+
+pub fn pkt_in_port(p: u16) -> Flow {
+    Flow { in_port: p, ..Flow::default() }
+}
+
+pub fn pkt_ip_dst(addr: u32) -> Flow {
+    Flow { dl_type: ETH_TYPE_IP, nw_dst: addr, ..Flow::default() }
+}
+
+/// The output port of rule `id`'s single action.
+pub fn out_port_of(tables: &Tables, id: ofproto_core::RuleId) -> u16 {
+    match tables.rule(id).expect("rule exists").instructions().apply.first() {
+        Some(Action::Output { port, .. }) => *port,
+        other => panic!("unexpected action {other:?}"),
+    }
+}
+
+/// The tables behind a `ConnMgr` with one primary controller (an active target) speaking
+/// `version`, over an in-memory transport, in virtual time.
+pub struct Harness {
+    pub mgr: ConnMgr,
+    pub tables: Tables,
+    pub now: Instant,
+    pub conn: ConnId,
+    pub version: u8,
+    framer: Framer,
+}
+
+impl Harness {
+    pub fn new(version: u8) -> Harness {
+        let mut mgr = ConnMgr::new(connmgr_core::Config { name: "br0".into(), seed: 1 });
+        let mut tables = tables();
+        let now = Instant::from_secs(1000);
+        let settings = ControllerSettings { probe_interval: 0, ..ControllerSettings::default() };
+        let controllers = BTreeMap::from([("tcp:192.0.2.1:6653".to_string(), settings)]);
+        assert!(mgr.set_controllers(now, &controllers, &mut tables).is_empty());
+        let conn = loop {
+            match mgr.poll_output().expect("asked to connect") {
+                Output::Connect { conn, .. } => break conn,
+                _ => continue,
+            }
+        };
+        mgr.handle_connected(now, conn);
+        let mut h = Harness { mgr, tables, now, conn, version, framer: Framer::new() };
+        let hello = Message::Hello(Hello::new(VersionBitmap::single(version)));
+        h.send(&OfpMsg::new(version, 1, hello));
+        let replies = h.recv();
+        assert!(matches!(replies[0].body, Message::Hello(_)), "{replies:?}");
+        h
+    }
+
+    /// Runs connection management and the tables until nothing is due at `now`.
+    pub fn run(&mut self) {
+        for _ in 0..100 {
+            self.mgr.handle_timeout(self.now, &mut self.tables);
+            self.tables.forward_events(self.now, &mut self.mgr);
+            if self.mgr.poll_timeout().is_none_or(|t| t > self.now) {
+                return;
+            }
+        }
+        panic!("connection management does not settle");
+    }
+
+    pub fn send_bytes(&mut self, b: &[u8]) {
+        self.mgr.handle_bytes(self.now, self.conn, b);
+        self.run();
+    }
+
+    pub fn send(&mut self, m: &OfpMsg) {
+        self.send_bytes(&m.to_bytes());
+    }
+
+    /// Everything the switch sent since the last call, decoded.
+    pub fn recv(&mut self) -> Vec<OfpMsg> {
+        let mut out = Vec::new();
+        while let Some(b) = self.mgr.poll_transmit(self.now, self.conn) {
+            self.framer.push(&b);
+        }
+        while let Some(frame) = self.framer.next_frame().expect("well framed") {
+            out.push(OfpMsg::decode(&frame).expect("decodes"));
+        }
+        out
+    }
+
+    /// Lets `ms` milliseconds pass, running every timer.
+    pub fn advance(&mut self, ms: u64) {
+        self.now = Instant::from_millis(self.now.as_millis() + ms);
+        self.tables.handle_timeout(self.now);
+        self.tables.forward_events(self.now, &mut self.mgr);
+        self.run();
+    }
+
+    /// Picks up datapath completions (after unclogging it).
+    pub fn complete(&mut self) {
+        self.tables.run(self.now);
+        self.tables.forward_events(self.now, &mut self.mgr);
+        self.run();
+    }
+
+    pub fn flow_mod_msg(&self, xid: u32, f: FlowMod) -> Bytes {
+        OfpMsg::new(self.version, xid, Message::FlowMod(f)).to_bytes()
+    }
+}
