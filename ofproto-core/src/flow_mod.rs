@@ -161,13 +161,9 @@ fn added_state(fm: &FlowMod, now: Instant) -> RuleState {
 /// cookie unless the flow mod changes it.
 fn carry_over(new: &mut RuleState, old: &RuleState, fm: &FlowMod, modify_cookie: bool) {
     new.used = old.used;
-    if !fm.flags.has(FlowModFlags::RESET_COUNTS) {
-        new.packet_count = old.packet_count;
-        new.byte_count = old.byte_count;
-    }
-    if !(modify_cookie && fm.new_cookie != u64::MAX && fm.new_cookie != old.cookie) {
-        new.cookie = old.cookie;
-    }
+    (new.packet_count, new.byte_count) =
+        if fm.flags.has(FlowModFlags::RESET_COUNTS) { (0, 0) } else { (old.packet_count, old.byte_count) };
+    new.cookie = if modify_cookie && fm.new_cookie != u64::MAX { fm.new_cookie } else { old.cookie };
 }
 
 impl<D: Datapath> OfProto<D> {

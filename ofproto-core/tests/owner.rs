@@ -1,0 +1,283 @@
+//! The tables behind a real `ConnMgr`: a controller's flow mods, barriers, statistics, bundles
+//! and flushes, on the wire.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use connmgr_core::{ControllerSettings, FailMode};
+use ofp_proto::msg::bundle::{BundleAdd, BundleCtrl, BundleCtrlType, OFPBF_ATOMIC};
+use ofp_proto::msg::flow_mod::FlowModFlags;
+use ofp_proto::msg::flow_removed::OFPRR_DELETE;
+use ofp_proto::msg::table_features::TableFeaturesMsg;
+use ofp_proto::msg::FlowStatsRequest;
+use ofp_proto::ofmatch::Match;
+use ofp_proto::{ErrorMsg, Message, OfpErr, OfpMsg, Raw};
+
+fn error_of(m: &OfpMsg) -> (u32, Option<OfpErr>, usize) {
+    match &m.body {
+        Message::Error(e) => (m.xid, e.error(), e.data.len()),
+        other => panic!("not an error: {other:?}"),
+    }
+}
+
+#[test]
+fn barrier_waits_for_pending_flow_mods_and_a_failure_answers_its_request() {
+    let mut h = Harness::new(4);
+    h.tables.datapath_mut().fail_priority(20, OfpErr::OFPFMFC_TABLE_FULL);
+    h.tables.datapath_mut().clog();
+    let ok = h.flow_mod_msg(10, add(in_port(1), 10, 2));
+    // A long flow mod: the error quotes its first 64 bytes.
+    let mut big = add(ip_dst(0x0a00_0001), 20, 2);
+    big.instructions.apply.extend((3..9).map(|p| ofp_proto::actions::Action::Output { port: p, max_len: 0 }));
+    let bad = h.flow_mod_msg(11, big);
+    assert!(bad.len() > 64);
+    h.send_bytes(&ok);
+    h.send_bytes(&bad);
+    h.send(&OfpMsg::new(4, 12, Message::BarrierRequest));
+    assert!(h.recv().is_empty(), "the barrier waits for both flow mods");
+    assert_eq!(h.tables.n_pending_groups(), 2);
+
+    h.tables.datapath_mut().unclog();
+    h.complete();
+    let got = h.recv();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(error_of(&got[0]), (11, Some(OfpErr::OFPFMFC_TABLE_FULL), 64));
+    let Message::Error(e) = &got[0].body else { unreachable!() };
+    assert_eq!(e, &ErrorMsg::reply_to(OfpErr::OFPFMFC_TABLE_FULL, &bad));
+    assert_eq!((got[1].xid, &got[1].body), (12, &Message::BarrierReply));
+    // The failed add is gone, the other stays.
+    assert_eq!(h.tables.table_len(0), 1);
+}
+
+#[test]
+fn a_postponed_request_blocks_its_connection_until_retried() {
+    let mut h = Harness::new(4);
+    h.tables.datapath_mut().clog();
+    h.send_bytes(&h.flow_mod_msg(1, add(in_port(1), 10, 2)));
+    h.send_bytes(&h.flow_mod_msg(2, modify(in_port(1), 3)));
+    h.send(&OfpMsg::new(4, 3, Message::EchoRequest(bytes::Bytes::new())));
+    assert!(h.recv().is_empty(), "nothing is read after the postponed modify");
+    let id = h.tables.classify(0, &pkt_in_port(1)).unwrap();
+    assert_eq!(out_port_of(&h.tables, id), 2);
+
+    h.tables.datapath_mut().unclog();
+    h.complete();
+    // The add completed, the modify went through (completing at once), then the echo.
+    assert_eq!(out_port_of(&h.tables, id), 3);
+    let got = h.recv();
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].xid, &got[0].body), (3, &Message::EchoReply(bytes::Bytes::new())));
+}
+
+#[test]
+fn deletes_send_flow_removed_before_the_barrier_reply() {
+    let mut h = Harness::new(4);
+    h.send_bytes(&h.flow_mod_msg(1, with_flags(add(in_port(1), 10, 2), FlowModFlags::SEND_FLOW_REM)));
+    h.tables.datapath_mut().clog();
+    h.now = t(h.now.as_millis() + 2_000);
+    h.send_bytes(&h.flow_mod_msg(2, delete(Match::catchall())));
+    h.send(&OfpMsg::new(4, 3, Message::BarrierRequest));
+    assert!(h.recv().is_empty());
+    h.tables.datapath_mut().unclog();
+    h.complete();
+    let got = h.recv();
+    let Message::FlowRemoved(fr) = &got[0].body else { panic!("{got:?}") };
+    assert_eq!((fr.reason, fr.duration_sec, fr.priority), (OFPRR_DELETE, 2, 10));
+    assert_eq!(got[0].raw, Raw::Ofpt11FlowRemoved);
+    assert_eq!((got[1].xid, &got[1].body), (3, &Message::BarrierReply));
+}
+
+#[test]
+fn a_synchronous_datapath_answers_in_order() {
+    let mut h = Harness::new(4);
+    h.tables.datapath_mut().fail_priority(20, OfpErr::OFPFMFC_TABLE_FULL);
+    h.send_bytes(&h.flow_mod_msg(1, with_flags(add(in_port(1), 10, 2), FlowModFlags::SEND_FLOW_REM)));
+    // Refused before anything happens (table 254 is read-only), then a datapath failure at once.
+    let mut bad_table = add(in_port(2), 10, 2);
+    bad_table.table_id = 254;
+    h.send_bytes(&h.flow_mod_msg(2, bad_table));
+    h.send_bytes(&h.flow_mod_msg(3, add(in_port(3), 20, 2)));
+    h.send_bytes(&h.flow_mod_msg(4, delete(in_port(1))));
+    h.send(&OfpMsg::new(4, 5, Message::BarrierRequest));
+    let got = h.recv();
+    assert_eq!(error_of(&got[0]), (2, Some(OfpErr::OFPBRC_EPERM), 64));
+    assert_eq!(error_of(&got[1]), (3, Some(OfpErr::OFPFMFC_TABLE_FULL), 64));
+    assert!(matches!(got[2].body, Message::FlowRemoved(_)));
+    assert_eq!(got[3].body, Message::BarrierReply);
+    assert_eq!(got.len(), 4);
+}
+
+#[test]
+fn flow_and_aggregate_stats_answer_in_the_requests_form() {
+    let mut h = Harness::new(1);
+    // Without the table-id extension the command's high byte must be 0, and the add goes to
+    // table 0 (as if table 255 were named); a table id there is a bad command.
+    let mut f = add(in_port(1), 10, 2);
+    f.table_id = 3;
+    h.send_bytes(&h.flow_mod_msg(1, f.clone()));
+    assert_eq!(error_of(&h.recv()[0]), (1, Some(OfpErr::OFPFMFC_BAD_COMMAND), 64));
+    f.table_id = 0;
+    h.send_bytes(&h.flow_mod_msg(1, f));
+    let fsr = FlowStatsRequest::default();
+    h.send(&OfpMsg::new(1, 2, Message::FlowStatsRequest(fsr.clone())));
+    h.send(&OfpMsg::new(1, 3, Message::FlowStatsRequest(fsr.clone())).with_raw(Raw::NxstFlowRequest));
+    h.send(&OfpMsg::new(1, 4, Message::AggregateStatsRequest(fsr.clone())));
+    h.send(&OfpMsg::new(1, 5, Message::AggregateStatsRequest(fsr.clone())).with_raw(Raw::NxstAggregateRequest));
+    let got = h.recv();
+    let raws: Vec<(u32, Raw)> = got.iter().map(|m| (m.xid, m.raw)).collect();
+    assert_eq!(
+        raws,
+        [
+            (2, Raw::Ofpst10FlowReply),
+            (3, Raw::NxstFlowReply),
+            (4, Raw::OfpstAggregateReply),
+            (5, Raw::NxstAggregateReply)
+        ]
+    );
+    for m in &got[..2] {
+        let Message::FlowStatsReply(r) = &m.body else { panic!() };
+        assert_eq!(r.entries.len(), 1);
+        assert_eq!((r.entries[0].table_id, r.entries[0].priority, r.entries[0].match_), (0, 10, in_port(1)));
+        assert_eq!(r.entries[0].instructions, output(2));
+    }
+    let Message::AggregateStatsReply(a) = got[2].body else { panic!() };
+    assert_eq!(a.flow_count, 1);
+}
+
+#[test]
+fn many_flows_split_the_flow_stats_reply() {
+    let mut h = Harness::new(4);
+    for i in 0..1000u32 {
+        h.tables.flow_mod(h.now, &add(ip_dst(i), 10, 2), None).unwrap();
+    }
+    h.send(&OfpMsg::new(4, 9, Message::FlowStatsRequest(FlowStatsRequest::default())));
+    let got = h.recv();
+    assert!(got.len() > 1);
+    let n: usize = got
+        .iter()
+        .map(|m| match &m.body {
+            Message::FlowStatsReply(r) => r.entries.len(),
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(n, 1000);
+    assert!(got[..got.len() - 1].iter().all(|m| m.stats_flags == 1) && got.last().unwrap().stats_flags == 0);
+}
+
+#[test]
+fn table_stats_and_features() {
+    let mut h = Harness::new(4);
+    h.send_bytes(&h.flow_mod_msg(1, add(in_port(1), 10, 2)));
+    h.tables.lookup(0, &pkt_in_port(1));
+    h.tables.lookup(0, &pkt_in_port(2));
+    h.send(&OfpMsg::new(4, 2, Message::TableStatsRequest));
+    let got = h.recv();
+    let Message::TableStatsReply(ts) = &got[0].body else { panic!("{got:?}") };
+    assert_eq!(ts.tables.len(), 254);
+    let t0 = &ts.tables[0];
+    assert_eq!((t0.table_id, t0.active_count, t0.lookup_count, t0.matched_count), (0, 1, 2, 1));
+
+    h.send(&OfpMsg::new(4, 3, Message::TableFeaturesStatsRequest(TableFeaturesMsg::default())));
+    let got = h.recv();
+    let n: usize = got
+        .iter()
+        .map(|m| match &m.body {
+            Message::TableFeaturesStatsReply(r) => r.tables.len(),
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(n, 254);
+    // Changing table features is refused.
+    let set = TableFeaturesMsg::ovs_reply(4, 1);
+    h.send(&OfpMsg::new(4, 4, Message::TableFeaturesStatsRequest(set)));
+    let got = h.recv();
+    assert_eq!(error_of(&got[0]).1, Some(OfpErr::OFPTFFC_EPERM));
+}
+
+fn bundle_ctrl(xid: u32, ty: BundleCtrlType) -> OfpMsg {
+    OfpMsg::new(5, xid, Message::BundleControl(BundleCtrl::new(1, ty, OFPBF_ATOMIC)))
+}
+
+fn bundle_add(xid: u32, f: ofp_proto::msg::FlowMod) -> OfpMsg {
+    BundleAdd::wrap(1, OFPBF_ATOMIC, OfpMsg::new(5, xid, Message::FlowMod(f))).unwrap()
+}
+
+#[test]
+fn bundle_commit_names_the_failing_entry_and_changes_nothing() {
+    let mut h = Harness::new(5);
+    h.send_bytes(&h.flow_mod_msg(1, add(in_port(1), 10, 2)));
+    h.send(&bundle_ctrl(20, BundleCtrlType::OPEN_REQUEST));
+    h.send(&bundle_add(21, delete(Match::catchall())));
+    h.send(&bundle_add(22, add(in_port(2), 10, 3)));
+    h.send(&bundle_add(23, with_flags(add(in_port(2), 10, 4), FlowModFlags::CHECK_OVERLAP)));
+    h.send(&bundle_add(24, with_flags(add(ip_dst(1), 10, 4), FlowModFlags::CHECK_OVERLAP)));
+    h.send(&bundle_add(25, add(in_port(3), 10, 3)));
+    // Table 254 is refused when added.
+    let mut ro = add(in_port(9), 1, 1);
+    ro.table_id = 254;
+    h.send(&bundle_add(26, ro));
+    h.send(&bundle_ctrl(27, BundleCtrlType::COMMIT_REQUEST));
+    let got = h.recv();
+    let summary: Vec<String> = got
+        .iter()
+        .map(|m| match &m.body {
+            Message::BundleControl(c) => format!("{} {:?}", m.xid, c.ctrl_type),
+            Message::Error(e) => format!("{} {:?}", m.xid, e.error()),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "20 BundleCtrlType(1)",
+            "26 Some(OFPBRC_EPERM)",
+            // The replacing add at 23 is no overlap; the add at 24 overlaps in_port=2.
+            "24 Some(OFPFMFC_OVERLAP)",
+            "27 Some(OFPBFC_MSG_FAILED)",
+        ]
+    );
+    let ids = h.tables.table_rules(0);
+    assert_eq!(ids.len(), 1);
+    assert_eq!((h.tables.rule(ids[0]).unwrap().match_(), out_port_of(&h.tables, ids[0])), (&in_port(1), 2));
+    assert_eq!(h.tables.datapath().calls.len(), 1);
+}
+
+#[test]
+fn bundle_commit_applies_everything_and_waits_for_the_datapath() {
+    let mut h = Harness::new(5);
+    h.send(&bundle_ctrl(30, BundleCtrlType::OPEN_REQUEST));
+    h.send(&bundle_add(31, add(in_port(1), 10, 2)));
+    h.send(&bundle_add(32, add(in_port(2), 10, 3)));
+    h.tables.datapath_mut().clog();
+    h.send(&bundle_ctrl(33, BundleCtrlType::COMMIT_REQUEST));
+    h.send(&OfpMsg::new(5, 34, Message::BarrierRequest));
+    let got = h.recv();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1].xid, 33);
+    assert_eq!(h.tables.table_len(0), 2);
+    h.tables.datapath_mut().unclog();
+    h.complete();
+    let got = h.recv();
+    assert_eq!((got.len(), got[0].xid, &got[0].body), (1, 34, &Message::BarrierReply));
+}
+
+#[test]
+fn controllers_coming_and_going_flush_the_tables() {
+    let mut h = Harness::new(4);
+    h.send_bytes(&h.flow_mod_msg(1, with_flags(add(in_port(1), 10, 2), FlowModFlags::SEND_FLOW_REM)));
+    assert_eq!(h.tables.table_len(0), 1);
+    h.mgr.set_fail_mode(h.now, FailMode::Standalone, &mut h.tables);
+    // Standalone with a controller configured: nothing changes yet.
+    assert_eq!(h.tables.table_len(0), 1);
+    let none: BTreeMap<String, ControllerSettings> = BTreeMap::new();
+    h.mgr.set_controllers(h.now, &none, &mut h.tables);
+    h.tables.forward_events(h.now, &mut h.mgr);
+    // Flushed, and the standalone NORMAL flow added back.
+    let ids = h.tables.table_rules(0);
+    assert_eq!(ids.len(), 1);
+    let r = h.tables.rule(ids[0]).unwrap();
+    assert_eq!((r.priority(), r.match_().is_catchall()), (0, true));
+    assert!(!h.tables.is_flushing());
+}
