@@ -18,7 +18,9 @@ use smallvec::SmallVec;
 use ofp_proto::flow::Flow;
 use ofp_proto::ofmatch::Match;
 
-use crate::hash::{hash_flow, MixMap, PreHashedMap};
+use crate::hash::{hash_flow, FlowKey, PreHashedMap};
+
+type MaskMap = hashbrown::HashMap<FlowKey, usize, std::hash::BuildHasherDefault<crate::hash::PreHashed>>;
 use crate::rule::{RuleId, Rules};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +59,7 @@ impl Subtable {
 pub(crate) struct Classifier {
     subtables: Vec<Option<Subtable>>,
     free: Vec<usize>,
-    by_mask: MixMap<Flow, usize>,
+    by_mask: MaskMap,
     /// (max priority, subtable index), highest first.
     order: Vec<(u32, usize)>,
     n_rules: usize,
@@ -81,7 +83,7 @@ impl Classifier {
     /// Adds rule `id` (whose match is `m`, canonical). The caller guarantees no rule with the same
     /// match and priority is present.
     pub(crate) fn insert(&mut self, m: &Match, priority: u32, seq: u64, id: RuleId) {
-        let index = match self.by_mask.get(&m.mask) {
+        let index = match self.by_mask.get(&FlowKey(m.mask)) {
             Some(&i) => i,
             None => {
                 let st = Subtable { mask: m.mask, buckets: PreHashedMap::default(), priorities: BTreeMap::new() };
@@ -95,7 +97,7 @@ impl Classifier {
                         self.subtables.len() - 1
                     }
                 };
-                self.by_mask.insert(m.mask, i);
+                self.by_mask.insert(FlowKey(m.mask), i);
                 i
             }
         };
@@ -115,7 +117,7 @@ impl Classifier {
 
     /// Removes rule `id`, which has match `m` and `priority`. Returns false if it was not present.
     pub(crate) fn remove(&mut self, m: &Match, priority: u32, id: RuleId) -> bool {
-        let Some(&index) = self.by_mask.get(&m.mask) else { return false };
+        let Some(&index) = self.by_mask.get(&FlowKey(m.mask)) else { return false };
         let st = self.subtables[index].as_mut().expect("indexed subtables exist");
         let h = hash_flow(&m.flow);
         let Some(bucket) = st.buckets.get_mut(&h) else { return false };
@@ -133,7 +135,7 @@ impl Classifier {
         }
         self.n_rules -= 1;
         if st.priorities.is_empty() {
-            self.by_mask.remove(&m.mask);
+            self.by_mask.remove(&FlowKey(m.mask));
             self.subtables[index] = None;
             self.free.push(index);
             self.reorder(index, None);
@@ -169,7 +171,7 @@ impl Classifier {
 
     /// The rule with exactly this match and priority (OVS `classifier_find_match_exactly`).
     pub(crate) fn find_exactly(&self, rules: &Rules, m: &Match, priority: u32) -> Option<RuleId> {
-        let st = self.subtables[*self.by_mask.get(&m.mask)?].as_ref()?;
+        let st = self.subtables[*self.by_mask.get(&FlowKey(m.mask))?].as_ref()?;
         st.buckets
             .get(&hash_flow(&m.flow))?
             .iter()

@@ -25,7 +25,7 @@ use ofp_proto::{Instant, OfpErr};
 use std::hash::BuildHasher;
 
 use crate::datapath::{Datapath, OpId, OpResult};
-use crate::hash::MixState;
+use crate::hash::{hash_flow, MixState};
 use crate::ofproto::{Event, OfProto, RuleEvent, RuleEventKind};
 use crate::rule::{Rule, RuleId, RuleSnapshot, RuleState};
 
@@ -162,7 +162,8 @@ impl<D: Datapath> OfProto<D> {
     }
 
     fn deletion_key(table_id: u8, priority: u32, m: &Match) -> u64 {
-        MixState::default().hash_one((table_id, priority, m))
+        let (values, mask) = (hash_flow(&m.flow), hash_flow(&m.mask));
+        MixState::default().hash_one((table_id, priority, values, mask))
     }
 
     fn note_deletion(&mut self, id: RuleId) {
@@ -184,15 +185,16 @@ impl<D: Datapath> OfProto<D> {
     /// True if a rule with this table, match and priority is being removed by a group other than
     /// `g` (by any group if `None`) (OVS `is_flow_deletion_pending`).
     pub(crate) fn deletion_pending(&self, table_id: u8, m: &Match, priority: u32, g: Option<GroupKey>) -> bool {
-        self.deletions.get(&Self::deletion_key(table_id, priority, m)).is_some_and(|ids| {
-            ids.iter().any(|&id| {
-                let r = self.rules.at(id);
-                r.table_id == table_id
-                    && r.priority == priority
-                    && r.match_ == *m
-                    && g.is_none_or(|g| self.pending_elsewhere(id, g))
+        !self.deletions.is_empty()
+            && self.deletions.get(&Self::deletion_key(table_id, priority, m)).is_some_and(|ids| {
+                ids.iter().any(|&id| {
+                    let r = self.rules.at(id);
+                    r.table_id == table_id
+                        && r.priority == priority
+                        && r.match_ == *m
+                        && g.is_none_or(|g| self.pending_elsewhere(id, g))
+                })
             })
-        })
     }
 
     /// Adds a new rule to `table_id` in group `g`. The caller checked that no rule with this match
@@ -286,8 +288,8 @@ impl<D: Datapath> OfProto<D> {
             self.finish_group(g);
             return;
         }
-        let ops = self.group_mut(g).ops.clone();
-        for op in ops {
+        for i in 0..self.groups[&g].ops.len() {
+            let op = self.groups[&g].ops[i];
             let o = &self.ops[&op];
             let r = self.rules.at(o.rule);
             match &o.undo {

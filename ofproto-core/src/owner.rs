@@ -2,6 +2,8 @@
 //! aggregate and table statistics, table features, bundle checks and commits, flushes and NORMAL
 //! flows. Requests about ports, packets and the switch itself go to a [`SwitchRequests`].
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use connmgr_core::{
     AsyncPacketIn, BundleEntry, BundleFailure, ConnInfo, Disposition, FlowModKind, NormalFlow, Owner, Part, Replies,
@@ -141,17 +143,21 @@ fn disposition(r: Refusal) -> Disposition {
 
 impl<D: Datapath> OfProto<D> {
     /// Decodes a flow mod as this switch and connection do (the table-id extension of OF1.0, the
-    /// port and table limits).
-    pub fn decode_flow_mod(&self, conn: &ConnInfo, part: &Part) -> Result<FlowMod, OfpErr> {
+    /// port and table limits). `ConnMgr` already decoded it with the default options: when ours
+    /// are the same, that decoding is taken as is.
+    pub fn decode_flow_mod<'a>(&self, conn: &ConnInfo, part: &'a Part) -> Result<Cow<'a, FlowMod>, OfpErr> {
         let (version, raw) = (part.msg.version, part.msg.raw);
-        let hdrs = raw.hdrs_len(version);
-        let body = part.bytes.slice(hdrs.min(part.bytes.len())..);
         let opts = FlowModOpts {
             table_id_ext: conn.protocol.is_none_or(|p| p.has_tid()),
             max_ports: self.cfg.max_ports,
             n_tables: self.cfg.n_tables,
         };
-        FlowMod::decode_with(Cx { version, raw }, &mut Reader::new(body), &opts)
+        if let (Message::FlowMod(fm), true) = (&part.msg.body, opts == FlowModOpts::default()) {
+            return Ok(Cow::Borrowed(fm));
+        }
+        let hdrs = raw.hdrs_len(version);
+        let body = part.bytes.slice(hdrs.min(part.bytes.len())..);
+        FlowMod::decode_with(Cx { version, raw }, &mut Reader::new(body), &opts).map(Cow::Owned)
     }
 
     /// Moves the asynchronous messages queued since `mark` into `out`, so they reach connections
@@ -280,7 +286,7 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
 
     fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
         match entry.part.msg.body {
-            Message::FlowMod(_) => self.tables.check_flow_mod(&self.tables.decode_flow_mod(conn, &entry.part)?),
+            Message::FlowMod(_) => self.tables.check_flow_mod(&*self.tables.decode_flow_mod(conn, &entry.part)?),
             _ => self.switch.check_bundle_entry(self.tables, now, conn, entry),
         }
     }
@@ -311,7 +317,7 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
             }
         }
         let mark = t.events.len();
-        let refs: Vec<(usize, u32, &FlowMod)> = fms.iter().map(|(i, x, fm)| (*i, *x, fm)).collect();
+        let refs: Vec<(usize, u32, &FlowMod)> = fms.iter().map(|(i, x, fm)| (*i, *x, &**fm)).collect();
         let pending = t.run_bundle(now, &refs, Some(conn.id)).map_err(|BundleRefusal { index, refusal }| {
             let error = match refusal {
                 Refusal::Postpone => BUNDLE_BUSY,
