@@ -398,3 +398,20 @@ impl<D: Datapath> Owner for OfProto<D> {
         Some(fail_open_packet_in(frame))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_open_packet_in_is_ovs_bogus_packet_in() {
+        let p = fail_open_packet_in(Bytes::from_static(&[7; 60]));
+        assert_eq!((p.reason, p.controller_id, p.in_port), (packet_in_reason::NO_MATCH, 0, port_no::LOCAL));
+        let pin = &p.pin;
+        assert_eq!((pin.reason, pin.table_id, pin.cookie), (0, 0, u64::MAX));
+        assert_eq!((pin.total_len, pin.buffer_id, pin.in_port(), pin.data.len()), (60, NO_BUFFER, OFPP_LOCAL, 60));
+        let mut only_in_port = Match::catchall();
+        only_in_port.set_in_port(OFPP_LOCAL);
+        assert_eq!(pin.metadata, only_in_port);
+    }
+}

@@ -281,3 +281,144 @@ fn controllers_coming_and_going_flush_the_tables() {
     assert_eq!((r.priority(), r.match_().is_catchall()), (0, true));
     assert!(!h.tables.is_flushing());
 }
+
+#[test]
+fn a_group_whose_connection_went_away_completes_silently() {
+    let mut h = Harness::new(4);
+    h.tables.datapath_mut().fail_priority(10, OfpErr::OFPFMFC_TABLE_FULL);
+    h.tables.datapath_mut().clog();
+    h.send_bytes(&h.flow_mod_msg(1, add(in_port(1), 10, 2)));
+    h.mgr.handle_eof(h.now, h.conn);
+    h.run();
+    h.tables.datapath_mut().unclog();
+    h.complete();
+    assert_eq!(h.tables.n_rules(), 0, "rolled back all the same");
+    assert_eq!(h.tables.n_pending_groups(), 0);
+}
+
+/// A switch side that answers features requests, records bundle entries it is given and checks
+/// packet outs.
+#[derive(Default)]
+struct Ports {
+    finished: Vec<(u32, usize)>,
+}
+
+impl ofproto_core::SwitchRequests<ofproto_core::TestDatapath> for Ports {
+    fn handle_request(
+        &mut self,
+        _: &mut Tables,
+        _: ofp_proto::Instant,
+        req: &connmgr_core::Request<'_>,
+        out: &mut connmgr_core::Replies,
+    ) -> connmgr_core::Disposition {
+        match req.msg().body {
+            Message::FeaturesRequest => {
+                out.send(bytes::Bytes::from_static(b"features"));
+                connmgr_core::Disposition::Handled
+            }
+            _ => connmgr_core::Disposition::Error(OfpErr::OFPBRC_BAD_TYPE),
+        }
+    }
+
+    fn check_bundle_entry(
+        &mut self,
+        _: &mut Tables,
+        _: ofp_proto::Instant,
+        _: &connmgr_core::ConnInfo,
+        entry: &connmgr_core::BundleEntry,
+    ) -> Result<(), OfpErr> {
+        match entry.part.msg.body {
+            Message::PacketOut(_) | Message::PortMod(_) => Ok(()),
+            _ => Err(OfpErr::OFPBFC_MSG_UNSUP),
+        }
+    }
+
+    fn finish_bundle_entry(
+        &mut self,
+        tables: &mut Tables,
+        _: ofp_proto::Instant,
+        _: &connmgr_core::ConnInfo,
+        entry: &connmgr_core::BundleEntry,
+        _: &mut connmgr_core::Replies,
+    ) {
+        // The bundle's flow mods are in the tables already.
+        self.finished.push((entry.part.msg.xid, tables.table_len(0)));
+    }
+}
+
+/// Runs connection management with the tables and `ports` as owner.
+fn run_with(h: &mut Harness, ports: &mut Ports) {
+    for _ in 0..100 {
+        h.mgr.handle_timeout(h.now, &mut ofproto_core::WithSwitch { tables: &mut h.tables, switch: ports });
+        h.tables.forward_events(h.now, &mut h.mgr);
+        if h.mgr.poll_timeout().is_none_or(|t| t > h.now) {
+            return;
+        }
+    }
+    panic!("does not settle");
+}
+
+fn send_with(h: &mut Harness, ports: &mut Ports, m: &OfpMsg) {
+    h.mgr.handle_bytes(h.now, h.conn, &m.to_bytes());
+    run_with(h, ports);
+}
+
+#[test]
+fn other_requests_and_bundle_entries_go_to_the_switch() {
+    let mut h = Harness::new(5);
+    let mut ports = Ports::default();
+    send_with(&mut h, &mut ports, &OfpMsg::new(5, 1, Message::FeaturesRequest));
+    assert_eq!(h.mgr.poll_transmit(h.now, h.conn).as_deref(), Some(&b"features"[..]));
+    // Without a switch side, OVS's errors for what it lacks.
+    h.send(&OfpMsg::new(5, 2, Message::FeaturesRequest));
+    h.send(&OfpMsg::new(5, 3, Message::DescStatsRequest));
+    let got = h.recv();
+    assert_eq!(error_of(&got[0]).1, Some(OfpErr::OFPBRC_BAD_TYPE));
+    assert_eq!(error_of(&got[1]).1, Some(OfpErr::OFPBRC_BAD_STAT));
+
+    let po = ofp_proto::msg::PacketOut::new(1, Default::default(), bytes::Bytes::from_static(&[0; 14]));
+    let port_mod = ofp_proto::msg::PortMod { port_no: 1, hw_addr: [0; 6], config: 0, mask: 0, advertise: 0 };
+    send_with(&mut h, &mut ports, &bundle_ctrl(10, BundleCtrlType::OPEN_REQUEST));
+    send_with(
+        &mut h,
+        &mut ports,
+        &BundleAdd::wrap(1, OFPBF_ATOMIC, OfpMsg::new(5, 11, Message::PacketOut(po))).unwrap(),
+    );
+    send_with(&mut h, &mut ports, &bundle_add(12, add(in_port(1), 10, 2)));
+    send_with(&mut h, &mut ports, &bundle_ctrl(13, BundleCtrlType::COMMIT_REQUEST));
+    assert_eq!(ports.finished, [(11, 1)]);
+    let got = h.recv();
+    assert_eq!(got.last().map(|m| m.xid), Some(13));
+
+    // Port mods are not atomic: an atomic bundle holding one fails at that entry.
+    send_with(&mut h, &mut ports, &bundle_ctrl(20, BundleCtrlType::OPEN_REQUEST));
+    send_with(&mut h, &mut ports, &bundle_add(21, add(in_port(2), 10, 2)));
+    send_with(
+        &mut h,
+        &mut ports,
+        &BundleAdd::wrap(1, OFPBF_ATOMIC, OfpMsg::new(5, 22, Message::PortMod(port_mod))).unwrap(),
+    );
+    send_with(&mut h, &mut ports, &bundle_ctrl(23, BundleCtrlType::COMMIT_REQUEST));
+    let got = h.recv();
+    let errors: Vec<(u32, Option<OfpErr>)> =
+        got.iter().filter(|m| matches!(m.body, Message::Error(_))).map(|m| (error_of(m).0, error_of(m).1)).collect();
+    assert_eq!(errors, [(22, Some(OfpErr::OFPBFC_MSG_FAILED)), (23, Some(OfpErr::OFPBFC_MSG_FAILED))]);
+    assert_eq!(h.tables.table_len(0), 1);
+}
+
+#[test]
+fn a_commit_that_would_wait_fails_as_busy() {
+    let mut h = Harness::new(5);
+    h.send_bytes(&h.flow_mod_msg(1, add(in_port(1), 10, 2)));
+    h.tables.datapath_mut().clog();
+    h.send_bytes(&h.flow_mod_msg(2, modify(in_port(1), 3)));
+    h.send(&bundle_ctrl(10, BundleCtrlType::OPEN_REQUEST));
+    h.send(&bundle_add(11, add(in_port(2), 10, 2)));
+    h.send(&bundle_add(12, delete(in_port(1))));
+    h.send(&bundle_ctrl(13, BundleCtrlType::COMMIT_REQUEST));
+    let got = h.recv();
+    let errors: Vec<(u32, Option<OfpErr>)> =
+        got.iter().filter(|m| matches!(m.body, Message::Error(_))).map(|m| (error_of(m).0, error_of(m).1)).collect();
+    assert_eq!(errors, [(12, Some(ofproto_core::BUNDLE_BUSY)), (13, Some(OfpErr::OFPBFC_MSG_FAILED))]);
+    assert_eq!(h.tables.table_len(0), 1);
+}
