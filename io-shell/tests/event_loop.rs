@@ -102,8 +102,9 @@ fn timers_fire_through_poll_timeout_without_spinning() {
     let early = t0.elapsed();
     p.expect("late");
     let late = t0.elapsed();
-    assert!(early >= Duration::from_millis(300) && early < Duration::from_millis(900), "{early:?}");
-    assert!(late >= Duration::from_millis(1000), "{late:?}");
+    // The core's clock counts whole milliseconds, so a deadline may fall up to 1 ms early.
+    assert!(early >= Duration::from_millis(299) && early < Duration::from_millis(900), "{early:?}");
+    assert!(late >= Duration::from_millis(999), "{late:?}");
     // A second of waiting costs (almost) no CPU: the loop sleeps until the core's deadline.
     let used = d.cpu_ticks() - cpu_before;
     assert!(used <= 20, "{used} ticks of CPU in {late:?}");
