@@ -122,15 +122,17 @@ impl Conn {
             return Ok(0);
         }
         let iov: Vec<IoSlice<'_>> = self.out.iter().take(MAX_IOV).map(|b| IoSlice::new(b)).collect();
-        let n = match self.stream.write_vectored(&iov) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.writable = false;
-                return Ok(0);
+        let n = loop {
+            match self.stream.write_vectored(&iov) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.writable = false;
+                    return Ok(0);
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
-            Err(e) => return Err(e),
         };
         io.write_calls += 1;
         io.bytes_written += n as u64;
