@@ -11,7 +11,6 @@ pub mod monitor;
 pub mod multipart;
 pub mod nicira;
 mod ofpact_bits;
-mod opaque;
 pub mod packet_in;
 pub mod packet_out;
 pub mod port;
@@ -328,6 +327,8 @@ impl Message {
             MsgType::FeaturesReply => SwitchFeatures::print_undecodable(cx, r, err, out, verbosity),
             MsgType::PortMod => PortMod::print_undecodable(cx, r, err, out, verbosity),
             MsgType::PortDescStatsReply => PortDescReply::print_undecodable(cx, r, err, out, verbosity),
+            MsgType::FlowMonitorStatsRequest => FlowMonitorRequest::print_undecodable(cx, r, err, out, verbosity),
+            MsgType::FlowMonitorStatsReply => FlowMonitorReply::print_undecodable(cx, r, err, out, verbosity),
             _ => Some(err),
         }
     }
