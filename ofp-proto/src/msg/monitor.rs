@@ -722,3 +722,333 @@ fn pause_event_message(version: u8, update: FlowUpdate, before_of14: Message) ->
     };
     OfpMsg::try_new(version, 0, body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::Action;
+    use crate::print::{ofp_to_string, parse_hex};
+    use crate::raw::OFPSF_REPLY_MORE;
+
+    const ALL_FLAGS: u16 = MonitorFlags::INITIAL
+        | MonitorFlags::ADD
+        | MonitorFlags::REMOVED
+        | MonitorFlags::MODIFY
+        | MonitorFlags::INSTRUCTIONS
+        | MonitorFlags::ONLY_OWN;
+
+    fn hex(s: &str) -> Vec<u8> {
+        parse_hex(s).unwrap()
+    }
+
+    /// `msg` encodes to exactly `want`, and `want` decodes to exactly `msg`.
+    fn assert_wire(msg: &OfpMsg, want: &str) {
+        let want = hex(want);
+        assert_eq!(msg.to_bytes().to_vec(), want, "encoding {msg:?}");
+        assert_eq!(&OfpMsg::decode(&Bytes::from(want)).unwrap(), msg);
+    }
+
+    fn in_port(p: u16) -> Match {
+        let mut m = Match::catchall();
+        m.set_in_port(p);
+        m
+    }
+
+    fn arp() -> Match {
+        let mut m = Match::catchall();
+        m.set_default_packet_type();
+        m.set_dl_type(0x0806);
+        m
+    }
+
+    fn request(version: u8, xid: u32, monitors: Vec<FlowMonitor>) -> OfpMsg {
+        OfpMsg::new(version, xid, Message::FlowMonitorStatsRequest(FlowMonitorRequest { monitors }))
+    }
+
+    fn reply(version: u8, xid: u32, updates: Vec<FlowUpdate>) -> OfpMsg {
+        OfpMsg::new(version, xid, Message::FlowMonitorStatsReply(FlowMonitorReply { updates }))
+    }
+
+    #[test]
+    fn nx_request_of10_two_monitors() {
+        // OVS's "FLOW_MONITOR request" ofp-print test.
+        let a =
+            FlowMonitor { out_port: port_no::LOCAL, table_id: 1, ..FlowMonitor::new(16384, MonitorFlags(ALL_FLAGS)) };
+        let b = FlowMonitor {
+            table_id: 2,
+            match_: in_port(1),
+            ..FlowMonitor::new(8192, MonitorFlags(MonitorFlags::REMOVED))
+        };
+        let msg = request(1, 4, vec![a, b]);
+        assert_eq!(msg.raw, Raw::NxstFlowMonitorRequest);
+        assert_wire(
+            &msg,
+            "0110004000000004ffff000000002320000000020000000000004000003ffffe0000010000000000\
+             000020000004ffff00060200000000000000000200010000",
+        );
+        assert_eq!(
+            ofp_to_string(&msg.to_bytes(), 1),
+            "NXST_FLOW_MONITOR request (xid=0x4):\n id=16384 flags=initial,add,delete,modify,actions,own \
+             out_port=LOCAL table=1\n id=8192 flags=delete table=2 in_port=1\n"
+        );
+    }
+
+    #[test]
+    fn nx_request_of12_uses_of11_header() {
+        let m = FlowMonitor { out_port: 3, ..FlowMonitor::new(1, MonitorFlags(MonitorFlags::ADD)) };
+        assert_wire(
+            &request(3, 9, vec![m]),
+            "0312002800000009ffff0000000000000000232000000002\
+             00000001000200030000ff0000000000",
+        );
+    }
+
+    #[test]
+    fn onf_request_of13() {
+        // ovs-ofctl monitor -O OpenFlow13, from the captured sessions.
+        let msg = request(4, 2, vec![FlowMonitor::new(0, MonitorFlags(ALL_FLAGS))]);
+        assert_eq!(msg.raw, Raw::Onfst13FlowMonitorRequest);
+        assert_wire(
+            &msg,
+            "0412003000000002ffff0000000000004f4e46000000074e00000000003f0004ffffffffff0000000001000400000000",
+        );
+        // match_len counts the OXM header and fields, without padding.
+        let m = FlowMonitor { match_: in_port(1), out_port: 7, table_id: 0, ..FlowMonitor::new(5, MonitorFlags(2)) };
+        assert_wire(
+            &request(4, 3, vec![m]),
+            "0412003800000003ffff0000000000004f4e46000000074e\
+             000000050002000c0000000700000000\
+             0001000c800000040000000100000000",
+        );
+    }
+
+    #[test]
+    fn of14_and_of15_requests() {
+        let flags = MonitorFlags(ALL_FLAGS & !MonitorFlags::INITIAL);
+        // ovs-ofctl monitor -O OpenFlow14, from the captured sessions.
+        let msg = request(5, 2, vec![FlowMonitor::new(0, flags)]);
+        assert_eq!(msg.raw, Raw::Ofpst14FlowMonitorRequest);
+        assert_wire(&msg, "0512002800000002001000000000000000000000ffffffffffffffff005eff000001000400000000");
+        let m = FlowMonitor {
+            command: MonitorCommand::Modify,
+            out_port: port_no::CONTROLLER,
+            out_group: 3,
+            table_id: 4,
+            match_: in_port(1),
+            ..FlowMonitor::new(7, MonitorFlags(MonitorFlags::MODIFY))
+        };
+        let msg = request(6, 1, vec![m, FlowMonitor::delete(8)]);
+        assert_wire(
+            &msg,
+            "0612004800000001001000000000000000000007fffffffd000000030008040100\
+             01000c800000040000000100000000\
+             00000008000000000000000000000002\
+             0001000400000000",
+        );
+        assert_eq!(
+            ofp_to_string(&msg.to_bytes(), 1),
+            "OFPST_FLOW_MONITOR request (OF1.5) (xid=0x1):\n id=7 flags=modify out_port=CONTROLLER out_group=3 \
+             table=4 in_port=1\n id=8 command=delete\n"
+        );
+    }
+
+    #[test]
+    fn nicira_flag_bits_map_to_of14_bits() {
+        assert_eq!(MonitorFlags::from_nx(0x3f), MonitorFlags(ALL_FLAGS));
+        assert_eq!(MonitorFlags(ALL_FLAGS | MonitorFlags::NO_ABBREV).to_nx(), 0x3f);
+        assert_eq!(MonitorFlags(MonitorFlags::ONLY_OWN).to_nx(), 0x20);
+    }
+
+    #[test]
+    fn nx_reply_of10() {
+        // OVS's "FLOW_MONITOR reply" ofp-print test.
+        let full = FlowUpdateFull {
+            event: FlowUpdateEvent::Removed,
+            reason: 5,
+            idle_timeout: 5,
+            hard_timeout: 16,
+            table_id: 1,
+            cookie: 0x1234_5678_9abc_def0,
+            match_: in_port(1),
+            ..FlowUpdateFull::default()
+        };
+        let msg = reply(1, 4, vec![FlowUpdate::Full(Box::new(full)), FlowUpdate::Abbrev { xid: 100_000 }]);
+        assert_wire(
+            &msg,
+            "0111004000000004ffff000000002320000000020000000000200001000580000005001000060100123456789abcdef0\
+             0000000200010000000800030001 86a0",
+        );
+        assert_eq!(
+            ofp_to_string(&msg.to_bytes(), 1),
+            "NXST_FLOW_MONITOR reply (xid=0x4):\n event=DELETED reason=eviction table=1 idle_timeout=5 \
+             hard_timeout=16 cookie=0x123456789abcdef0 in_port=1\n event=ABBREV xid=0x186a0\n"
+        );
+    }
+
+    fn modified_arp_output3() -> FlowUpdate {
+        FlowUpdate::Full(Box::new(FlowUpdateFull {
+            event: FlowUpdateEvent::Modified,
+            priority: 77,
+            match_: arp(),
+            instructions: Instructions::apply([Action::Output { port: 3, max_len: 0 }]),
+            ..FlowUpdateFull::default()
+        }))
+    }
+
+    #[test]
+    fn onf_and_of14_replies_as_ovs_vswitchd_sent_them() {
+        // The same modification reported to an OF1.3 and an OF1.4 monitor (captured sessions).
+        assert_wire(
+            &reply(4, 0, vec![modified_arp_output3()]),
+            "0413005800000000ffff0000000000004f4e46000000074e004000020000004d00000000000a000000000000000000\
+             000001000a80000a020806000000000000000400180000000000000010000000030000000000000000",
+        );
+        let msg = reply(5, 0, vec![modified_arp_output3()]);
+        assert_wire(
+            &msg,
+            "0513005000000000001000000000000000400003000000000000004d0000000000000000000000000001000a80000a\
+             020806000000000000000400180000000000000010000000030000000000000000",
+        );
+        assert_eq!(
+            ofp_to_string(&msg.to_bytes(), 1),
+            "OFPST_FLOW_MONITOR reply (OF1.4) (xid=0x0):\n event=MODIFIED table=0 cookie=0 arp actions=output:3\n"
+        );
+    }
+
+    #[test]
+    fn nicira_forms_send_initial_as_added() {
+        let initial = |v| {
+            let mut f = FlowUpdateFull { event: FlowUpdateEvent::Initial, ..FlowUpdateFull::default() };
+            f.table_id = v;
+            reply(v, 1, vec![FlowUpdate::Full(Box::new(f))])
+        };
+        for v in 1..=4 {
+            let back = OfpMsg::decode(&initial(v).to_bytes()).unwrap();
+            let Message::FlowMonitorStatsReply(r) = back.body else { panic!() };
+            let FlowUpdate::Full(f) = &r.updates[0] else { panic!() };
+            assert_eq!(f.event, FlowUpdateEvent::Added, "OF version {v}");
+        }
+        assert_eq!(&initial(5).to_bytes()[16..20], &[0, 32, 0, 0], "OF1.4 keeps INITIAL (event 0)");
+    }
+
+    #[test]
+    fn cancel_in_every_version() {
+        let bytes = |v| cancel_message(v, 3, 16_920_640).unwrap().to_bytes().to_vec();
+        assert_eq!(bytes(1), hex("0104001400000003000023200000001501023040"));
+        assert_eq!(bytes(3), hex("0304001400000003000023200000001501023040"));
+        assert_eq!(bytes(4), hex("04040014000000034f4e46000000074e01023040"));
+        let of14 = "0512002800000003001000000000000001023040000000000000000000000002 0001000400000000";
+        assert_eq!(bytes(5), hex(of14));
+        assert_eq!(
+            ofp_to_string(&bytes(5), 1),
+            "OFPST_FLOW_MONITOR request (OF1.4) (xid=0x3):\n id=16920640 command=delete\n"
+        );
+        assert_eq!(ofp_to_string(&bytes(4), 1), "ONFT_FLOW_MONITOR_CANCEL (OF1.3) (xid=0x3): id=16920640\n");
+        assert!(cancel_message(7, 3, 1).is_none());
+    }
+
+    #[test]
+    fn paused_and_resumed_in_every_version() {
+        let bytes = |m: Option<OfpMsg>| m.unwrap().to_bytes().to_vec();
+        assert_eq!(bytes(paused_message(1)), hex("01040010000000000000232000000016"));
+        assert_eq!(bytes(resumed_message(2)), hex("02040010000000000000232000000017"));
+        assert_eq!(bytes(paused_message(4)), hex("04040010000000004f4e46000000074f"));
+        assert_eq!(bytes(resumed_message(4)), hex("04040010000000004f4e460000000750"));
+        assert_eq!(bytes(paused_message(5)), hex("051300180000000000100000000000000008000500000000"));
+        assert_eq!(bytes(resumed_message(6)), hex("061300180000000000100000000000000008000600000000"));
+        assert_eq!(
+            ofp_to_string(&bytes(paused_message(5)), 1),
+            "OFPST_FLOW_MONITOR reply (OF1.4) (xid=0x0):\n event=PAUSED\n"
+        );
+        assert!(paused_message(0).is_none());
+    }
+
+    #[test]
+    fn paused_and_resumed_updates_only_travel_in_of14_replies() {
+        assert!(!FlowUpdate::Paused.fits_version(4));
+        assert!(FlowUpdate::Resumed.fits_version(5));
+        assert!(FlowUpdate::Abbrev { xid: 1 }.fits_version(1));
+        let r =
+            FlowMonitorReply { updates: vec![FlowUpdate::Paused, FlowUpdate::Abbrev { xid: 9 }, FlowUpdate::Resumed] };
+        let msgs = r.encode_replies(4, 0).unwrap();
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(&msgs[0][24..], &hex("0008000300000009")[..]);
+        let msgs = r.encode_replies(5, 0).unwrap();
+        assert_eq!(&msgs[0][16..], &hex("000800050000000000080004000000090008000600000000")[..]);
+    }
+
+    #[test]
+    fn long_update_lists_split_under_64k() {
+        for version in [1, 4, 5] {
+            let updates: Vec<FlowUpdate> = (0..3000u16)
+                .map(|i| {
+                    FlowUpdate::Full(Box::new(FlowUpdateFull {
+                        priority: i,
+                        match_: in_port(i),
+                        instructions: Instructions::apply([Action::Output { port: 1, max_len: 0 }]),
+                        ..FlowUpdateFull::default()
+                    }))
+                })
+                .collect();
+            let r = FlowMonitorReply { updates };
+            let msgs = r.encode_replies(version, 0).unwrap();
+            assert!(msgs.len() > 1);
+            let mut back = vec![];
+            for (i, m) in msgs.iter().enumerate() {
+                assert!(m.len() <= crate::header::MAX_MSG_LEN);
+                let d = OfpMsg::decode(m).unwrap();
+                assert_eq!(d.stats_flags, if i + 1 < msgs.len() { OFPSF_REPLY_MORE } else { 0 });
+                let Message::FlowMonitorStatsReply(part) = d.body else { panic!() };
+                back.extend(part.updates);
+            }
+            assert_eq!(back, r.updates, "OF version {version}");
+        }
+    }
+
+    #[test]
+    fn long_requests_split_with_req_more() {
+        let monitors: Vec<FlowMonitor> =
+            (0..5000).map(|i| FlowMonitor::new(i, MonitorFlags(MonitorFlags::ADD))).collect();
+        let req = FlowMonitorRequest { monitors };
+        let msgs = req.encode_requests(5, 8).unwrap();
+        assert_eq!(msgs.len(), 2, "5000 * 24 bytes need two messages");
+        let mut back = vec![];
+        for m in &msgs {
+            let Message::FlowMonitorStatsRequest(part) = OfpMsg::decode(m).unwrap().body else { panic!() };
+            back.extend(part.monitors);
+        }
+        assert_eq!(back, req.monitors);
+    }
+
+    /// The hand-built corpus shared with tests/monitor_interop.rs: each message fails to decode
+    /// with exactly the error OVS 3.1 reports for it (or decodes, for "ok").
+    #[test]
+    fn hand_built_corpus_errors() {
+        let corpus = include_str!("../../tests/data/flow_monitor_cases.txt");
+        let mut n = 0;
+        for line in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let mut it = line.split(' ');
+            let (name, want, h) = (it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
+            let got = match OfpMsg::decode(&Bytes::from(hex(h))) {
+                Ok(m) => {
+                    // Non-canonical input re-encodes canonically, and that decodes to the same value.
+                    assert_eq!(OfpMsg::decode(&m.to_bytes()).unwrap(), m, "{name}");
+                    "ok"
+                }
+                Err(e) => e.error.name(),
+            };
+            assert_eq!(got, want, "{name}");
+            n += 1;
+        }
+        assert!(n > 50, "corpus went missing: {n}");
+    }
+
+    #[test]
+    fn printer_shows_entries_before_a_bad_one() {
+        let b = hex("0111002800000005ffff00000000232000000002000000000008000300000abc0008000900000000");
+        assert_eq!(
+            ofp_to_string(&b, 1).lines().take(3).collect::<Vec<_>>(),
+            ["NXST_FLOW_MONITOR reply (xid=0x5):", " event=ABBREV xid=0xabc", "***decode error: NXBRC_FM_BAD_EVENT***"]
+        );
+    }
+}
