@@ -114,8 +114,12 @@ pub enum Message {
     PortDescStatsReply(PortDescReply),
     FlowMonitorStatsRequest(FlowMonitorRequest),
     FlowMonitorStatsReply(FlowMonitorReply),
+    /// NXT/ONFT cancel of a monitor id, OF1.0–1.3; OF1.4+ cancels with a request entry whose
+    /// command is delete ([`monitor::cancel_message`] picks the form).
     FlowMonitorCancel(u32),
+    /// NXT/ONFT, OF1.0–1.3; OF1.4+ reports it as a reply event ([`monitor::paused_message`]).
     FlowMonitorPaused,
+    /// NXT/ONFT, OF1.0–1.3; OF1.4+ reports it as a reply event ([`monitor::resumed_message`]).
     FlowMonitorResumed,
     SetFlowFormat(FlowFormat),
     FlowModTableId(bool),
