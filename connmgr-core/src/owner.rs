@@ -1,0 +1,330 @@
+//! The embedding interface: how the owner of the flow tables (ofproto-core's `Switch`) plugs into a
+//! `ConnMgr`. The owner implements [`Owner`] and passes itself into the `ConnMgr` calls that may need
+//! it, so a `Switch` can hold its `ConnMgr` and its tables as separate fields.
+//!
+//! Requests are split as OVS splits `handle_openflow` between `ofproto.c` and `connmgr.c`:
+//!
+//! - **answered by `ConnMgr`**: echo request (and echo reply, ignored), barrier (postponed while this
+//!   connection has operation groups pending), role request (OF1.2+ and NXT), set/get async config,
+//!   NXT set controller id / packet-in format / flow format / flow-mod-table-id, flow age (ignored),
+//!   bundle control and bundle add (with [`Owner::check_bundle_entry`] and [`Owner::commit_bundle`]),
+//!   the per-connection part of SET_CONFIG (invalid-TTL bit and miss_send_len, applied after the
+//!   owner handled the message), multipart reassembly, and the errors OVS sends for reply types and
+//!   for multipart requests in several parts other than table features and flow monitor requests;
+//! - **handed to the owner** ([`Owner::handle_request`]): everything else a controller may send —
+//!   features request, get config request, set config (its switch-wide fragment handling), packet out,
+//!   port/flow/group/table/meter mods, every multipart request (desc, flow, aggregate, table, port,
+//!   port desc, queue, group, meter, table features, table desc, flow monitor, ipfix), queue get
+//!   config, flow monitor cancel, resume, TLV table mod/request, conntrack flush. An owner that does
+//!   not implement one answers `Disposition::Error(OfpErr::OFPBRC_BAD_TYPE)` (`OFPBRC_BAD_STAT` for a
+//!   multipart request), as OVS does for what it lacks.
+//!
+//! Before the owner sees a request, `ConnMgr` has refused state-changing requests from secondary
+//! controllers (packet out, port/flow/group/table/meter mod, TLV table mod, bundle control and add)
+//! with OFPBRC_IS_SECONDARY, and answered messages whose body does not decode with the decoder's
+//! error. Decoding that depends on switch state (a flow mod's table count, a packet out's ports, the
+//! OF1.0 table-id extension in [`ConnInfo::protocol`]) is the owner's: it re-decodes
+//! [`Part::bytes`] as it needs to.
+
+use bytes::Bytes;
+use ofp_proto::msg::AsyncConfig;
+use ofp_proto::msg::PacketInFormat;
+use ofp_proto::{header, Instant, OfpErr, OfpMsg};
+
+use crate::async_msg::{AsyncMsg, AsyncPacketIn};
+
+pub use ofp_proto::msg::role::Role;
+
+/// One transport (socket) the embedder runs for the `ConnMgr`, and the OpenFlow connection on it.
+/// Never reused, so a late completion for a connection that went away cannot reach a new one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+impl std::fmt::Display for ConnId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// OVS `enum ofconn_type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConnType {
+    /// An ordinary controller: async messages by default, counts for fail-open and flow flushing.
+    Primary,
+    /// A service connection (e.g. `ovs-ofctl`): no async messages until it sets a miss_send_len.
+    Service,
+}
+
+impl ConnType {
+    /// OVS's word in log lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnType::Primary => "primary",
+            ConnType::Service => "service",
+        }
+    }
+}
+
+/// A connection's protocol (OVS `enum ofputil_protocol`): the negotiated version, and for OpenFlow
+/// 1.0 the flow format (`NXT_SET_FLOW_FORMAT`) and the flow-mod table-id extension
+/// (`NXT_FLOW_MOD_TABLE_ID`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    Of10 { nxm: bool, tid: bool },
+    Of11,
+    Of12,
+    Of13,
+    Of14,
+    Of15,
+}
+
+impl Protocol {
+    /// What a connection starts with after negotiating `version` (OF1.0: standard match, no table id).
+    pub fn from_version(version: u8) -> Option<Protocol> {
+        Some(match version {
+            header::OFP10_VERSION => Protocol::Of10 { nxm: false, tid: false },
+            header::OFP11_VERSION => Protocol::Of11,
+            header::OFP12_VERSION => Protocol::Of12,
+            header::OFP13_VERSION => Protocol::Of13,
+            header::OFP14_VERSION => Protocol::Of14,
+            header::OFP15_VERSION => Protocol::Of15,
+            _ => return None,
+        })
+    }
+
+    pub fn version(self) -> u8 {
+        match self {
+            Protocol::Of10 { .. } => header::OFP10_VERSION,
+            Protocol::Of11 => header::OFP11_VERSION,
+            Protocol::Of12 => header::OFP12_VERSION,
+            Protocol::Of13 => header::OFP13_VERSION,
+            Protocol::Of14 => header::OFP14_VERSION,
+            Protocol::Of15 => header::OFP15_VERSION,
+        }
+    }
+
+    /// True if flow mods name their table: OF1.0 with the table-id extension, and OF1.1 on.
+    pub fn has_tid(self) -> bool {
+        !matches!(self, Protocol::Of10 { tid: false, .. })
+    }
+
+    /// True for OF1.0 with NXM flow format (flow removed goes out as NXT_FLOW_REMOVED).
+    pub fn is_nxm(self) -> bool {
+        matches!(self, Protocol::Of10 { nxm: true, .. })
+    }
+}
+
+/// What the owner may know about a connection when it handles one of its requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnInfo {
+    pub id: ConnId,
+    pub conn_type: ConnType,
+    /// Never `Role::NoChange`.
+    pub role: Role,
+    /// `None` until the hello exchange is done (requests only arrive after it).
+    pub protocol: Option<Protocol>,
+    pub packet_in_format: PacketInFormat,
+    pub miss_send_len: u16,
+    pub controller_id: u16,
+    /// The connection's effective asynchronous configuration.
+    pub async_config: AsyncConfig,
+    /// OF1.0–1.2 SET_CONFIG flag, read back by GET_CONFIG (the primary packet-in INVALID_TTL bit).
+    pub invalid_ttl_to_controller: bool,
+}
+
+impl ConnInfo {
+    /// The negotiated version (OF1.0 before the hello exchange is done).
+    pub fn version(&self) -> u8 {
+        self.protocol.map_or(header::OFP10_VERSION, Protocol::version)
+    }
+}
+
+/// One message of a request: its bytes as received and its decoding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Part {
+    pub bytes: Bytes,
+    pub msg: OfpMsg,
+}
+
+/// A request for the owner: one message, or the reassembled parts of a multipart request (several
+/// only for table features and flow monitor requests, which OVS reads as a whole).
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub conn: &'a ConnInfo,
+    /// At least one.
+    pub parts: &'a [Part],
+}
+
+impl Request<'_> {
+    /// The (first) message.
+    pub fn msg(&self) -> &OfpMsg {
+        &self.parts[0].msg
+    }
+
+    /// The (first) message's bytes: what an error reply quotes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.parts[0].bytes
+    }
+}
+
+/// What the owner did with a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// Done (replies, if any, are in the `Replies`).
+    Handled,
+    /// Not processed at all: `ConnMgr` keeps it as the connection's blocked message, reads nothing
+    /// more from that connection, and offers it again after `ConnMgr::retry` (or after one of the
+    /// connection's operation groups completes). Anything put in the `Replies` is discarded.
+    Postponed,
+    /// Failed: `ConnMgr` sends this error in reply, with the request's xid, quoting its first 64
+    /// bytes (the project's rule; OVS 3.1 quotes the whole request).
+    Error(OfpErr),
+}
+
+/// An operation group the owner started for a connection (OVS `ofopgroup`), from
+/// [`Replies::start_op_group`] until `ConnMgr::op_group_completed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpGroupId(pub u64);
+
+/// A flow mod the owner carried out, for the connection's flow-mod activity log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FlowModKind {
+    Add,
+    Modify,
+    Delete,
+}
+
+/// Something the owner produced while handling a request, in order.
+#[derive(Debug)]
+pub(crate) enum Item {
+    /// A message to the requesting connection, counted as a reply.
+    Reply(Bytes),
+    /// An asynchronous message, routed by `ConnMgr` as if sent with `send_async` at this point.
+    Async(AsyncMsg),
+    OpGroup(OpGroupId),
+    FlowMod(FlowModKind),
+}
+
+/// What the owner produces while handling one request, applied by `ConnMgr` in order right after
+/// the call returns (before the next message is read), so that a barrier after a flow mod finds
+/// every reply and asynchronous message the flow mod caused already queued.
+#[derive(Debug)]
+pub struct Replies {
+    pub(crate) items: Vec<Item>,
+    next_op_group: u64,
+}
+
+impl Replies {
+    pub(crate) fn new(next_op_group: u64) -> Replies {
+        Replies { items: Vec::new(), next_op_group }
+    }
+
+    /// The next operation group id not handed out.
+    pub(crate) fn next_op_group(&self) -> u64 {
+        self.next_op_group
+    }
+
+    /// Queues an encoded message to the requesting connection, counted as a reply (while 100
+    /// replies are unsent, `ConnMgr` stops reading from that connection).
+    pub fn send(&mut self, msg: Bytes) {
+        self.items.push(Item::Reply(msg));
+    }
+
+    /// [`Replies::send`] for a message to encode.
+    pub fn send_msg(&mut self, msg: &OfpMsg) {
+        self.send(msg.to_bytes());
+    }
+
+    /// Sends an asynchronous message (packet-in from a packet out, port status from a port mod,
+    /// flow removed from a delete, …) to the connections that want it, at this point in the stream.
+    pub fn notify(&mut self, msg: AsyncMsg) {
+        self.items.push(Item::Async(msg));
+    }
+
+    /// Notes that the request started an operation group that completes later: the connection's
+    /// barriers, role changes and protocol changes wait for it. Report its end with
+    /// `ConnMgr::op_group_completed`; a failure is then sent as an error quoting this request
+    /// (its first 64 bytes, with its xid).
+    pub fn start_op_group(&mut self) -> OpGroupId {
+        let id = OpGroupId(self.next_op_group);
+        self.next_op_group += 1;
+        self.items.push(Item::OpGroup(id));
+        id
+    }
+
+    /// Counts a flow mod in the connection's activity log ("N flow_mods in the last S s ...").
+    pub fn report_flow_mod(&mut self, kind: FlowModKind) {
+        self.items.push(Item::FlowMod(kind));
+    }
+}
+
+/// One message of a bundle, as added.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BundleEntry {
+    /// The BUNDLE_ADD_MESSAGE that added it: what an error for this entry quotes (and its xid).
+    pub request: Bytes,
+    /// The embedded message's bytes and decoding (a flow mod, port mod, group mod or packet out).
+    pub part: Part,
+}
+
+/// Why a bundle commit failed: entry `index` (in the order added) failed with `error`. `ConnMgr`
+/// sends `error` answering that entry's BUNDLE_ADD_MESSAGE, then OFPBFC_MSG_FAILED for the commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BundleFailure {
+    pub index: usize,
+    pub error: OfpErr,
+}
+
+/// The catch-all NORMAL flows connection management asks the owner to keep (OVS adds them through
+/// `ofproto_add_flow` from `connmgr_flushed` and fail-open).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NormalFlow {
+    /// Priority 0, visible: standalone fail mode with no primary controller configured.
+    Standalone,
+    /// Hidden priority `FAIL_OPEN_PRIORITY` (0xf0f0f0) flow while failing open.
+    FailOpen,
+}
+
+/// OVS's priority for the fail-open flow (above any OpenFlow priority, so hidden from controllers).
+pub const FAIL_OPEN_PRIORITY: u32 = 0xf0_f0f0;
+
+/// The owner of the flow tables, as connection management sees it.
+pub trait Owner {
+    /// Handles one request (see the module docs for which ones come here). Replies, asynchronous
+    /// messages it causes and operation groups it starts go in `out`.
+    fn handle_request(&mut self, now: Instant, req: &Request<'_>, out: &mut Replies) -> Disposition;
+
+    /// Checks a message being added to a bundle the way OVS decodes it at add time (context
+    /// dependent checks: table ids, ports, ...). An error is sent in reply to the BUNDLE_ADD_MESSAGE
+    /// and the message is not added.
+    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _entry: &BundleEntry) -> Result<(), OfpErr> {
+        Ok(())
+    }
+
+    /// Applies a bundle's messages as one group, all or nothing (`flags`: `OFPBF_ATOMIC`,
+    /// `OFPBF_ORDERED`). On failure nothing may remain applied.
+    fn commit_bundle(
+        &mut self,
+        now: Instant,
+        conn: &ConnInfo,
+        flags: u16,
+        entries: &[BundleEntry],
+        out: &mut Replies,
+    ) -> Result<(), BundleFailure>;
+
+    /// Deletes every flow (OVS `ofproto_flush_flows`): the set of configured primary controllers
+    /// went from empty to non-empty or back, the fail mode changed with no controller, or the
+    /// switch is failing open. `ConnMgr` then re-adds its [`NormalFlow`]s as needed.
+    fn flush(&mut self, now: Instant);
+
+    /// Adds (or replaces) a catch-all flow with the single action output:NORMAL.
+    fn add_normal_flow(&mut self, now: Instant, flow: NormalFlow);
+
+    /// Removes that flow, if present.
+    fn delete_normal_flow(&mut self, now: Instant, flow: NormalFlow);
+
+    /// The packet-in fail-open sends every 2 s to the connected controllers (OVS
+    /// `send_bogus_packet_ins`): reason no_match, in_port LOCAL, cookie all-ones, data `frame` (an
+    /// Ethernet RARP frame from a random Nicira address), controller id 0. `None` sends nothing.
+    fn fail_open_packet_in(&mut self, now: Instant, frame: Bytes) -> Option<AsyncPacketIn>;
+}
