@@ -25,14 +25,15 @@ use crate::owner::{BundleEntry, BundleFailure, ConnId, ConnInfo, ConnType, Dispo
 use crate::owner::{OpGroupId, Owner, Replies, Request};
 use crate::service::{ControllerSettings, FailMode};
 
-/// A packet-in body carrying `data` (the flow family's `PacketIn` is opaque on this branch).
+/// A table-miss packet-in carrying `data` as the packet.
 pub fn packet_in(data: &[u8]) -> PacketIn {
-    PacketIn { body: Bytes::copy_from_slice(data) }
+    PacketIn { data: Bytes::copy_from_slice(data), total_len: data.len() as u32, ..PacketIn::default() }
 }
 
-/// A flow-removed body tagged with `tag`, for `reason`.
+/// A flow-removed for `reason` whose cookie carries the first 8 bytes of `tag`.
 pub fn flow_removed(reason: u32, tag: &[u8]) -> AsyncFlowRemoved {
-    AsyncFlowRemoved { reason, fr: FlowRemoved { body: Bytes::copy_from_slice(tag) } }
+    let cookie = tag.iter().take(8).fold(0, |a, b| a << 8 | u64::from(*b));
+    AsyncFlowRemoved { reason, fr: FlowRemoved { cookie, reason: reason as u8, ..FlowRemoved::default() } }
 }
 
 /// An owner whose behaviour the input chooses.

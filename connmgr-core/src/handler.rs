@@ -248,7 +248,7 @@ impl ConnMgr {
                         c.send_reply(now, msg);
                     }
                 }
-                Item::Async(msg) => self.route_async(now, msg),
+                Item::Async(msg) => self.route_async(now, *msg),
                 Item::OpGroup(g) => {
                     if let Some(c) = self.conns.get_mut(&id) {
                         c.op_groups.insert(g.0, request.clone());

@@ -200,7 +200,7 @@ pub(crate) enum Item {
     /// A message to the requesting connection, counted as a reply.
     Reply(Bytes),
     /// An asynchronous message, routed by `ConnMgr` as if sent with `send_async` at this point.
-    Async(AsyncMsg),
+    Async(Box<AsyncMsg>),
     OpGroup(OpGroupId),
     FlowMod(FlowModKind),
 }
@@ -238,7 +238,7 @@ impl Replies {
     /// Sends an asynchronous message (packet-in from a packet out, port status from a port mod,
     /// flow removed from a delete, …) to the connections that want it, at this point in the stream.
     pub fn notify(&mut self, msg: AsyncMsg) {
-        self.items.push(Item::Async(msg));
+        self.items.push(Item::Async(Box::new(msg)));
     }
 
     /// Notes that the request started an operation group that completes later: the connection's

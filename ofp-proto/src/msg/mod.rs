@@ -11,7 +11,6 @@ pub mod monitor;
 pub mod multipart;
 pub mod nicira;
 mod ofpact_bits;
-mod opaque;
 pub mod packet_in;
 pub mod packet_out;
 pub mod port;
@@ -115,8 +114,12 @@ pub enum Message {
     PortDescStatsReply(PortDescReply),
     FlowMonitorStatsRequest(FlowMonitorRequest),
     FlowMonitorStatsReply(FlowMonitorReply),
+    /// NXT/ONFT cancel of a monitor id, OF1.0–1.3; OF1.4+ cancels with a request entry whose
+    /// command is delete ([`monitor::cancel_message`] picks the form).
     FlowMonitorCancel(u32),
+    /// NXT/ONFT, OF1.0–1.3; OF1.4+ reports it as a reply event ([`monitor::paused_message`]).
     FlowMonitorPaused,
+    /// NXT/ONFT, OF1.0–1.3; OF1.4+ reports it as a reply event ([`monitor::resumed_message`]).
     FlowMonitorResumed,
     SetFlowFormat(FlowFormat),
     FlowModTableId(bool),
@@ -328,6 +331,8 @@ impl Message {
             MsgType::FeaturesReply => SwitchFeatures::print_undecodable(cx, r, err, out, verbosity),
             MsgType::PortMod => PortMod::print_undecodable(cx, r, err, out, verbosity),
             MsgType::PortDescStatsReply => PortDescReply::print_undecodable(cx, r, err, out, verbosity),
+            MsgType::FlowMonitorStatsRequest => FlowMonitorRequest::print_undecodable(cx, r, err, out, verbosity),
+            MsgType::FlowMonitorStatsReply => FlowMonitorReply::print_undecodable(cx, r, err, out, verbosity),
             _ => Some(err),
         }
     }

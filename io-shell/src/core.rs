@@ -1,0 +1,117 @@
+//! The surface the daemon drives: [`SwitchCore`] (what `ofproto_core::Switch` will implement), and
+//! [`feed`], the one function every input to the core passes through (the record/replay hook).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ofp_proto::Instant;
+use rconn_core::ConnError;
+
+use crate::status::CoreStatus;
+
+/// One transport (a socket and the OpenFlow connection on it), numbered by the core and never reused.
+/// Same shape as `connmgr_core::ConnId`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u64);
+
+/// Transport work the core asks for, drained in order. Same shape as `connmgr_core::Output`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Open a transport to the active target and report on it as `conn`.
+    Connect { conn: ConnId, target: Arc<str>, dscp: u8 },
+    /// Write `unsent`, then close `conn`; nothing more comes from or goes to it.
+    Close { conn: ConnId, error: Option<ConnError>, unsent: Bytes },
+    /// Listen on a passive target and report connections with `handle_accept`.
+    Listen { target: Arc<str>, dscp: u8 },
+    /// Stop listening (connections already accepted stay).
+    Unlisten { target: Arc<str> },
+}
+
+/// The switch as one sans-IO state machine, as the daemon sees it: connmgr's transport API, the
+/// datapath's input, the operator's requests and status. Every method that takes `now` is an input.
+pub trait SwitchCore {
+    /// A connection arrived on `listener` (a target from [`Output::Listen`]) from `peer`
+    /// ("tcp:IP:PORT", "unix:PATH" or "unix#N"). `None`: not wanted, close it.
+    fn handle_accept(&mut self, now: Instant, listener: &str, peer: &str) -> Option<ConnId>;
+    /// Listening on `target` failed.
+    fn handle_listen_error(&mut self, now: Instant, target: &str, err: ConnError);
+    /// The transport asked for by [`Output::Connect`] is up.
+    fn handle_connected(&mut self, now: Instant, conn: ConnId);
+    /// The transport asked for by [`Output::Connect`] could not even be started.
+    fn handle_open_failed(&mut self, now: Instant, conn: ConnId, err: ConnError);
+    /// The connection attempt failed or the transport broke.
+    fn handle_error(&mut self, now: Instant, conn: ConnId, err: ConnError);
+    fn handle_bytes(&mut self, now: Instant, conn: ConnId, data: &[u8]);
+    /// The peer closed its side.
+    fn handle_eof(&mut self, now: Instant, conn: ConnId);
+    /// Whether the core takes more bytes from `conn` now. False while it holds enough unread input;
+    /// the daemon then leaves the socket unread, so the peer's TCP window closes instead of the
+    /// daemon's memory growing.
+    fn may_read(&self, conn: ConnId) -> bool;
+    /// The next bytes to write on `conn`; called while the socket can take more.
+    fn poll_transmit(&mut self, now: Instant, conn: ConnId) -> Option<Bytes>;
+    fn poll_output(&mut self) -> Option<Output>;
+    /// When `handle_timeout` next has work (a past instant means "now").
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// Runs everything due: reads received messages, timers, packet-in releases.
+    fn handle_timeout(&mut self, now: Instant);
+    /// A frame arrived on built-in datapath port `port`.
+    fn handle_frame(&mut self, now: Instant, port: u32, frame: Bytes) -> Result<(), String>;
+    /// Drop and re-establish every controller connection (OVS `ofproto_reconnect_controllers`).
+    fn reconnect(&mut self, now: Instant);
+    fn status(&self, now: Instant) -> CoreStatus;
+}
+
+/// An input to the core.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input<'a> {
+    Accept {
+        listener: &'a str,
+        peer: &'a str,
+    },
+    ListenError {
+        target: &'a str,
+        err: ConnError,
+    },
+    Connected(ConnId),
+    OpenFailed(ConnId, ConnError),
+    Error(ConnId, ConnError),
+    Bytes(ConnId, &'a [u8]),
+    Eof(ConnId),
+    /// Pulling bytes to write changes the core (a reply leaving its queue may let reading resume).
+    Transmit(ConnId),
+    Timeout,
+    Frame {
+        port: u32,
+        frame: Bytes,
+    },
+    Reconnect,
+}
+
+/// What an input returned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Fed {
+    Nothing,
+    Accepted(Option<ConnId>),
+    Transmit(Option<Bytes>),
+    Frame(Result<(), String>),
+}
+
+/// Hands one input to the core. Everything the core is told goes through here, so recording a run
+/// (`--record`) is one line in this function.
+pub fn feed<C: SwitchCore>(core: &mut C, now: Instant, input: Input<'_>) -> Fed {
+    match input {
+        Input::Accept { listener, peer } => return Fed::Accepted(core.handle_accept(now, listener, peer)),
+        Input::ListenError { target, err } => core.handle_listen_error(now, target, err),
+        Input::Connected(c) => core.handle_connected(now, c),
+        Input::OpenFailed(c, err) => core.handle_open_failed(now, c, err),
+        Input::Error(c, err) => core.handle_error(now, c, err),
+        Input::Bytes(c, data) => core.handle_bytes(now, c, data),
+        Input::Eof(c) => core.handle_eof(now, c),
+        Input::Transmit(c) => return Fed::Transmit(core.poll_transmit(now, c)),
+        Input::Timeout => core.handle_timeout(now),
+        Input::Frame { port, frame } => return Fed::Frame(core.handle_frame(now, port, frame)),
+        Input::Reconnect => core.reconnect(now),
+    }
+    Fed::Nothing
+}

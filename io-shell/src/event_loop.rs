@@ -1,0 +1,646 @@
+//! The daemon's one mio event loop. It moves bytes and events between sockets (OpenFlow transports,
+//! listeners, the control socket, the signal pipe) and the core, and holds no protocol logic: every
+//! decision comes from the core's outputs, every input goes through [`feed`].
+//!
+//! Fairness: per iteration each connection reads at most `READ_BUDGET` bytes (none while the core
+//! refuses more with `may_read`) and writes at most `WRITE_BUDGET`; each listener accepts at most
+//! `ACCEPT_BUDGET` connections. Leftover work makes the next poll return at once. A peer that does
+//! not read only fills its own buffer: the core's queue for it stops being drained, nothing else waits.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{self, IoSlice, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, Bytes};
+use log::{debug, info, warn};
+use mio::net::UnixListener;
+use mio::{Events, Interest, Poll, Token};
+use ofp_proto::Instant;
+use rconn_core::ConnError;
+
+use crate::config::{dpid_string, Config};
+use crate::control::{self, ControlClient, Request, Response};
+use crate::core::{feed, ConnId, Fed, Input, Output, SwitchCore};
+use crate::net::{self, Listener, Stream};
+use crate::signals::{self, Signals};
+use crate::status::{IoStatus, ListenerStatus, Status};
+
+const READ_CHUNK: usize = 64 * 1024;
+const READ_BUDGET: usize = 256 * 1024;
+const WRITE_BUDGET: usize = 1024 * 1024;
+/// Bytes taken from the core and not yet written, per connection: beyond this the core keeps them.
+const WRITE_HIGH_WATER: usize = 256 * 1024;
+/// Buffers handed to one `writev`.
+const MAX_IOV: usize = 64;
+const ACCEPT_BUDGET: usize = 16;
+const MAX_CONTROL_CLIENTS: usize = 16;
+/// How long a connection the core closed may take to flush its last bytes.
+const LINGER: Duration = Duration::from_secs(1);
+
+const SIGNAL: Token = Token(0);
+const CONTROL: Token = Token(1);
+
+/// The core's clock: milliseconds since the daemon started.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock(std::time::Instant);
+
+impl Clock {
+    pub fn start() -> Clock {
+        Clock(std::time::Instant::now())
+    }
+
+    pub fn now(&self) -> Instant {
+        Instant::from_millis(self.0.elapsed().as_millis() as u64)
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Slot {
+    Listener(Arc<str>),
+    Conn(ConnId),
+    Client,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Connecting,
+    Open,
+    /// The core closed it; the last bytes go out until this deadline.
+    Closing(Instant),
+}
+
+#[derive(Debug)]
+struct Conn {
+    stream: Stream,
+    token: Token,
+    phase: Phase,
+    readable: bool,
+    writable: bool,
+    /// EOF or an error was reported: nothing more is read.
+    read_done: bool,
+    /// An error was reported: nothing more is written either.
+    broken: bool,
+    /// Bytes taken from the core, in order, not yet written.
+    out: VecDeque<Bytes>,
+    out_len: usize,
+    /// The last write pass stopped on its budget with more to write.
+    write_pending: bool,
+    listener: Option<Arc<str>>,
+}
+
+impl Conn {
+    fn new(stream: Stream, token: Token, phase: Phase, listener: Option<Arc<str>>) -> Conn {
+        Conn {
+            stream,
+            token,
+            phase,
+            readable: false,
+            writable: false,
+            read_done: false,
+            broken: false,
+            out: VecDeque::new(),
+            out_len: 0,
+            write_pending: false,
+            listener,
+        }
+    }
+
+    fn wants_read(&self) -> bool {
+        self.phase == Phase::Open && self.readable && !self.read_done && !self.broken
+    }
+
+    fn push(&mut self, b: Bytes) {
+        self.out_len += b.len();
+        self.out.push_back(b);
+    }
+
+    /// One `writev` of as many queued buffers as it takes; `Ok(0)` when blocked or empty.
+    fn write_once(&mut self, io: &mut IoStatus) -> io::Result<usize> {
+        if self.out.is_empty() || !self.writable {
+            return Ok(0);
+        }
+        let iov: Vec<IoSlice<'_>> = self.out.iter().take(MAX_IOV).map(|b| IoSlice::new(b)).collect();
+        let n = loop {
+            match self.stream.write_vectored(&iov) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.writable = false;
+                    return Ok(0);
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        io.write_calls += 1;
+        io.bytes_written += n as u64;
+        self.out_len -= n;
+        let mut left = n;
+        while left > 0 {
+            let front = self.out.front_mut().expect("written bytes were queued");
+            if front.len() <= left {
+                left -= front.len();
+                self.out.pop_front();
+            } else {
+                front.advance(left);
+                left = 0;
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[derive(Debug)]
+struct ListenerSlot {
+    kind: &'static str,
+    listener: Option<(Listener, Token)>,
+    ready: bool,
+    state: &'static str,
+    last_error: Option<String>,
+}
+
+/// The daemon: the core, its sockets, the control socket and the signal pipe.
+pub struct EventLoop<C> {
+    core: C,
+    clock: Clock,
+    poll: Poll,
+    slots: HashMap<Token, Slot>,
+    next_token: usize,
+    conns: BTreeMap<ConnId, Conn>,
+    listeners: BTreeMap<Arc<str>, ListenerSlot>,
+    control: UnixListener,
+    control_path: PathBuf,
+    control_ready: bool,
+    clients: BTreeMap<Token, ControlClient>,
+    client_events: Vec<Token>,
+    signals: Signals,
+    stop: Option<i32>,
+    io: IoStatus,
+    bridge: String,
+    datapath_id: u64,
+    fail_mode: String,
+    scratch: Vec<u8>,
+}
+
+impl<C: SwitchCore> EventLoop<C> {
+    /// Binds the control socket and installs the signal handlers; the core's first outputs (listen,
+    /// connect) are acted on by [`EventLoop::run`].
+    pub fn new(core: C, clock: Clock, config: &Config) -> io::Result<EventLoop<C>> {
+        let poll = Poll::new()?;
+        let mut signals = Signals::install()?;
+        poll.registry().register(&mut signals.receiver, SIGNAL, Interest::READABLE)?;
+        let path = config.control_socket.clone();
+        let mut control = control::bind(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: cannot bind control socket: {e}", path.display())))?;
+        poll.registry().register(&mut control, CONTROL, Interest::READABLE)?;
+        let slot = |kind| ListenerSlot { kind, listener: None, ready: false, state: "STARTING", last_error: None };
+        let mut listeners: BTreeMap<Arc<str>, ListenerSlot> =
+            config.listeners.iter().map(|l| (l.target.as_str().into(), slot("service"))).collect();
+        listeners.extend(config.snoops.iter().map(|s| (s.as_str().into(), slot("snoop"))));
+        Ok(EventLoop {
+            core,
+            clock,
+            poll,
+            slots: HashMap::new(),
+            next_token: 2,
+            conns: BTreeMap::new(),
+            listeners,
+            control,
+            control_path: path,
+            control_ready: false,
+            clients: BTreeMap::new(),
+            client_events: Vec::new(),
+            signals,
+            stop: None,
+            io: IoStatus::default(),
+            bridge: config.bridge.clone(),
+            datapath_id: config.datapath_id,
+            fail_mode: config.fail_mode.to_string(),
+            scratch: vec![0; READ_CHUNK],
+        })
+    }
+
+    /// Runs until SIGINT or SIGTERM; returns the signal after closing every connection.
+    pub fn run(mut self) -> io::Result<i32> {
+        self.pump_outputs(self.clock.now());
+        info!("{}: ready, control socket {}", self.bridge, self.control_path.display());
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let timeout = self.wait_time();
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            for ev in events.iter() {
+                self.note(ev);
+            }
+            if let Some(sig) = self.stop {
+                info!("{}: exiting on {}", self.bridge, signals::name(sig));
+                self.shutdown();
+                return Ok(sig);
+            }
+            self.step();
+        }
+    }
+
+    fn token(&mut self, slot: Slot) -> Token {
+        let t = Token(self.next_token);
+        self.next_token += 1;
+        self.slots.insert(t, slot);
+        t
+    }
+
+    /// Records what an event says is ready; the work happens in `step`.
+    fn note(&mut self, ev: &mio::event::Event) {
+        match ev.token() {
+            SIGNAL => self.stop = self.signals.drain().first().copied().or(self.stop),
+            CONTROL => self.control_ready = true,
+            t => match self.slots.get(&t) {
+                Some(Slot::Listener(target)) => {
+                    if let Some(l) = self.listeners.get_mut(target) {
+                        l.ready = true;
+                    }
+                }
+                Some(Slot::Conn(id)) => {
+                    if let Some(c) = self.conns.get_mut(id) {
+                        c.readable |= ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                        c.writable |= ev.is_writable() || ev.is_write_closed() || ev.is_error();
+                    }
+                }
+                Some(Slot::Client) => self.client_events.push(t),
+                None => {}
+            },
+        }
+    }
+
+    /// How long the next poll may sleep: not at all with work left over, else until the core's
+    /// next deadline or a closing connection's linger deadline.
+    fn wait_time(&self) -> Option<Duration> {
+        let busy = self.control_ready
+            || self.listeners.values().any(|l| l.ready)
+            || self.conns.iter().any(|(id, c)| (c.wants_read() && self.core.may_read(*id)) || c.write_pending);
+        if busy {
+            return Some(Duration::ZERO);
+        }
+        let now = self.clock.now();
+        let closing = self.conns.values().filter_map(|c| match c.phase {
+            Phase::Closing(t) => Some(t),
+            _ => None,
+        });
+        self.core.poll_timeout().into_iter().chain(closing).min().map(|t| t.saturating_duration_since(now))
+    }
+
+    fn step(&mut self) {
+        let now = self.clock.now();
+        self.finish_connects(now);
+        self.accept(now);
+        self.read(now);
+        self.serve_control(now);
+        if self.core.poll_timeout().is_some_and(|t| t <= now) {
+            feed(&mut self.core, now, Input::Timeout);
+        }
+        self.pump_outputs(now);
+        self.write(now);
+        self.pump_outputs(now);
+        self.reap(now);
+    }
+
+    /// Connections whose non-blocking connect finished, one way or the other.
+    fn finish_connects(&mut self, now: Instant) {
+        for (id, c) in self.conns.iter_mut().filter(|(_, c)| c.phase == Phase::Connecting) {
+            if !(c.readable || c.writable) {
+                continue;
+            }
+            match c.stream.take_error() {
+                Ok(None) if c.stream.is_connected() => {
+                    debug!("connection {}: connected", id.0);
+                    c.phase = Phase::Open;
+                    feed(&mut self.core, now, Input::Connected(*id));
+                }
+                Ok(None) => (c.readable, c.writable) = (false, false),
+                Ok(Some(e)) | Err(e) => {
+                    debug!("connection {}: connect failed: {e}", id.0);
+                    (c.broken, c.read_done) = (true, true);
+                    feed(&mut self.core, now, Input::Error(*id, ConnError::from_io(&e)));
+                }
+            }
+        }
+    }
+
+    fn accept(&mut self, now: Instant) {
+        let ready: Vec<Arc<str>> = self.listeners.iter().filter(|(_, l)| l.ready).map(|(t, _)| t.clone()).collect();
+        for target in ready {
+            for _ in 0..ACCEPT_BUDGET {
+                let Some(slot) = self.listeners.get_mut(&target) else { break };
+                let Some((listener, _)) = &slot.listener else { break };
+                let (mut stream, peer) = match listener.accept() {
+                    Ok(x) => x,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        if e.kind() != io::ErrorKind::WouldBlock {
+                            warn!("{target}: accept failed: {e}");
+                        }
+                        slot.ready = false;
+                        break;
+                    }
+                };
+                let Fed::Accepted(Some(id)) =
+                    feed(&mut self.core, now, Input::Accept { listener: &target, peer: &peer })
+                else {
+                    debug!("{target}: connection from {peer} refused by the core");
+                    continue;
+                };
+                let token = self.token(Slot::Conn(id));
+                if let Err(e) =
+                    self.poll.registry().register(stream.source(), token, Interest::READABLE | Interest::WRITABLE)
+                {
+                    warn!("{target}: cannot poll connection from {peer}: {e}");
+                    feed(&mut self.core, now, Input::Error(id, ConnError::from_io(&e)));
+                    self.slots.remove(&token);
+                    continue;
+                }
+                debug!("{target}: accepted {peer} as connection {}", id.0);
+                self.io.accepted += 1;
+                self.conns.insert(id, Conn::new(stream, token, Phase::Open, Some(target.clone())));
+            }
+        }
+    }
+
+    fn read(&mut self, now: Instant) {
+        let EventLoop { core, conns, scratch, io, .. } = self;
+        for (id, c) in conns.iter_mut() {
+            let mut budget = READ_BUDGET;
+            while budget > 0 && c.wants_read() && core.may_read(*id) {
+                let n = READ_CHUNK.min(budget);
+                match c.stream.read(&mut scratch[..n]) {
+                    Ok(0) => {
+                        debug!("connection {}: end of file", id.0);
+                        c.read_done = true;
+                        feed(core, now, Input::Eof(*id));
+                    }
+                    Ok(n) => {
+                        io.read_calls += 1;
+                        io.bytes_read += n as u64;
+                        budget -= n;
+                        feed(core, now, Input::Bytes(*id, &scratch[..n]));
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.readable = false,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        debug!("connection {}: read failed: {e}", id.0);
+                        (c.broken, c.read_done) = (true, true);
+                        feed(core, now, Input::Error(*id, ConnError::from_io(&e)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes what the core has for each open connection (up to the high-water mark) and writes it,
+    /// many messages per system call; closing connections flush what they hold.
+    fn write(&mut self, now: Instant) {
+        let EventLoop { core, conns, io, .. } = self;
+        for (id, c) in conns.iter_mut().filter(|(_, c)| c.phase != Phase::Connecting && !c.broken) {
+            let mut written = 0;
+            c.write_pending = false;
+            while c.writable {
+                if c.phase == Phase::Open {
+                    while c.out_len < WRITE_HIGH_WATER {
+                        match feed(core, now, Input::Transmit(*id)) {
+                            Fed::Transmit(Some(b)) => c.push(b),
+                            _ => break,
+                        }
+                    }
+                }
+                match c.write_once(io) {
+                    Ok(0) => break,
+                    Ok(n) => written += n,
+                    Err(e) => {
+                        debug!("connection {}: write failed: {e}", id.0);
+                        (c.broken, c.read_done) = (true, true);
+                        if c.phase == Phase::Open {
+                            feed(core, now, Input::Error(*id, ConnError::from_io(&e)));
+                        }
+                        break;
+                    }
+                }
+                if written >= WRITE_BUDGET {
+                    c.write_pending = c.writable;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Acts on the core's transport requests until it has none.
+    fn pump_outputs(&mut self, now: Instant) {
+        while let Some(out) = self.core.poll_output() {
+            match out {
+                Output::Connect { conn, target, dscp } => self.connect(now, conn, &target, dscp),
+                Output::Close { conn, error, unsent } => {
+                    let Some(c) = self.conns.get_mut(&conn) else { continue };
+                    debug!("connection {}: closing ({})", conn.0, error.map_or("requested".into(), |e| e.to_string()));
+                    if !unsent.is_empty() {
+                        c.push(unsent);
+                    }
+                    c.phase = Phase::Closing(now + LINGER);
+                }
+                Output::Listen { target, dscp } => self.listen(now, target, dscp),
+                Output::Unlisten { target } => {
+                    if let Some(slot) = self.listeners.get_mut(&target) {
+                        if let Some((mut l, token)) = slot.listener.take() {
+                            let _ = self.poll.registry().deregister(l.source());
+                            self.slots.remove(&token);
+                        }
+                        (slot.state, slot.ready) = ("STOPPED", false);
+                    }
+                }
+            }
+        }
+    }
+
+    fn connect(&mut self, now: Instant, conn: ConnId, target: &str, dscp: u8) {
+        let token = self.token(Slot::Conn(conn));
+        let started = net::connect(target, dscp).and_then(|mut s| {
+            self.poll.registry().register(s.source(), token, Interest::READABLE | Interest::WRITABLE).map(|()| s)
+        });
+        match started {
+            Ok(stream) => {
+                debug!("{target}: connecting as connection {}", conn.0);
+                self.io.connects += 1;
+                self.conns.insert(conn, Conn::new(stream, token, Phase::Connecting, None));
+            }
+            Err(e) => {
+                debug!("{target}: connect failed: {e}");
+                self.slots.remove(&token);
+                feed(&mut self.core, now, Input::OpenFailed(conn, ConnError::from_io(&e)));
+            }
+        }
+    }
+
+    fn listen(&mut self, now: Instant, target: Arc<str>, dscp: u8) {
+        let token = self.token(Slot::Listener(target.clone()));
+        let started = net::listen(&target, dscp)
+            .and_then(|mut l| self.poll.registry().register(l.source(), token, Interest::READABLE).map(|()| l));
+        let slot = self.listeners.entry(target.clone()).or_insert_with(|| ListenerSlot {
+            kind: "service",
+            listener: None,
+            ready: false,
+            state: "STARTING",
+            last_error: None,
+        });
+        match started {
+            Ok(l) => {
+                info!("{}: listening on {target} ({})", self.bridge, l.bound_name().unwrap_or_default());
+                (slot.state, slot.last_error, slot.ready) = ("LISTENING", None, true);
+                slot.listener = Some((l, token));
+            }
+            Err(e) => {
+                warn!("{}: {target}: cannot listen: {e}", self.bridge);
+                (slot.state, slot.last_error) = ("FAILED", Some(e.to_string()));
+                self.slots.remove(&token);
+                feed(&mut self.core, now, Input::ListenError { target: &target, err: ConnError::from_io(&e) });
+            }
+        }
+    }
+
+    /// Drops closing connections that are flushed, broken or out of time.
+    fn reap(&mut self, now: Instant) {
+        let done: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| matches!(c.phase, Phase::Closing(t) if c.out.is_empty() || c.broken || now >= t))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in done {
+            if let Some(mut c) = self.conns.remove(&id) {
+                c.stream.shutdown();
+                let _ = self.poll.registry().deregister(c.stream.source());
+                self.slots.remove(&c.token);
+            }
+        }
+    }
+
+    /// Accepts control clients (at most `MAX_CONTROL_CLIENTS` at once; more are closed at once).
+    fn accept_control(&mut self) {
+        let mut more = true;
+        for _ in 0..ACCEPT_BUDGET {
+            let mut stream = match self.control.accept() {
+                Ok((stream, _)) => stream,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        warn!("{}: control socket accept failed: {e}", self.bridge);
+                    }
+                    more = false;
+                    break;
+                }
+            };
+            if self.clients.len() >= MAX_CONTROL_CLIENTS {
+                continue;
+            }
+            let token = self.token(Slot::Client);
+            if self.poll.registry().register(&mut stream, token, Interest::READABLE | Interest::WRITABLE).is_ok() {
+                self.clients.insert(token, ControlClient::new(stream));
+                self.client_events.push(token);
+            } else {
+                self.slots.remove(&token);
+            }
+        }
+        self.control_ready = more;
+    }
+
+    /// Reads requests from control clients that had events, answers them, and drops the answered.
+    fn serve_control(&mut self, now: Instant) {
+        if self.control_ready {
+            self.accept_control();
+        }
+        let tokens = std::mem::take(&mut self.client_events);
+        for token in tokens {
+            let Some(mut client) = self.clients.remove(&token) else { continue };
+            let keep = match client.read() {
+                Ok(Some(req)) => {
+                    let response = match req {
+                        Ok(req) => self.handle_request(now, req),
+                        Err(e) => Response::Error(e),
+                    };
+                    client.respond(&response);
+                    client.write()
+                }
+                Ok(None) => client.write(),
+                Err(e) => Err(e),
+            };
+            if let Ok(false) = keep {
+                self.clients.insert(token, client);
+            } else {
+                let _ = self.poll.registry().deregister(&mut client.stream);
+                self.slots.remove(&token);
+            }
+        }
+    }
+
+    fn handle_request(&mut self, now: Instant, req: Request) -> Response {
+        match req {
+            Request::Status => Response::Status(Box::new(self.status(now))),
+            Request::Inject { port, frame } => match ofp_proto::print::parse_hex(&frame) {
+                None => Response::Error(format!("\"{frame}\" is not a frame in hex")),
+                Some(frame) => match feed(&mut self.core, now, Input::Frame { port, frame: Bytes::from(frame) }) {
+                    Fed::Frame(Err(e)) => Response::Error(e),
+                    _ => Response::Done,
+                },
+            },
+            Request::Reconnect => {
+                feed(&mut self.core, now, Input::Reconnect);
+                Response::Done
+            }
+        }
+    }
+
+    fn status(&self, now: Instant) -> Status {
+        let core = self.core.status(now);
+        let listeners = self
+            .listeners
+            .iter()
+            .map(|(target, l)| {
+                let n = self.conns.values().filter(|c| c.listener.as_ref() == Some(target)).count() as u64;
+                ListenerStatus {
+                    target: target.to_string(),
+                    kind: l.kind.to_string(),
+                    bound: l.listener.as_ref().and_then(|(l, _)| l.bound_name()),
+                    is_connected: n > 0,
+                    n_connections: n,
+                    state: l.state.to_string(),
+                    last_error: l.last_error.clone(),
+                }
+            })
+            .collect();
+        Status {
+            bridge: self.bridge.clone(),
+            datapath_id: dpid_string(self.datapath_id),
+            fail_mode: self.fail_mode.clone(),
+            controllers: core.controllers,
+            listeners,
+            flows: core.flows,
+            ports: core.ports,
+            upcalls: core.upcalls,
+            queues: core.queues,
+            io: IoStatus { connections: self.conns.len() as u64, ..self.io.clone() },
+        }
+    }
+
+    /// Writes what each connection holds (and what the core has queued for it) once, without
+    /// waiting, then closes every socket. The control socket and `punix:` files are removed.
+    fn shutdown(&mut self) {
+        self.write(self.clock.now());
+        for c in self.conns.values() {
+            c.stream.shutdown();
+        }
+        self.conns.clear();
+        self.listeners.clear();
+        let _ = std::fs::remove_file(&self.control_path);
+    }
+}
