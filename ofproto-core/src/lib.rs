@@ -65,6 +65,27 @@
 //! [`OfProto::poll_monitor_event`]. Asynchronous messages caused while `ConnMgr` is handling a
 //! request go into that request's `Replies`, so they precede the replies to later requests.
 
+//! # Where this differs from OVS 3.1
+//!
+//! - Asynchronous operations are seed 002's (OVS 1.2–2.3), which OVS 3.1 no longer has: flow and
+//!   aggregate statistics wait (are postponed) while a selected rule has an operation pending, and
+//!   flow removed messages for deletions go out when the datapath confirms them.
+//! - `Owner::commit_bundle` cannot be postponed: a commit that would have to wait fails at the
+//!   entry concerned with [`BUNDLE_BUSY`] (OFPBFC_BUNDLE_IN_PROGRESS); a change to the interface
+//!   is requested. A datapath failure reported after the commit was answered undoes the whole
+//!   bundle and is reported (through the op group) against the commit request, not the entry.
+//! - Rules created and deleted within one bundle never reach the datapath or flow monitors.
+//! - Among equal-priority rules matching a packet, the oldest wins (OVS leaves it undefined).
+//! - Timeouts fire exactly at `modified + hard` / `used + idle` (OVS sweeps once a second and
+//!   removes up to a second late).
+//! - Modifies and replacing adds change the rule in place (same [`RuleId`]); OVS makes a new rule
+//!   object. Nothing of this shows on the wire.
+//! - Not implemented: eviction and table size limits (OFPFMFC_TABLE_FULL only from the datapath),
+//!   changing table features (OFPTFFC_EPERM), OVS's cookie index (cookie-masked requests scan),
+//!   learned-cookie bookkeeping, groups and meters (out_group filters work on group actions),
+//!   NO_PKT/NO_BYT_COUNTS (kept and reported, counters still counted — as OVS does).
+//! - Error replies quote the request's first 64 bytes (the project's rule; `ConnMgr` builds them).
+
 mod classifier;
 pub mod datapath;
 mod flow_mod;

@@ -131,7 +131,10 @@ pub struct OfProto<D> {
 }
 
 impl<D: Datapath> OfProto<D> {
+    /// # Panics
+    /// If `cfg.n_tables` is 0.
     pub fn new(cfg: Config, dp: D) -> OfProto<D> {
+        assert!(cfg.n_tables > 0, "a switch needs a flow table");
         let n_visible = cfg.n_tables.saturating_sub(cfg.n_hidden_tables);
         let tables = (0..cfg.n_tables).map(|i| OfTable { hidden: i >= n_visible, ..OfTable::default() }).collect();
         OfProto {

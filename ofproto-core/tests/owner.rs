@@ -422,3 +422,33 @@ fn a_commit_that_would_wait_fails_as_busy() {
     assert_eq!(errors, [(12, Some(ofproto_core::BUNDLE_BUSY)), (13, Some(OfpErr::OFPBFC_MSG_FAILED))]);
     assert_eq!(h.tables.table_len(0), 1);
 }
+
+#[test]
+fn requests_wait_for_a_flush_to_finish() {
+    let mut h = Harness::new(4);
+    h.send_bytes(&h.flow_mod_msg(1, add(in_port(1), 10, 2)));
+    h.tables.datapath_mut().clog();
+    h.send_bytes(&h.flow_mod_msg(2, add(in_port(2), 10, 2)));
+    // What ConnMgr does when controllers come or go.
+    h.tables.flush(h.now);
+    h.tables.add_normal_flow(h.now, connmgr_core::NormalFlow::Standalone);
+    assert!(h.tables.is_flushing());
+    h.send_bytes(&h.flow_mod_msg(3, add(in_port(3), 10, 2)));
+    h.send(&OfpMsg::new(4, 4, Message::EchoRequest(bytes::Bytes::new())));
+    assert!(h.recv().is_empty());
+    assert_eq!(h.tables.table_len(0), 1, "only the pending add is left");
+
+    h.tables.datapath_mut().unclog();
+    h.complete();
+    assert!(!h.tables.is_flushing());
+    let got = h.recv();
+    assert_eq!((got.len(), got[0].xid), (1, 4), "{got:?}");
+    // After the flush: the NORMAL flow and the add that waited.
+    let rules: Vec<(u32, ofp_proto::ofmatch::Match)> = h
+        .tables
+        .table_rules(0)
+        .into_iter()
+        .map(|id| (h.tables.rule(id).unwrap().priority(), *h.tables.rule(id).unwrap().match_()))
+        .collect();
+    assert_eq!(rules, [(10, in_port(3)), (0, Match::catchall())]);
+}
