@@ -248,12 +248,12 @@ impl<D: Datapath> OfProto<D> {
     /// On error the caller reverts the group.
     pub(crate) fn start_flow_mod(&mut self, now: Instant, g: GroupKey, fm: &FlowMod) -> Result<(), Refusal> {
         self.check_flow_mod(fm)?;
-        let strict = |fm: &FlowMod| Some(u32::from(fm.priority));
+        let strict = |c: FlowModCommand| (fm.command == c).then_some(u32::from(fm.priority));
         match fm.command {
             FlowModCommand::Add => self.start_add(now, g, fm),
             FlowModCommand::Modify | FlowModCommand::ModifyStrict => {
-                let priority = (fm.command == FlowModCommand::ModifyStrict).then(|| strict(fm)).flatten();
-                let ids = self.collect(&Criteria::write(fm, priority, OFPP_ANY, OFPG_ANY), Some(g))?;
+                let criteria = Criteria::write(fm, strict(FlowModCommand::ModifyStrict), OFPP_ANY, OFPG_ANY);
+                let ids = self.collect(&criteria, Some(g))?;
                 if ids.is_empty() {
                     // OF1.0 and NXM modifies (which carry a new cookie) add when nothing matches.
                     if fm.new_cookie != u64::MAX && fm.cookie_mask == 0 {
@@ -271,8 +271,8 @@ impl<D: Datapath> OfProto<D> {
                 Ok(())
             }
             FlowModCommand::Delete | FlowModCommand::DeleteStrict => {
-                let priority = (fm.command == FlowModCommand::DeleteStrict).then(|| strict(fm)).flatten();
-                for id in self.collect(&Criteria::write(fm, priority, fm.out_port, fm.out_group), Some(g))? {
+                let criteria = Criteria::write(fm, strict(FlowModCommand::DeleteStrict), fm.out_port, fm.out_group);
+                for id in self.collect(&criteria, Some(g))? {
                     self.remove_rule(now, g, id, OFPRR_DELETE);
                 }
                 Ok(())
