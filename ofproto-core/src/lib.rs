@@ -96,6 +96,7 @@ mod opgroup;
 mod owner;
 mod rule;
 mod stats;
+pub mod timeline;
 
 pub use datapath::{Datapath, DpCall, OpId, OpResult, TestDatapath};
 pub use flow_mod::{BundleRefusal, Progress, Refusal, Requester};

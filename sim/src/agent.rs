@@ -1,0 +1,200 @@
+//! The switch as the simulator drives it: [`SwitchAgent`] is the state machine's API (the transport
+//! calls of `ConnMgr`, frames in and out of the datapath, status), and [`feed`] is the one function
+//! every input passes through, in the record format of `ofproto_core::timeline` — so a run can be
+//! recorded and replayed exactly as the daemon's.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bytes::Bytes;
+use connmgr_core::{AsyncMsg, AsyncPacketIn, Config as MgrConfig, ConnId, ConnMgr, Event, Output, Role};
+use ofp_proto::msg::async_cfg::packet_in_reason;
+use ofp_proto::msg::flow_mod::NO_BUFFER;
+use ofp_proto::msg::PacketIn;
+use ofp_proto::ofmatch::Match;
+use ofp_proto::Instant;
+use ofproto_core::timeline::{Fed, Input, Setup};
+use ofproto_core::{Config as TablesConfig, NoSwitch, OfProto, TestDatapath, WithSwitch};
+use rconn_core::ConnError;
+
+/// One configured active controller, as the switch reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ControllerState {
+    /// The rconn state (VOID, BACKOFF, CONNECTING, ACTIVE, IDLE).
+    pub state: String,
+    pub role: Option<Role>,
+    /// Packet-ins waiting in the rate limiter (both schedulers).
+    pub pin_backlog: u64,
+    /// Packet-ins dropped by the rate limiter's queue.
+    pub pin_dropped: u64,
+}
+
+/// What the simulator watches of a switch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AgentStatus {
+    /// By target, active controllers only (as OVS's Controller table).
+    pub controllers: BTreeMap<String, ControllerState>,
+    pub flows: u64,
+}
+
+/// The switch state machine: the transport API of `connmgr_core::ConnMgr`, plus the datapath.
+pub trait SwitchAgent {
+    fn build(now: Instant, setup: &Setup) -> Self
+    where
+        Self: Sized;
+    fn handle_accept(&mut self, now: Instant, listener: &str, peer: &str) -> Option<ConnId>;
+    fn handle_listen_error(&mut self, now: Instant, target: &str, err: ConnError);
+    fn handle_connected(&mut self, now: Instant, conn: ConnId);
+    fn handle_open_failed(&mut self, now: Instant, conn: ConnId, err: ConnError);
+    fn handle_error(&mut self, now: Instant, conn: ConnId, err: ConnError);
+    fn handle_bytes(&mut self, now: Instant, conn: ConnId, data: &[u8]);
+    fn handle_eof(&mut self, now: Instant, conn: ConnId);
+    fn poll_transmit(&mut self, now: Instant, conn: ConnId) -> Option<Bytes>;
+    fn poll_timeout(&self) -> Option<Instant>;
+    fn handle_timeout(&mut self, now: Instant);
+    fn handle_frame(&mut self, now: Instant, port: u32, frame: Bytes) -> Result<(), String>;
+    fn reconnect(&mut self, now: Instant);
+    /// Whether the switch takes more bytes from `conn` now (else they wait in the network).
+    fn may_read(&self, conn: ConnId) -> bool;
+    fn poll_output(&mut self) -> Option<Output>;
+    fn poll_event(&mut self) -> Option<Event>;
+    /// A frame the datapath sends out of a port.
+    fn poll_packet_out(&mut self) -> Option<(u32, Bytes)>;
+    fn status(&self, now: Instant) -> AgentStatus;
+}
+
+/// Hands one input to the switch (the simulator's counterpart of `io_shell::core::feed`).
+pub fn feed<A: SwitchAgent>(a: &mut A, now: Instant, input: &Input) -> Option<Fed> {
+    match input {
+        Input::Accept { listener, peer } => return Some(Fed::Accepted(a.handle_accept(now, listener, peer))),
+        Input::ListenError { target, err } => a.handle_listen_error(now, target, *err),
+        Input::Connected(c) => a.handle_connected(now, *c),
+        Input::OpenFailed(c, e) => a.handle_open_failed(now, *c, *e),
+        Input::Error(c, e) => a.handle_error(now, *c, *e),
+        Input::Bytes(c, data) => a.handle_bytes(now, *c, data),
+        Input::Eof(c) => a.handle_eof(now, *c),
+        Input::Transmit(c) => return Some(Fed::Transmit(a.poll_transmit(now, *c))),
+        Input::Timeout => a.handle_timeout(now),
+        Input::Frame { port, frame } => return Some(Fed::Frame(a.handle_frame(now, *port, frame.clone()))),
+        Input::Reconnect => a.reconnect(now),
+    }
+    None
+}
+
+/// `ConnMgr` and the flow tables side by side, standing in for `ofproto_core::Switch` until it
+/// lands: every frame becomes a table-miss packet-in.
+pub struct Interim {
+    mgr: ConnMgr,
+    tables: OfProto<TestDatapath>,
+    ports: u32,
+    packet_outs: VecDeque<(u32, Bytes)>,
+}
+
+impl Interim {
+    fn run_tables(&mut self, now: Instant) {
+        self.tables.handle_timeout(now);
+        self.tables.forward_events(now, &mut self.mgr);
+        while self.tables.poll_monitor_event().is_some() {}
+    }
+}
+
+impl SwitchAgent for Interim {
+    fn build(now: Instant, setup: &Setup) -> Interim {
+        let mut a = Interim {
+            mgr: ConnMgr::new(MgrConfig { name: setup.bridge.clone(), seed: setup.seed }),
+            tables: OfProto::new(TablesConfig::default(), TestDatapath::new()),
+            ports: setup.ports,
+            packet_outs: VecDeque::new(),
+        };
+        let owner = &mut WithSwitch { tables: &mut a.tables, switch: &mut NoSwitch };
+        a.mgr.set_fail_mode(now, setup.fail_mode, owner);
+        a.mgr.set_bundle_idle_timeout(setup.bundle_idle_timeout);
+        a.mgr.set_controllers(now, &setup.controllers, owner);
+        let snoops = setup.snoops.iter().cloned().collect();
+        a.mgr.set_snoops(&snoops);
+        a.run_tables(now);
+        a
+    }
+
+    fn handle_accept(&mut self, now: Instant, listener: &str, peer: &str) -> Option<ConnId> {
+        self.mgr.handle_accept(now, listener, peer)
+    }
+    fn handle_listen_error(&mut self, now: Instant, target: &str, err: ConnError) {
+        self.mgr.handle_listen_error(now, target, err);
+    }
+    fn handle_connected(&mut self, now: Instant, conn: ConnId) {
+        self.mgr.handle_connected(now, conn);
+    }
+    fn handle_open_failed(&mut self, now: Instant, conn: ConnId, err: ConnError) {
+        self.mgr.handle_open_failed(now, conn, err);
+    }
+    fn handle_error(&mut self, now: Instant, conn: ConnId, err: ConnError) {
+        self.mgr.handle_error(now, conn, err);
+    }
+    fn handle_bytes(&mut self, now: Instant, conn: ConnId, data: &[u8]) {
+        self.mgr.handle_bytes(now, conn, data);
+    }
+    fn handle_eof(&mut self, now: Instant, conn: ConnId) {
+        self.mgr.handle_eof(now, conn);
+    }
+    fn poll_transmit(&mut self, now: Instant, conn: ConnId) -> Option<Bytes> {
+        self.mgr.poll_transmit(now, conn)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        match (self.mgr.poll_timeout(), self.tables.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.mgr.handle_timeout(now, &mut WithSwitch { tables: &mut self.tables, switch: &mut NoSwitch });
+        self.run_tables(now);
+    }
+    fn handle_frame(&mut self, now: Instant, port: u32, frame: Bytes) -> Result<(), String> {
+        if port == 0 || port > self.ports {
+            return Err(format!("no port {port}"));
+        }
+        let mut metadata = Match::catchall();
+        metadata.set_in_port(port as u16);
+        let total_len = frame.len() as u32;
+        let pin = PacketIn { total_len, metadata, buffer_id: NO_BUFFER, data: frame, ..PacketIn::default() };
+        let reason = packet_in_reason::NO_MATCH;
+        self.mgr.send_async(now, AsyncMsg::PacketIn(AsyncPacketIn { pin, reason, controller_id: 0, in_port: port }));
+        Ok(())
+    }
+    fn reconnect(&mut self, now: Instant) {
+        self.mgr.reconnect(now);
+    }
+    fn may_read(&self, _conn: ConnId) -> bool {
+        true
+    }
+    fn poll_output(&mut self) -> Option<Output> {
+        self.mgr.poll_output()
+    }
+    fn poll_event(&mut self) -> Option<Event> {
+        self.mgr.poll_event()
+    }
+    fn poll_packet_out(&mut self) -> Option<(u32, Bytes)> {
+        self.packet_outs.pop_front()
+    }
+    fn status(&self, now: Instant) -> AgentStatus {
+        let controllers = self
+            .mgr
+            .controller_info(now)
+            .into_iter()
+            .map(|(target, ci)| {
+                let sum = |suffix: &str| -> u64 {
+                    ["action", "miss"]
+                        .iter()
+                        .filter_map(|k| ci.pairs.get(&format!("packet-in-{k}-{suffix}")))
+                        .filter_map(|v| v.parse::<u64>().ok())
+                        .sum()
+                };
+                let state = ci.pairs.get("state").cloned().unwrap_or_default();
+                let cs =
+                    ControllerState { state, role: ci.role, pin_backlog: sum("backlog"), pin_dropped: sum("dropped") };
+                (target, cs)
+            })
+            .collect();
+        AgentStatus { controllers, flows: self.tables.n_rules() as u64 }
+    }
+}

@@ -1,0 +1,518 @@
+//! Scripted controllers: they accept connections, negotiate with rconn-core's `Vconn`, answer echo
+//! requests (unless told not to), claim a role on every new connection, and send what the timeline
+//! tells them, built with ofp-proto. They keep what they saw for the invariants and the summary.
+//! No switch logic lives here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use connmgr_core::{ConnId, Role};
+use ofp_proto::msg::bundle::{BundleAdd, BundleCtrl, BundleCtrlType};
+use ofp_proto::msg::flow_mod::FlowMod;
+use ofp_proto::msg::monitor::{self, FlowMonitor, FlowMonitorRequest, MonitorFlags};
+use ofp_proto::msg::role::RoleMsg;
+use ofp_proto::msg::{AsyncUpdate, FlowStatsRequest, PacketOut};
+use ofp_proto::print::first_line;
+use ofp_proto::{Instant, Message, MsgType, OfpErr, OfpMsg, VersionBitmap};
+use rconn_core::{Vconn, VconnState};
+
+use crate::net::StreamId;
+use crate::traffic;
+
+/// Something a controller is told to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Answer echo requests or not.
+    Echo(bool),
+    /// Send a role request now, and claim this role on every later connection.
+    Role {
+        role: Role,
+        generation_id: Option<u64>,
+    },
+    FlowMod(Box<FlowMod>),
+    /// `count` flow mods, `rate` per second (0: all at once), each with priority and TCP
+    /// destination port counting up from the template's.
+    FlowMods {
+        template: Box<FlowMod>,
+        count: u32,
+        rate: u32,
+    },
+    Barrier,
+    EchoRequest,
+    Features,
+    FlowStats,
+    BundleCtrl {
+        id: u32,
+        ctrl: BundleCtrlType,
+        flags: u16,
+    },
+    BundleAdd {
+        id: u32,
+        flags: u16,
+        fm: Box<FlowMod>,
+    },
+    Monitor {
+        id: u32,
+        flags: u16,
+        table_id: u8,
+        out_port: u32,
+    },
+    MonitorCancel {
+        id: u32,
+    },
+    SetAsync(AsyncUpdate),
+    PacketOut {
+        port: u16,
+    },
+    /// Close its connections (FIN).
+    Close,
+}
+
+/// A connection a controller accepted.
+#[derive(Debug)]
+pub struct Session {
+    pub switch: usize,
+    pub conn: ConnId,
+    /// "s1#3": the switch and its transport id.
+    pub label: Arc<str>,
+    pub vconn: Vconn,
+    pub version: Option<u8>,
+    /// Packet-in ids (from the simulated frames) received, to catch duplicates.
+    pub packet_ins: BTreeSet<u64>,
+    pub n_packet_ins: u64,
+    /// Bundles open on this connection by id (opened, not yet committed, discarded or expired).
+    pub bundles: BTreeSet<u32>,
+    /// Bundles that are gone: a later use must fail with OFPBFC_BAD_ID.
+    pub bundles_gone: BTreeSet<u32>,
+    /// The xid of each bundle control request sent, with its bundle id.
+    bundle_xids: BTreeMap<u32, u32>,
+    pub paused: bool,
+}
+
+/// A flood of flow mods being sent.
+#[derive(Clone, Debug)]
+struct Flood {
+    template: FlowMod,
+    next_index: u32,
+    count: u32,
+    interval: Duration,
+    next: Instant,
+    peer: Option<usize>,
+}
+
+/// Everything a controller receives, counted by message name.
+pub type Counts = BTreeMap<&'static str, u64>;
+
+/// A scripted controller at `tcp:ADDR:6653`.
+#[derive(Debug)]
+pub struct Controller {
+    pub name: String,
+    pub addr: String,
+    pub versions: VersionBitmap,
+    pub echo: bool,
+    /// Listening (else SYNs get a reset: connection refused).
+    pub accepting: bool,
+    /// Not reading until then.
+    pub stalled_until: Option<Instant>,
+    /// Bytes read per second; 0: as fast as they come.
+    pub read_rate: u64,
+    /// When the next slow read may happen.
+    pub next_read: Instant,
+    pub claim: Option<(Role, Option<u64>)>,
+    pub sessions: BTreeMap<StreamId, Session>,
+    floods: Vec<Flood>,
+    next_xid: u32,
+    pub received: Counts,
+    pub n_sessions: u64,
+    /// Packet-ins received on connections that are gone.
+    pub closed_packet_ins: u64,
+    /// Whether to describe what happens (for the transcript).
+    pub notes_on: bool,
+}
+
+/// Slow readers read in steps this far apart.
+pub const READ_TICK: Duration = Duration::from_millis(10);
+
+impl Controller {
+    pub fn new(name: &str, addr: String) -> Controller {
+        Controller {
+            name: name.to_string(),
+            addr,
+            versions: VersionBitmap::DEFAULT,
+            echo: true,
+            accepting: true,
+            stalled_until: None,
+            read_rate: 0,
+            next_read: Instant::ZERO,
+            claim: None,
+            sessions: BTreeMap::new(),
+            floods: Vec::new(),
+            next_xid: 1,
+            received: Counts::new(),
+            n_sessions: 0,
+            closed_packet_ins: 0,
+            notes_on: true,
+        }
+    }
+
+    /// The target a switch uses for this controller.
+    pub fn target(&self) -> String {
+        format!("tcp:{}:6653", self.addr)
+    }
+
+    pub fn is_reading(&self, now: Instant) -> bool {
+        self.stalled_until.is_none_or(|t| now >= t)
+    }
+
+    /// How many bytes it reads now (`usize::MAX`: all).
+    pub fn read_budget(&mut self, now: Instant) -> usize {
+        if !self.is_reading(now) {
+            return 0;
+        }
+        if self.read_rate == 0 {
+            return usize::MAX;
+        }
+        if now < self.next_read {
+            return 0;
+        }
+        self.next_read = now + READ_TICK;
+        (self.read_rate as usize / 100).max(1)
+    }
+
+    /// A connection arrived (its SYN): the hello goes out at once.
+    pub fn accept(&mut self, stream: StreamId, switch: usize, conn: ConnId, label: Arc<str>) {
+        let xid = self.xid();
+        let vconn = Vconn::accepted(label.clone(), self.versions, xid);
+        let s = Session {
+            switch,
+            conn,
+            label,
+            vconn,
+            version: None,
+            packet_ins: BTreeSet::new(),
+            n_packet_ins: 0,
+            bundles: BTreeSet::new(),
+            bundles_gone: BTreeSet::new(),
+            bundle_xids: BTreeMap::new(),
+            paused: false,
+        };
+        self.sessions.insert(stream, s);
+        self.n_sessions += 1;
+    }
+
+    fn xid(&mut self) -> u32 {
+        let x = self.next_xid;
+        self.next_xid = self.next_xid.wrapping_add(1).max(1);
+        x
+    }
+
+    /// Bytes from the switch. Notes say what happened, for the transcript; `violations` get what
+    /// breaks an invariant.
+    pub fn receive(&mut self, stream: StreamId, data: &[u8], notes: &mut Vec<String>, violations: &mut Vec<String>) {
+        let Some(s) = self.sessions.get_mut(&stream) else { return };
+        s.vconn.handle_bytes(data);
+        self.after_input(stream, notes, violations);
+    }
+
+    /// The switch closed its side (FIN, after all its data).
+    pub fn eof(&mut self, stream: StreamId, notes: &mut Vec<String>, violations: &mut Vec<String>) {
+        let Some(s) = self.sessions.get_mut(&stream) else { return };
+        s.vconn.handle_eof();
+        self.after_input(stream, notes, violations);
+    }
+
+    fn after_input(&mut self, stream: StreamId, notes: &mut Vec<String>, violations: &mut Vec<String>) {
+        let Some(s) = self.sessions.get_mut(&stream) else { return };
+        let was_up = s.version.is_some();
+        if !was_up && s.vconn.state() == VconnState::Connected {
+            s.version = s.vconn.version();
+            let v = s.version.unwrap_or(1);
+            notes.push(format!("{} hello done with {} (OF1.{})", self.name, s.label, v - 1));
+            if let Some((role, generation_id)) = self.claim {
+                self.send_role(stream, role, generation_id, notes);
+            }
+        }
+        loop {
+            let Some(s) = self.sessions.get_mut(&stream) else { return };
+            let Some(r) = s.vconn.recv() else { break };
+            match r {
+                Ok(frame) => self.handle_msg(stream, frame, notes, violations),
+                Err(e) => {
+                    notes.push(format!("{} connection from {} ended ({e})", self.name, s.label));
+                    break;
+                }
+            }
+        }
+    }
+
+    fn handle_msg(&mut self, stream: StreamId, frame: Bytes, notes: &mut Vec<String>, violations: &mut Vec<String>) {
+        let Some(s) = self.sessions.get_mut(&stream) else { return };
+        let msg = match OfpMsg::decode(&frame) {
+            Ok(m) => m,
+            Err(e) => {
+                violations.push(format!(
+                    "{} got an undecodable message from {}: {}",
+                    self.name,
+                    s.label,
+                    e.error.name()
+                ));
+                return;
+            }
+        };
+        *self.received.entry(msg.raw.name()).or_default() += 1;
+        let quiet = matches!(msg.body, Message::EchoRequest(_) | Message::EchoReply(_) | Message::PacketIn(_));
+        if self.notes_on && !quiet {
+            notes.push(format!("{} <- {} {}", self.name, s.label, first_line(&frame)));
+        }
+        match &msg.body {
+            Message::EchoRequest(data) if self.echo => {
+                let reply = OfpMsg::new(msg.version, msg.xid, Message::EchoReply(data.clone())).to_bytes();
+                let _ = s.vconn.send(reply);
+            }
+            Message::PacketIn(pin) => {
+                s.n_packet_ins += 1;
+                if let Some(id) = traffic::frame_id(&pin.data) {
+                    if !s.packet_ins.insert(id) {
+                        violations.push(format!("{} got packet {id} twice from {}", self.name, s.label));
+                    }
+                }
+            }
+            Message::BundleControl(b) => {
+                s.bundle_xids.remove(&msg.xid);
+                match b.ctrl_type {
+                    BundleCtrlType::OPEN_REPLY => {
+                        s.bundles.insert(b.bundle_id);
+                        s.bundles_gone.remove(&b.bundle_id);
+                    }
+                    BundleCtrlType::COMMIT_REPLY | BundleCtrlType::DISCARD_REPLY => {
+                        s.bundles.remove(&b.bundle_id);
+                        s.bundles_gone.insert(b.bundle_id);
+                    }
+                    _ => {}
+                }
+            }
+            Message::Error(e) => {
+                if let Some(id) = s.bundle_xids.remove(&msg.xid) {
+                    if e.error() == Some(OfpErr::OFPBFC_BAD_ID) && s.bundles.contains(&id) {
+                        violations.push(format!(
+                            "{}: bundle {id} on {} is open but the switch does not know it",
+                            self.name, s.label
+                        ));
+                    }
+                }
+                // An expired bundle is reported with an error quoting its open request.
+                if e.error() == Some(OfpErr::OFPBFC_TIMEOUT) {
+                    if let Ok(Message::BundleControl(b)) = OfpMsg::decode(&e.data).map(|m| m.body) {
+                        s.bundles.remove(&b.bundle_id);
+                        s.bundles_gone.insert(b.bundle_id);
+                    }
+                }
+            }
+            Message::FlowMonitorPaused => s.paused = true,
+            Message::FlowMonitorResumed => s.paused = false,
+            _ => {}
+        }
+    }
+
+    /// Runs a command on every connection whose hello is done (to one switch if `peer` is set).
+    pub fn execute(&mut self, now: Instant, cmd: &Command, peer: Option<usize>, notes: &mut Vec<String>) {
+        match cmd {
+            Command::Echo(on) => self.echo = *on,
+            Command::Role { role, generation_id } => {
+                self.claim = Some((*role, *generation_id));
+                for id in self.up_sessions(peer) {
+                    self.send_role(id, *role, *generation_id, notes);
+                }
+            }
+            Command::FlowMods { template, count, rate } => {
+                let interval =
+                    if *rate == 0 { Duration::ZERO } else { Duration::from_micros(1_000_000 / u64::from(*rate)) };
+                let flood =
+                    Flood { template: (**template).clone(), next_index: 0, count: *count, interval, next: now, peer };
+                self.floods.push(flood);
+                self.run_floods(now, notes);
+            }
+            Command::Close => {
+                for s in self.sessions.values_mut().filter(|s| peer.is_none_or(|p| p == s.switch)) {
+                    s.vconn.handle_eof();
+                }
+            }
+            _ => {
+                for id in self.up_sessions(peer) {
+                    self.send_command(id, cmd, notes);
+                }
+            }
+        }
+    }
+
+    fn up_sessions(&self, peer: Option<usize>) -> Vec<StreamId> {
+        self.sessions
+            .iter()
+            .filter(|(_, s)| s.version.is_some() && peer.is_none_or(|p| p == s.switch))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn send_role(&mut self, id: StreamId, role: Role, generation_id: Option<u64>, notes: &mut Vec<String>) {
+        self.send_body(id, Message::RoleRequest(RoleMsg { role, generation_id }), notes);
+    }
+
+    /// Encodes `body` in the session's version with a fresh xid and queues it. Returns the xid.
+    fn send_body(&mut self, id: StreamId, body: Message, notes: &mut Vec<String>) -> Option<u32> {
+        let xid = self.xid();
+        let s = self.sessions.get_mut(&id)?;
+        let version = s.version?;
+        let t = body.msg_type();
+        let Some(msg) = OfpMsg::try_new(version, xid, body) else {
+            notes.push(format!("{} cannot send {t:?} in OF1.{}", self.name, version - 1));
+            return None;
+        };
+        let bytes = msg.to_bytes();
+        if self.notes_on && !matches!(t, MsgType::FlowMod | MsgType::EchoRequest) {
+            notes.push(format!("{} -> {} {}", self.name, s.label, first_line(&bytes)));
+        }
+        s.vconn.send(bytes).ok()?;
+        Some(xid)
+    }
+
+    fn send_command(&mut self, id: StreamId, cmd: &Command, notes: &mut Vec<String>) {
+        let version = self.sessions.get(&id).and_then(|s| s.version).unwrap_or(1);
+        match cmd {
+            Command::FlowMod(fm) => {
+                if let Some(s) = self.sessions.get(&id).filter(|_| self.notes_on) {
+                    notes.push(format!("{} -> {} flow-mod {}", self.name, s.label, describe_flow_mod(fm)));
+                }
+                self.send_body(id, Message::FlowMod((**fm).clone()), notes);
+            }
+            Command::Barrier => {
+                self.send_body(id, Message::BarrierRequest, notes);
+            }
+            Command::EchoRequest => {
+                self.send_body(id, Message::EchoRequest(Bytes::new()), notes);
+            }
+            Command::Features => {
+                self.send_body(id, Message::FeaturesRequest, notes);
+            }
+            Command::FlowStats => {
+                self.send_body(id, Message::FlowStatsRequest(FlowStatsRequest::default()), notes);
+            }
+            Command::BundleCtrl { id: bid, ctrl, flags } => {
+                if let Some(xid) =
+                    self.send_body(id, Message::BundleControl(BundleCtrl::new(*bid, *ctrl, *flags)), notes)
+                {
+                    if let Some(s) = self.sessions.get_mut(&id) {
+                        s.bundle_xids.insert(xid, *bid);
+                    }
+                }
+            }
+            Command::BundleAdd { id: bid, flags, fm } => {
+                let xid = self.next_xid;
+                let Some(inner) = OfpMsg::try_new(version, xid, Message::FlowMod((**fm).clone())) else { return };
+                let add = BundleAdd {
+                    bundle_id: *bid,
+                    flags: *flags,
+                    msg: inner.to_bytes(),
+                    inner: Ok(Box::new(inner)),
+                    properties: Bytes::new(),
+                };
+                if let Some(xid) = self.send_body(id, Message::BundleAddMessage(add), notes) {
+                    if let Some(s) = self.sessions.get_mut(&id) {
+                        s.bundle_xids.insert(xid, *bid);
+                    }
+                }
+            }
+            Command::Monitor { id: mid, flags, table_id, out_port } => {
+                let mut m = FlowMonitor::new(*mid, MonitorFlags(*flags));
+                m.table_id = *table_id;
+                m.out_port = *out_port;
+                let xid = self.xid();
+                let req = FlowMonitorRequest { monitors: vec![m] };
+                let Some(s) = self.sessions.get_mut(&id) else { return };
+                for bytes in req.encode_requests(version, xid).unwrap_or_default() {
+                    notes.push(format!("{} -> {} {}", self.name, s.label, first_line(&bytes)));
+                    let _ = s.vconn.send(bytes);
+                }
+            }
+            Command::MonitorCancel { id: mid } => {
+                let xid = self.xid();
+                let Some(s) = self.sessions.get_mut(&id) else { return };
+                if let Some(m) = monitor::cancel_message(version, xid, *mid) {
+                    let bytes = m.to_bytes();
+                    notes.push(format!("{} -> {} {}", self.name, s.label, first_line(&bytes)));
+                    let _ = s.vconn.send(bytes);
+                }
+            }
+            Command::SetAsync(u) => {
+                self.send_body(id, Message::SetAsyncConfig(*u), notes);
+            }
+            Command::PacketOut { port } => {
+                let actions = [ofp_proto::actions::Action::Output { port: *port, max_len: 0 }].into_iter().collect();
+                let po = PacketOut::new(ofp_proto::flow::port::OFPP_CONTROLLER, actions, traffic::frame(0, 0, 0, 64));
+                self.send_body(id, Message::PacketOut(po), notes);
+            }
+            Command::Echo(_) | Command::Role { .. } | Command::FlowMods { .. } | Command::Close => {}
+        }
+    }
+
+    fn run_floods(&mut self, now: Instant, notes: &mut Vec<String>) {
+        let mut floods = std::mem::take(&mut self.floods);
+        for f in &mut floods {
+            let mut sent = 0;
+            while f.next_index < f.count && f.next <= now {
+                let mut fm = f.template.clone();
+                fm.priority = fm.priority.wrapping_add(f.next_index as u16);
+                fm.match_.set_tp_dst_masked(1 + f.next_index as u16, u16::MAX);
+                for id in self.up_sessions(f.peer) {
+                    self.send_body(id, Message::FlowMod(fm.clone()), notes);
+                }
+                f.next_index += 1;
+                sent += 1;
+                if !f.interval.is_zero() {
+                    f.next += f.interval;
+                }
+            }
+            if sent > 0 {
+                notes.push(format!(
+                    "{} sent flow mods {}..{} of {}",
+                    self.name,
+                    f.next_index - sent + 1,
+                    f.next_index,
+                    f.count
+                ));
+            }
+        }
+        floods.retain(|f| f.next_index < f.count);
+        self.floods = floods;
+    }
+
+    /// When something is due: a flood's next flow mod, the end of a stall, a slow read.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let floods = self.floods.iter().map(|f| f.next).min();
+        let stall = self.stalled_until.filter(|t| *t != Instant::FAR_FUTURE);
+        [floods, stall].into_iter().flatten().min()
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant, notes: &mut Vec<String>) {
+        if self.stalled_until.is_some_and(|t| now >= t) {
+            self.stalled_until = None;
+            notes.push(format!("{} reads again", self.name));
+        }
+        self.run_floods(now, notes);
+    }
+
+    /// Forgets a connection.
+    pub fn drop_session(&mut self, stream: StreamId) {
+        if let Some(s) = self.sessions.remove(&stream) {
+            self.closed_packet_ins += s.n_packet_ins;
+        }
+    }
+}
+
+/// A flow mod in a few words: command, table, priority and what it matches.
+pub fn describe_flow_mod(fm: &FlowMod) -> String {
+    let mut s = format!("{:?} table={} ", fm.command, fm.table_id).to_lowercase();
+    s.push_str(&fm.match_.to_text(fm.priority));
+    s
+}

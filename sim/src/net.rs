@@ -1,0 +1,410 @@
+//! Simulated TCP between switches and controllers: one [`Stream`] per connection, a [`Pipe`] per
+//! direction with latency, jitter, bandwidth, bursty loss (retransmitted, so it shows as delay),
+//! a window (a receiver that stops reading stops its sender), partitions in one or both directions,
+//! resets and half-open connections.
+//!
+//! Segments of one pipe arrive in the order they were sent; a segment that reaches a blocked path
+//! stays at the head of its pipe (TCP retransmitting it) and everything behind waits. When the path
+//! opens, the next retransmission (exponential backoff from 200 ms, 1 s for a SYN) carries it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use bytes::Bytes;
+use connmgr_core::ConnId;
+use ofp_proto::Instant;
+use rconn_core::ConnError;
+
+use crate::rng::Rng;
+
+/// Switch to controller.
+pub const UP: usize = 0;
+/// Controller to switch.
+pub const DOWN: usize = 1;
+
+/// Data retransmission timeout (Linux's minimum RTO) and its cap.
+const RTO_MIN: Duration = Duration::from_millis(200);
+const RTO_MAX: Duration = Duration::from_secs(60);
+/// SYN retransmission starts at 1 s.
+const SYN_RTO: Duration = Duration::from_secs(1);
+
+/// One direction of a link.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PathCfg {
+    pub latency: Duration,
+    /// Uniform extra delay in [0, jitter]; it never reorders a stream.
+    pub jitter: Duration,
+    /// Bytes per second; 0: unlimited.
+    pub bandwidth: u64,
+    /// Probability that a segment is lost (then retransmitted).
+    pub loss: f64,
+    /// Probability that the segment after a lost one is lost too (bursty loss).
+    pub burst: f64,
+}
+
+impl Default for PathCfg {
+    fn default() -> Self {
+        PathCfg { latency: Duration::from_millis(1), jitter: Duration::ZERO, bandwidth: 0, loss: 0.0, burst: 0.0 }
+    }
+}
+
+/// A link between a switch and a controller.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinkCfg {
+    pub path: [PathCfg; 2],
+    /// Bytes a direction holds unread plus in flight before its sender must wait (socket buffers).
+    pub window: usize,
+}
+
+impl Default for LinkCfg {
+    fn default() -> Self {
+        LinkCfg { path: [PathCfg::default(); 2], window: 256 * 1024 }
+    }
+}
+
+/// What travels on a pipe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seg {
+    Syn,
+    SynAck,
+    Data(Bytes),
+    Fin,
+    Rst(ConnError),
+}
+
+impl Seg {
+    fn len(&self) -> usize {
+        match self {
+            Seg::Data(b) => b.len(),
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Segment {
+    arrive: Instant,
+    seg: Seg,
+}
+
+/// One direction of a stream.
+#[derive(Debug, Default)]
+pub struct Pipe {
+    q: VecDeque<Segment>,
+    q_bytes: usize,
+    /// Delivered and not yet read by the receiving application.
+    unread: VecDeque<Bytes>,
+    unread_bytes: usize,
+    /// A FIN arrived behind `unread`: the end of the stream once that is read.
+    pub fin: bool,
+    link_free: Instant,
+    last_arrive: Instant,
+    /// The head reached a blocked path at this time and waits to be retransmitted.
+    stalled_since: Option<Instant>,
+    /// When the pending arrival event for the head fires.
+    pub scheduled: Option<Instant>,
+    in_burst: bool,
+    /// (bytes sent so far, their checksum) at each data segment boundary not yet delivered, and the
+    /// receiver's running (bytes, checksum): a pipe must deliver exactly what was sent, in order.
+    sent_marks: VecDeque<(u64, u64)>,
+    sent: (u64, u64),
+    received: (u64, u64),
+}
+
+fn checksum(mut h: u64, data: &[u8]) -> u64 {
+    for b in data {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Pipe {
+    /// Bytes the sender has put in and the receiver not yet read.
+    pub fn outstanding(&self) -> usize {
+        self.q_bytes + self.unread_bytes
+    }
+
+    pub fn has_unread(&self) -> bool {
+        !self.unread.is_empty()
+    }
+
+    pub fn unread_bytes(&self) -> usize {
+        self.unread_bytes
+    }
+
+    /// Takes up to `max` unread bytes (whole chunks where possible).
+    pub fn read(&mut self, max: usize) -> Option<Bytes> {
+        let front = self.unread.front_mut()?;
+        let b = if front.len() <= max { self.unread.pop_front()? } else { front.split_to(max.max(1)) };
+        self.unread_bytes -= b.len();
+        Some(b)
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.q.is_empty()
+    }
+}
+
+/// One TCP connection from a switch's transport `conn` to a controller.
+#[derive(Debug)]
+pub struct Stream {
+    pub switch: usize,
+    pub conn: ConnId,
+    /// The controller at the target address (`None`: nobody has it).
+    pub controller: Option<usize>,
+    pub pipes: [Pipe; 2],
+    /// The SYN-ACK reached the switch.
+    pub established: bool,
+    /// The switch still has the transport (until its `Close`).
+    pub switch_open: bool,
+    /// The controller has a session on it.
+    pub ctl_open: bool,
+    /// Half-open: a middlebox dropped the connection's state; segments to the controller vanish
+    /// until the network heals.
+    pub nat_drop: bool,
+    /// Reset: nothing more is sent on it.
+    pub dead: bool,
+}
+
+pub type StreamId = u64;
+
+/// A partition: the directions it blocks between a controller and one switch (or all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partition {
+    pub controller: usize,
+    pub switch: Option<usize>,
+    pub dirs: [bool; 2],
+    pub until: Instant,
+}
+
+/// Every stream and link, and what blocks them.
+#[derive(Debug, Default)]
+pub struct Net {
+    pub streams: BTreeMap<StreamId, Stream>,
+    next_stream: StreamId,
+    links: BTreeMap<(usize, usize), LinkCfg>,
+    default_link: LinkCfg,
+    /// Per controller: default settings of its links.
+    controller_links: BTreeMap<usize, LinkCfg>,
+    pub partitions: BTreeMap<u64, Partition>,
+    next_partition: u64,
+    /// Controller hosts that are down (segments to them are lost).
+    pub down: Vec<bool>,
+    rngs: BTreeMap<(StreamId, usize), Rng>,
+    seed: u64,
+}
+
+impl Net {
+    pub fn new(seed: u64) -> Net {
+        Net { seed, ..Net::default() }
+    }
+
+    pub fn link(&self, switch: usize, controller: usize) -> LinkCfg {
+        self.links
+            .get(&(switch, controller))
+            .or_else(|| self.controller_links.get(&controller))
+            .copied()
+            .unwrap_or(self.default_link)
+    }
+
+    /// Sets the link between `switch` (`None`: every switch) and `controller` (`None`: every
+    /// controller).
+    pub fn set_link(&mut self, switch: Option<usize>, controller: Option<usize>, cfg: LinkCfg) {
+        match (switch, controller) {
+            (Some(s), Some(c)) => {
+                self.links.insert((s, c), cfg);
+            }
+            (None, Some(c)) => {
+                self.controller_links.insert(c, cfg);
+                self.links.retain(|(_, lc), _| *lc != c);
+            }
+            (Some(s), None) => {
+                for c in 0..self.down.len() {
+                    self.links.insert((s, c), cfg);
+                }
+            }
+            (None, None) => {
+                self.default_link = cfg;
+                self.links.clear();
+                self.controller_links.clear();
+            }
+        }
+    }
+
+    pub fn open(&mut self, switch: usize, conn: ConnId, controller: Option<usize>) -> StreamId {
+        let id = self.next_stream;
+        self.next_stream += 1;
+        let s = Stream {
+            switch,
+            conn,
+            controller,
+            pipes: [Pipe::default(), Pipe::default()],
+            established: false,
+            switch_open: true,
+            ctl_open: false,
+            nat_drop: false,
+            dead: false,
+        };
+        self.streams.insert(id, s);
+        id
+    }
+
+    /// Whether direction `dir` of `stream` is cut now.
+    pub fn blocked(&self, id: StreamId, dir: usize) -> bool {
+        let Some(s) = self.streams.get(&id) else { return true };
+        let Some(c) = s.controller else { return dir == UP };
+        if dir == UP && (self.down[c] || s.nat_drop) {
+            return true;
+        }
+        self.partitions.values().any(|p| p.controller == c && p.switch.is_none_or(|x| x == s.switch) && p.dirs[dir])
+    }
+
+    /// Puts `seg` on `dir` of `stream`. Returns the time to schedule an arrival event at, if the
+    /// pipe had none pending.
+    pub fn send(&mut self, now: Instant, id: StreamId, dir: usize, seg: Seg) -> Option<Instant> {
+        let seed = self.seed;
+        let s = self.streams.get(&id)?;
+        let cfg = match s.controller {
+            Some(c) => self.link(s.switch, c).path[dir],
+            None => PathCfg::default(),
+        };
+        let rng = self.rngs.entry((id, dir)).or_insert_with(|| Rng::stream(seed, &format!("stream{id}/{dir}")));
+        let s = self.streams.get_mut(&id)?;
+        let p = &mut s.pipes[dir];
+        let len = seg.len();
+        let depart = now.max(p.link_free);
+        let tx = if cfg.bandwidth == 0 { 0 } else { (len as u64 * 1000).div_ceil(cfg.bandwidth) };
+        p.link_free = depart + Duration::from_millis(tx);
+        let mut arrive = p.link_free + cfg.latency;
+        if !cfg.jitter.is_zero() {
+            arrive += Duration::from_millis(rng.below(cfg.jitter.as_millis() as u64 + 1));
+        }
+        let mut rto = if seg == Seg::Syn { SYN_RTO } else { RTO_MIN };
+        let mut p_loss = if p.in_burst { cfg.burst } else { cfg.loss };
+        let mut lost = false;
+        while rng.chance(p_loss) {
+            arrive += rto;
+            rto = (rto * 2).min(RTO_MAX);
+            p_loss = cfg.burst;
+            lost = true;
+        }
+        p.in_burst = lost;
+        arrive = arrive.max(p.last_arrive);
+        p.last_arrive = arrive;
+        if let Seg::Data(b) = &seg {
+            p.sent = (p.sent.0 + len as u64, checksum(p.sent.1, b));
+            p.sent_marks.push_back(p.sent);
+        }
+        p.q_bytes += len;
+        p.q.push_back(Segment { arrive, seg });
+        if p.scheduled.is_none() && p.stalled_since.is_none() {
+            p.scheduled = Some(arrive);
+            return Some(arrive);
+        }
+        None
+    }
+
+    /// The next segment of `dir` that has arrived by `now` and may pass. `Err(Some(t))`: the next
+    /// one arrives at `t` (schedule it); `Err(None)`: nothing to do (empty, or stalled on a cut path).
+    pub fn arrive(&mut self, now: Instant, id: StreamId, dir: usize) -> Result<Seg, Option<Instant>> {
+        let blocked = self.blocked(id, dir);
+        let Some(s) = self.streams.get_mut(&id) else { return Err(None) };
+        let p = &mut s.pipes[dir];
+        p.scheduled = None;
+        let Some(head) = p.q.front() else { return Err(None) };
+        if head.arrive > now {
+            p.scheduled = Some(head.arrive);
+            return Err(Some(head.arrive));
+        }
+        if blocked {
+            p.stalled_since.get_or_insert(now);
+            return Err(None);
+        }
+        let seg = p.q.pop_front().map(|s| s.seg).ok_or(None)?;
+        p.q_bytes -= seg.len();
+        Ok(seg)
+    }
+
+    /// Data that arrived goes to the receiver's buffer. Returns false if the bytes are not the next
+    /// ones the sender sent (the network broke its stream).
+    pub fn deliver_data(&mut self, id: StreamId, dir: usize, data: Bytes) -> bool {
+        let Some(s) = self.streams.get_mut(&id) else { return true };
+        let p = &mut s.pipes[dir];
+        p.received = (p.received.0 + data.len() as u64, checksum(p.received.1, &data));
+        let ok = p.sent_marks.pop_front() == Some(p.received);
+        p.unread_bytes += data.len();
+        p.unread.push_back(data);
+        ok
+    }
+
+    /// After a heal: stalled pipes whose path is open again get their head retransmitted at the
+    /// next retransmission time. Returns the arrival events to schedule.
+    pub fn release(&mut self, now: Instant) -> Vec<(StreamId, usize, Instant)> {
+        let mut out = Vec::new();
+        let ids: Vec<StreamId> = self.streams.keys().copied().collect();
+        for id in ids {
+            for dir in [UP, DOWN] {
+                if self.blocked(id, dir) {
+                    continue;
+                }
+                let latency = {
+                    let s = &self.streams[&id];
+                    s.controller.map_or(Duration::ZERO, |c| self.link(s.switch, c).path[dir].latency)
+                };
+                let p = &mut self.streams.get_mut(&id).expect("listed").pipes[dir];
+                let Some(since) = p.stalled_since.take() else { continue };
+                let mut rto = if p.q.front().is_some_and(|h| h.seg == Seg::Syn) { SYN_RTO } else { RTO_MIN };
+                let mut t = since + rto;
+                while t < now {
+                    rto = (rto * 2).min(RTO_MAX);
+                    t += rto;
+                }
+                let at = t + latency;
+                for seg in p.q.iter_mut() {
+                    seg.arrive = seg.arrive.max(at);
+                }
+                p.last_arrive = p.last_arrive.max(at);
+                p.scheduled = Some(at);
+                out.push((id, dir, at));
+            }
+        }
+        out
+    }
+
+    /// Forgets what is still to arrive on `dir` of `stream`.
+    pub fn abort(&mut self, id: StreamId, dir: usize) {
+        if let Some(p) = self.streams.get_mut(&id).map(|s| &mut s.pipes[dir]) {
+            p.q.clear();
+            p.q_bytes = 0;
+            p.sent_marks.clear();
+            p.stalled_since = None;
+        }
+    }
+
+    /// Turns random loss off everywhere (the liveness phase).
+    pub fn clear_loss(&mut self) {
+        let calm = |cfg: &mut LinkCfg| {
+            for p in cfg.path.iter_mut() {
+                p.loss = 0.0;
+                p.burst = 0.0;
+            }
+        };
+        calm(&mut self.default_link);
+        self.links.values_mut().for_each(calm);
+        self.controller_links.values_mut().for_each(calm);
+    }
+
+    /// The longest round trip any link can take (latency and jitter, both ways).
+    pub fn max_round_trip(&self) -> Duration {
+        let rt = |cfg: &LinkCfg| cfg.path.iter().map(|p| p.latency + p.jitter).sum::<Duration>();
+        let all = std::iter::once(&self.default_link).chain(self.links.values()).chain(self.controller_links.values());
+        all.map(rt).max().unwrap_or_default()
+    }
+
+    pub fn add_partition(&mut self, p: Partition) -> u64 {
+        let id = self.next_partition;
+        self.next_partition += 1;
+        self.partitions.insert(id, p);
+        id
+    }
+}

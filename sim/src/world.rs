@@ -1,0 +1,1051 @@
+//! The world: a virtual clock that jumps from one event to the next, an event queue, the switches
+//! (real state machines), the scripted controllers and the network between them. Every random
+//! choice comes from the run's seed; the same scenario and seed give the same run, byte for byte.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use connmgr_core::{ConnId, ControllerSettings, Event as MgrEvent, Output, Role};
+use ofp_proto::Instant;
+use ofproto_core::timeline::{self, Fed, Input, Record, Recorded, Setup, Step as RecStep};
+use rconn_core::ConnError;
+
+use crate::agent::{feed, AgentStatus, SwitchAgent};
+use crate::controller::{Controller, READ_TICK};
+use crate::invariants::Invariants;
+use crate::net::{Net, Partition, Seg, StreamId, DOWN, UP};
+use crate::rng::Rng;
+use crate::scenario::{Action, Fault, Scenario};
+use crate::traffic::{self, Source};
+
+/// Events at one instant beyond this mean something spins without time passing.
+const LIVELOCK_LIMIT: u64 = 1_000_000;
+/// Steps of one switch at one instant beyond this mean its deadline never moves on.
+const STEP_LIMIT: u32 = 100_000;
+
+/// How to run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub seed: u64,
+    /// Keep the transcript (off for speed measurements).
+    pub transcript: bool,
+    /// Switches whose inputs to record.
+    pub record: BTreeSet<String>,
+}
+
+/// One (switch, controller target) pair's history, for pictures.
+#[derive(Clone, Debug, Default)]
+pub struct Lane {
+    pub switch: String,
+    pub controller: String,
+    pub states: Vec<(Instant, String)>,
+    pub roles: Vec<(Instant, Option<Role>)>,
+    pub backlog: Vec<(Instant, u64)>,
+    pub dropped: Vec<(Instant, u64)>,
+}
+
+/// What a run produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub transcript: Vec<String>,
+    pub violations: Vec<(Instant, String)>,
+    pub summary: Vec<String>,
+    pub lanes: Vec<Lane>,
+    pub records: BTreeMap<String, Record>,
+    pub events: u64,
+    pub end: Instant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Ev {
+    Script(usize),
+    Arrive(StreamId, usize),
+    SwitchWake(usize),
+    ControllerWake(usize),
+    Traffic(usize),
+    PartitionEnd(u64),
+    Liveness(Instant),
+}
+
+struct SwitchNode<A> {
+    name: String,
+    agent: A,
+    /// The controllers it was configured with, by target.
+    controllers: BTreeMap<String, ControllerSettings>,
+    /// Its transports: the stream, and the target for those it opened.
+    conns: BTreeMap<ConnId, (StreamId, Option<Arc<str>>)>,
+    /// Per target, the transport opened last (until it closes).
+    current: BTreeMap<Arc<str>, ConnId>,
+    scheduled: Option<Instant>,
+    status: AgentStatus,
+    record: Option<Record>,
+    frames: u64,
+    packet_outs: u64,
+    steps_now: (Instant, u32),
+}
+
+/// The simulated world. See the crate docs for how a run goes.
+pub struct World<A> {
+    now: Instant,
+    seq: u64,
+    seed: u64,
+    opts: RunOptions,
+    queue: BinaryHeap<Reverse<(Instant, u64, Ev)>>,
+    scenario: Scenario,
+    switches: Vec<SwitchNode<A>>,
+    controllers: Vec<Controller>,
+    ctl_scheduled: Vec<Option<Instant>>,
+    /// Controller index by name and by target.
+    ctl_names: BTreeMap<String, usize>,
+    ctl_targets: BTreeMap<String, usize>,
+    sw_names: BTreeMap<String, usize>,
+    net: Net,
+    sources: Vec<Source>,
+    inv: Invariants,
+    transcript: Vec<String>,
+    dirty_sw: BTreeSet<usize>,
+    dirty_ctl: BTreeSet<usize>,
+    next_frame: u64,
+    lanes: BTreeMap<(usize, String), Lane>,
+    events: u64,
+}
+
+fn ctl_addr(index: usize) -> String {
+    let n = index + 1;
+    format!("10.0.{}.{}", n / 250, n % 250 + 1)
+}
+
+impl<A: SwitchAgent> World<A> {
+    pub fn new(scenario: Scenario, opts: RunOptions) -> World<A> {
+        let mut w = World {
+            now: Instant::ZERO,
+            seq: 0,
+            seed: opts.seed,
+            queue: BinaryHeap::new(),
+            switches: Vec::new(),
+            controllers: Vec::new(),
+            ctl_scheduled: Vec::new(),
+            ctl_names: BTreeMap::new(),
+            ctl_targets: BTreeMap::new(),
+            sw_names: BTreeMap::new(),
+            net: Net::new(opts.seed),
+            sources: Vec::new(),
+            inv: Invariants::default(),
+            transcript: Vec::new(),
+            dirty_sw: BTreeSet::new(),
+            dirty_ctl: BTreeSet::new(),
+            next_frame: 1,
+            lanes: BTreeMap::new(),
+            events: 0,
+            opts,
+            scenario,
+        };
+        for i in 0..w.scenario.steps.len() {
+            let t = w.scenario.steps[i].time;
+            w.schedule(t, Ev::Script(i));
+        }
+        w
+    }
+
+    fn schedule(&mut self, at: Instant, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq, ev)));
+    }
+
+    fn note(&mut self, text: impl FnOnce(&Self) -> String) {
+        if self.opts.transcript {
+            let line = format!("{} {}", self.now, text(self));
+            self.transcript.push(line);
+        }
+    }
+
+    fn violation(&mut self, text: String) {
+        self.note(|_| format!("VIOLATION {text}"));
+        self.inv.violation(self.now, text);
+    }
+
+    /// Runs the scenario to its end.
+    pub fn run(mut self) -> Outcome {
+        let end = self.scenario.end();
+        let mut same_instant = 0u64;
+        while let Some(Reverse((t, _, ev))) = self.queue.pop() {
+            if t > end {
+                break;
+            }
+            same_instant = if t == self.now { same_instant + 1 } else { 0 };
+            if same_instant > LIVELOCK_LIMIT {
+                self.violation(format!("livelock: {LIVELOCK_LIMIT} events at {t} without time passing"));
+                break;
+            }
+            self.now = t;
+            self.events += 1;
+            self.handle(ev);
+            self.settle();
+            if self.inv.violations.len() > 100 {
+                break;
+            }
+        }
+        self.now = self.now.max(end);
+        self.finish()
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Script(i) => self.script(i),
+            Ev::Arrive(id, dir) => self.arrive(id, dir),
+            Ev::SwitchWake(s) => {
+                if self.switches[s].scheduled == Some(self.now) {
+                    self.switches[s].scheduled = None;
+                    self.dirty_sw.insert(s);
+                }
+            }
+            Ev::ControllerWake(c) => {
+                if self.ctl_scheduled[c] == Some(self.now) {
+                    self.ctl_scheduled[c] = None;
+                    self.dirty_ctl.insert(c);
+                }
+            }
+            Ev::Traffic(i) => self.traffic(i),
+            Ev::PartitionEnd(id) => {
+                if self.net.partitions.remove(&id).is_some() {
+                    self.note(|_| "net partition ends".to_string());
+                    self.release();
+                }
+            }
+            Ev::Liveness(healed) => self.check_liveness(healed),
+        }
+    }
+
+    // ----- the script -----
+
+    fn script(&mut self, i: usize) {
+        let step = self.scenario.steps[i].clone();
+        let shown = self.scenario.shown(step.line);
+        if !matches!(step.action, Action::SwitchController { .. }) {
+            self.note(|_| format!("> {shown}"));
+        }
+        match step.action {
+            Action::Controller { name, spec } => {
+                let idx = self.controllers.len();
+                let mut c = Controller::new(&name, ctl_addr(idx));
+                c.versions = spec.versions;
+                c.echo = spec.echo;
+                c.accepting = spec.accepting;
+                c.claim = spec.claim;
+                c.notes_on = self.opts.transcript;
+                self.ctl_targets.insert(c.target(), idx);
+                self.ctl_names.insert(name, idx);
+                self.controllers.push(c);
+                self.ctl_scheduled.push(None);
+                self.net.down.push(false);
+            }
+            Action::Switch { name, spec } => self.create_switch(name, spec),
+            Action::SwitchController { .. } => {} // taken when the switch is created
+            Action::Link { switch, controller, change } => {
+                let s = switch.map(|n| self.sw_names[&n]);
+                let c = controller.map(|n| self.ctl_names[&n]);
+                let base = match (s, c) {
+                    (Some(s), Some(c)) => self.net.link(s, c),
+                    (None, Some(c)) => self.net.link(usize::MAX, c),
+                    _ => self.net.link(usize::MAX, usize::MAX),
+                };
+                self.net.set_link(s, c, change.apply(base));
+            }
+            Action::Fault { controller, peer, fault } => {
+                let c = self.ctl_names[&controller];
+                let peer = peer.map(|p| self.sw_names[&p]);
+                self.fault(c, peer, fault);
+            }
+            Action::Command { controller, peer, cmd } => {
+                let c = self.ctl_names[&controller];
+                let peer = peer.map(|p| self.sw_names[&p]);
+                let mut notes = Vec::new();
+                self.controllers[c].execute(self.now, &cmd, peer, &mut notes);
+                self.notes(notes);
+                self.dirty_ctl.insert(c);
+            }
+            Action::Traffic { switch, port, count, rate, flows, size } => {
+                let s = self.sw_names[&switch];
+                let interval = if rate == 0 { Duration::ZERO } else { Duration::from_micros(1_000_000 / rate.max(1)) };
+                let src = Source { switch: s, port, flows, size, count, interval, sent: 0, next: self.now };
+                self.sources.push(src);
+                let idx = self.sources.len() - 1;
+                self.traffic(idx);
+            }
+            Action::Reconnect { switch } => {
+                let s = self.sw_names[&switch];
+                self.input(s, &Input::Reconnect);
+                self.dirty_sw.insert(s);
+            }
+            Action::Expect { switch, controller, checks } => self.expect(&switch, controller.as_deref(), &checks),
+            Action::HealAll => self.heal_all(),
+            Action::End => {}
+        }
+    }
+
+    fn create_switch(&mut self, name: String, spec: crate::scenario::SwitchSpec) {
+        let idx = self.switches.len();
+        let mut controllers = BTreeMap::new();
+        let mut shown = Vec::new();
+        for step in &self.scenario.steps {
+            if let Action::SwitchController { switch, target, settings } = &step.action {
+                if *switch == name {
+                    controllers.insert(self.resolve(target), *settings);
+                    shown.push(self.scenario.shown(step.line));
+                }
+            }
+        }
+        for line in shown {
+            self.note(|_| format!("> {line}"));
+        }
+        let setup = Setup {
+            bridge: "br0".into(),
+            datapath_id: spec.datapath_id.unwrap_or(idx as u64 + 1),
+            seed: Rng::stream(self.seed, &format!("switch {name}")).next_u64(),
+            ports: spec.ports,
+            fail_mode: spec.fail_mode,
+            bundle_idle_timeout: spec.bundle_idle_timeout,
+            controllers: controllers.clone(),
+            snoops: BTreeSet::new(),
+        };
+        let agent = A::build(self.now, &setup);
+        let record = self.opts.record.contains(&name).then(|| Record {
+            start: self.now,
+            setup,
+            initial_outputs: Vec::new(),
+            steps: Vec::new(),
+        });
+        self.sw_names.insert(name.clone(), idx);
+        self.switches.push(SwitchNode {
+            name,
+            agent,
+            controllers,
+            conns: BTreeMap::new(),
+            current: BTreeMap::new(),
+            scheduled: None,
+            status: AgentStatus::default(),
+            record,
+            frames: 0,
+            packet_outs: 0,
+            steps_now: (Instant::ZERO, 0),
+        });
+        self.dirty_sw.insert(idx);
+    }
+
+    /// `tcp:c1` is controller c1's target; anything else is taken as written.
+    fn resolve(&self, target: &str) -> String {
+        match target.strip_prefix("tcp:").and_then(|n| self.ctl_names.get(n)) {
+            Some(&c) => self.controllers[c].target(),
+            None => target.to_string(),
+        }
+    }
+
+    /// A target's name in the transcript: the controller's name if it is one.
+    fn target_name(&self, target: &str) -> String {
+        match self.ctl_targets.get(target) {
+            Some(&c) => self.controllers[c].name.clone(),
+            None => target.to_string(),
+        }
+    }
+
+    fn notes(&mut self, notes: Vec<String>) {
+        if self.opts.transcript {
+            for n in notes {
+                self.transcript.push(format!("{} {n}", self.now));
+            }
+        }
+    }
+
+    fn streams_of(&self, c: usize, peer: Option<usize>) -> Vec<StreamId> {
+        self.net
+            .streams
+            .iter()
+            .filter(|(_, s)| s.controller == Some(c) && peer.is_none_or(|p| p == s.switch))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn fault(&mut self, c: usize, peer: Option<usize>, fault: Fault) {
+        match fault {
+            Fault::Partition { duration, dirs } => {
+                let until = duration.map_or(Instant::FAR_FUTURE, |d| self.now + d);
+                let id = self.net.add_partition(Partition { controller: c, switch: peer, dirs, until });
+                if let Some(d) = duration {
+                    self.schedule(self.now + d, Ev::PartitionEnd(id));
+                }
+            }
+            Fault::Heal => {
+                self.net.partitions.retain(|_, p| !(p.controller == c && (peer.is_none() || p.switch == peer)));
+                for id in self.streams_of(c, peer) {
+                    if let Some(s) = self.net.streams.get_mut(&id) {
+                        s.nat_drop = false;
+                    }
+                }
+                self.release();
+            }
+            Fault::Reset => {
+                for id in self.streams_of(c, peer) {
+                    let Some(s) = self.net.streams.get(&id) else { continue };
+                    if s.dead || (!s.switch_open && !s.ctl_open) {
+                        continue;
+                    }
+                    self.send(id, UP, Seg::Rst(ConnError::CONNECTION_RESET));
+                    self.send(id, DOWN, Seg::Rst(ConnError::CONNECTION_RESET));
+                    if let Some(s) = self.net.streams.get_mut(&id) {
+                        s.dead = true;
+                    }
+                }
+            }
+            Fault::HalfOpen => {
+                for id in self.streams_of(c, peer) {
+                    let Some(s) = self.net.streams.get_mut(&id) else { continue };
+                    if s.ctl_open {
+                        s.ctl_open = false;
+                        s.nat_drop = true;
+                        self.controllers[c].drop_session(id);
+                    }
+                }
+            }
+            Fault::Down => {
+                self.net.down[c] = true;
+                for id in self.streams_of(c, None) {
+                    if let Some(s) = self.net.streams.get_mut(&id) {
+                        s.ctl_open = false;
+                    }
+                    self.controllers[c].drop_session(id);
+                }
+            }
+            Fault::Up => {
+                self.net.down[c] = false;
+                self.release();
+            }
+            Fault::Refuse => self.controllers[c].accepting = false,
+            Fault::Accept => self.controllers[c].accepting = true,
+            Fault::Stall(d) => {
+                self.controllers[c].stalled_until = Some(d.map_or(Instant::FAR_FUTURE, |d| self.now + d));
+            }
+            Fault::Resume => {
+                self.controllers[c].stalled_until = None;
+                self.dirty_ctl.insert(c);
+            }
+            Fault::ReadRate(r) => {
+                self.controllers[c].read_rate = r;
+                self.dirty_ctl.insert(c);
+            }
+        }
+        self.dirty_ctl.insert(c);
+    }
+
+    fn release(&mut self) {
+        for (id, dir, at) in self.net.release(self.now) {
+            self.schedule(at, Ev::Arrive(id, dir));
+        }
+    }
+
+    /// The liveness phase begins: every fault is undone, and every controller must be connected
+    /// again in time.
+    fn heal_all(&mut self) {
+        self.net.partitions.clear();
+        for s in self.net.streams.values_mut() {
+            s.nat_drop = false;
+        }
+        for d in self.net.down.iter_mut() {
+            *d = false;
+        }
+        let n = self.controllers.len();
+        for c in 0..n {
+            let ctl = &mut self.controllers[c];
+            ctl.accepting = true;
+            ctl.echo = true;
+            ctl.stalled_until = None;
+            ctl.read_rate = 0;
+            self.dirty_ctl.insert(c);
+        }
+        self.net.clear_loss();
+        self.release();
+        let deadline = self.now + self.liveness_allowance();
+        self.schedule(deadline, Ev::Liveness(self.now));
+    }
+
+    /// How long after a heal every controller may take to be connected again: a whole backoff,
+    /// a second (the gap between SYN retransmissions a connection attempt may miss), a probe
+    /// interval (to notice a connection the network dropped silently), and two round trips.
+    fn liveness_allowance(&self) -> Duration {
+        let mut worst = Duration::ZERO;
+        for sw in &self.switches {
+            for s in sw.controllers.values() {
+                let d = Duration::from_secs(u64::from(s.max_backoff) + u64::from(s.effective_probe_interval()) + 1);
+                worst = worst.max(d);
+            }
+        }
+        worst + self.net.max_round_trip() * 2
+    }
+
+    fn check_liveness(&mut self, healed: Instant) {
+        let mut failures = Vec::new();
+        for sw in &self.switches {
+            for target in sw.controllers.keys() {
+                let Some(&c) = self.ctl_targets.get(target) else { continue };
+                let state =
+                    sw.agent.status(self.now).controllers.get(target).map(|c| c.state.clone()).unwrap_or_default();
+                let stream = sw.current.get(target.as_str()).and_then(|conn| sw.conns.get(conn)).map(|(id, _)| *id);
+                let ctl_up =
+                    stream.and_then(|id| self.controllers[c].sessions.get(&id)).is_some_and(|s| s.version.is_some());
+                if !(matches!(state.as_str(), "ACTIVE" | "IDLE") && ctl_up) {
+                    failures.push(format!(
+                        "liveness: {} is {state} to {} (controller side {}) {} after the heal at {healed}",
+                        sw.name,
+                        self.controllers[c].name,
+                        if ctl_up { "up" } else { "not up" },
+                        format_secs(self.now.saturating_duration_since(healed))
+                    ));
+                }
+            }
+        }
+        if failures.is_empty() {
+            self.note(|_| format!("liveness: every controller connected again since the heal at {healed}"));
+        }
+        for f in failures {
+            self.violation(f);
+        }
+    }
+
+    fn expect(&mut self, switch: &str, controller: Option<&str>, checks: &[(String, String)]) {
+        let s = self.sw_names[switch];
+        let status = self.switches[s].agent.status(self.now);
+        let mut failed = Vec::new();
+        for (key, want) in checks {
+            let got = match (key.as_str(), controller) {
+                ("flows", _) => status.flows.to_string(),
+                ("sessions", Some(c)) => {
+                    let c = self.ctl_names[c];
+                    let n =
+                        self.controllers[c].sessions.values().filter(|x| x.switch == s && x.version.is_some()).count();
+                    n.to_string()
+                }
+                (k, Some(c)) => {
+                    let target = self.controllers[self.ctl_names[c]].target();
+                    let cs = status.controllers.get(&target);
+                    match k {
+                        "state" => cs.map_or("none".into(), |x| x.state.clone()),
+                        "role" => cs.and_then(|x| x.role).map_or("none".into(), role_name),
+                        _ => cs.map_or("no".into(), |x| {
+                            if x.state == "ACTIVE" || x.state == "IDLE" { "yes" } else { "no" }.into()
+                        }),
+                    }
+                }
+                (k, None) => format!("({k} needs a controller)"),
+            };
+            if &got != want {
+                failed.push(format!("{key}={want} (is {got})"));
+            }
+        }
+        let what = format!("{switch}{}", controller.map(|c| format!(" {c}")).unwrap_or_default());
+        if failed.is_empty() {
+            self.note(|_| format!("expect {what}: ok"));
+        } else {
+            self.violation(format!("expect {what}: {}", failed.join(", ")));
+        }
+    }
+
+    // ----- traffic -----
+
+    fn traffic(&mut self, i: usize) {
+        let due = self.sources[i].due(self.now);
+        let (s, port, size) = (self.sources[i].switch, self.sources[i].port, self.sources[i].size);
+        for flow in due {
+            let id = self.next_frame;
+            self.next_frame += 1;
+            let frame = traffic::frame(id, flow, port, size);
+            self.switches[s].frames += 1;
+            if let Some(Fed::Frame(Err(e))) = self.input(s, &Input::Frame { port, frame }) {
+                self.note(|w| format!("{} refuses a frame on port {port}: {e}", w.switches[s].name));
+            }
+        }
+        self.dirty_sw.insert(s);
+        if !self.sources[i].is_done() {
+            let next = self.sources[i].next;
+            self.schedule(next, Ev::Traffic(i));
+        }
+    }
+
+    // ----- the switch's inputs and outputs -----
+
+    /// Hands one input to switch `s`, recording it if asked.
+    fn input(&mut self, s: usize, input: &Input) -> Option<Fed> {
+        let now = self.now;
+        let node = &mut self.switches[s];
+        let fed = feed(&mut node.agent, now, input);
+        if let Some(r) = node.record.as_mut() {
+            r.steps.push(RecStep { line: 0, time: now, input: input.clone(), fed: fed.clone(), outputs: Vec::new() });
+        }
+        fed
+    }
+
+    fn recorded(&mut self, s: usize, out: Recorded) {
+        if let Some(r) = self.switches[s].record.as_mut() {
+            match r.steps.last_mut() {
+                Some(step) => step.outputs.push(out),
+                None => r.initial_outputs.push(out),
+            }
+        }
+    }
+
+    fn send(&mut self, id: StreamId, dir: usize, seg: Seg) {
+        if let Some(at) = self.net.send(self.now, id, dir, seg) {
+            self.schedule(at, Ev::Arrive(id, dir));
+        }
+    }
+
+    fn label(&self, s: usize, conn: ConnId) -> String {
+        format!("{}#{}", self.switches[s].name, conn.0)
+    }
+
+    /// Runs what is dirty until nothing is.
+    fn settle(&mut self) {
+        loop {
+            if let Some(s) = self.dirty_sw.pop_first() {
+                self.service_switch(s);
+            } else if let Some(c) = self.dirty_ctl.pop_first() {
+                self.service_controller(c);
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn service_switch(&mut self, s: usize) {
+        loop {
+            let mut progress = self.switch_read(s);
+            if self.switches[s].agent.poll_timeout().is_some_and(|t| t <= self.now) {
+                let (at, n) = self.switches[s].steps_now;
+                let n = if at == self.now { n + 1 } else { 1 };
+                self.switches[s].steps_now = (self.now, n);
+                if n > STEP_LIMIT {
+                    self.violation(format!(
+                        "{}: its deadline stays at {} after {n} steps",
+                        self.switches[s].name, self.now
+                    ));
+                    break;
+                }
+                self.inv.on_step(self.now, s);
+                self.input(s, &Input::Timeout);
+                progress = true;
+            }
+            progress |= self.switch_outputs(s);
+            progress |= self.switch_transmit(s);
+            if !progress {
+                break;
+            }
+        }
+        self.switch_status(s);
+        let next = self.switches[s].agent.poll_timeout().map(|t| t.max(self.now));
+        if let Some(t) = next {
+            if self.switches[s].scheduled != Some(t) {
+                self.switches[s].scheduled = Some(t);
+                self.schedule(t, Ev::SwitchWake(s));
+            }
+        }
+    }
+
+    /// Hands the switch what arrived for it, while it takes more.
+    fn switch_read(&mut self, s: usize) -> bool {
+        let mut progress = false;
+        let conns: Vec<(ConnId, StreamId)> = self.switches[s].conns.iter().map(|(c, (id, _))| (*c, *id)).collect();
+        for (conn, id) in conns {
+            while let Some(st) = self.net.streams.get_mut(&id) {
+                if !st.switch_open || !self.switches[s].agent.may_read(conn) {
+                    break;
+                }
+                let pipe = &mut st.pipes[DOWN];
+                if let Some(data) = pipe.read(usize::MAX) {
+                    if let Some(c) = st.controller {
+                        self.dirty_ctl.insert(c);
+                    }
+                    self.input(s, &Input::Bytes(conn, data));
+                    progress = true;
+                } else if pipe.fin {
+                    pipe.fin = false;
+                    self.input(s, &Input::Eof(conn));
+                    progress = true;
+                } else {
+                    break;
+                }
+            }
+        }
+        progress
+    }
+
+    /// Carries out the switch's transport requests and reports its events.
+    fn switch_outputs(&mut self, s: usize) -> bool {
+        let mut progress = false;
+        while let Some(out) = self.switches[s].agent.poll_output() {
+            progress = true;
+            self.recorded(s, Recorded::Output(out.clone()));
+            match out {
+                Output::Connect { conn, target, .. } => {
+                    let max_backoff = self.switches[s].controllers.get(&*target).map_or(8, |c| c.max_backoff);
+                    self.inv.on_connect(self.now, s, conn, &target, max_backoff);
+                    let ctl = self.ctl_targets.get(&*target).copied();
+                    let id = self.net.open(s, conn, ctl);
+                    self.switches[s].conns.insert(conn, (id, Some(target.clone())));
+                    self.switches[s].current.insert(target.clone(), conn);
+                    self.note(|w| format!("{} connect {}", w.label(s, conn), w.target_name(&target)));
+                    self.send(id, UP, Seg::Syn);
+                }
+                Output::Close { conn, error, unsent } => {
+                    let target = self.switches[s].conns.get(&conn).and_then(|(_, t)| t.clone());
+                    self.inv.on_close(self.now, s, conn, target.as_ref());
+                    if let Some(t) = &target {
+                        if self.switches[s].current.get(t) == Some(&conn) {
+                            self.switches[s].current.remove(t);
+                        }
+                    }
+                    let why = error.map(|e| format!(" ({e})")).unwrap_or_default();
+                    self.note(|w| format!("{} close{why}", w.label(s, conn)));
+                    if let Some((id, _)) = self.switches[s].conns.remove(&conn) {
+                        self.close_switch_end(id, unsent);
+                    }
+                }
+                Output::Listen { target, .. } => self.note(|w| format!("{} listen {target}", w.switches[s].name)),
+                Output::Unlisten { target } => self.note(|w| format!("{} unlisten {target}", w.switches[s].name)),
+            }
+        }
+        while let Some(ev) = self.switches[s].agent.poll_event() {
+            match ev {
+                MgrEvent::Connected { conn, version, .. } => {
+                    self.note(|w| format!("{} up (OF1.{})", w.label(s, conn), version - 1));
+                }
+                MgrEvent::Disconnected { conn } => self.note(|w| format!("{} down", w.label(s, conn))),
+            }
+        }
+        while let Some((port, frame)) = self.switches[s].agent.poll_packet_out() {
+            self.switches[s].packet_outs += 1;
+            self.recorded(s, Recorded::PacketOut { port, frame });
+        }
+        progress
+    }
+
+    /// The switch's end of a stream closes: what it had left to say, then a FIN.
+    fn close_switch_end(&mut self, id: StreamId, unsent: Bytes) {
+        let Some(st) = self.net.streams.get_mut(&id) else { return };
+        st.switch_open = false;
+        if !st.established {
+            // A connect in progress is abandoned: no more SYN retransmissions.
+            self.net.abort(id, UP);
+            return;
+        }
+        if st.dead {
+            return;
+        }
+        if !unsent.is_empty() {
+            self.send(id, UP, Seg::Data(unsent));
+        }
+        self.send(id, UP, Seg::Fin);
+    }
+
+    /// Takes what the switch has to send, while the network takes it.
+    fn switch_transmit(&mut self, s: usize) -> bool {
+        let mut progress = false;
+        let conns: Vec<(ConnId, StreamId)> = self.switches[s].conns.iter().map(|(c, (id, _))| (*c, *id)).collect();
+        for (conn, id) in conns {
+            while let Some(st) = self.net.streams.get(&id) {
+                let window = st.controller.map_or(usize::MAX, |c| self.net.link(st.switch, c).window);
+                if !st.established || !st.switch_open || st.pipes[UP].outstanding() >= window {
+                    break;
+                }
+                let Some(Fed::Transmit(Some(data))) = self.input(s, &Input::Transmit(conn)) else { break };
+                progress = true;
+                self.inv.on_transmit(s, conn, &data);
+                let dead = self.net.streams.get(&id).is_some_and(|st| st.dead);
+                if !dead {
+                    self.send(id, UP, Seg::Data(data));
+                }
+            }
+        }
+        progress
+    }
+
+    /// Notes changes in what the switch reports about its controllers.
+    fn switch_status(&mut self, s: usize) {
+        let status = self.switches[s].agent.status(self.now);
+        if status == self.switches[s].status {
+            return;
+        }
+        let old = std::mem::replace(&mut self.switches[s].status, status.clone());
+        for (target, cs) in &status.controllers {
+            let before = old.controllers.get(target);
+            let name = self.target_name(target);
+            let key = (s, target.clone());
+            let now = self.now;
+            let lane = self.lanes.entry(key).or_insert_with(|| Lane {
+                switch: self.switches[s].name.clone(),
+                controller: name.clone(),
+                ..Lane::default()
+            });
+            let mut lines = Vec::new();
+            if before.map(|b| &b.state) != Some(&cs.state) {
+                lane.states.push((now, cs.state.clone()));
+                lines.push(format!("{} {name} state {}", self.switches[s].name, cs.state));
+            }
+            if before.map(|b| b.role) != Some(cs.role) {
+                lane.roles.push((now, cs.role));
+                if let Some(r) = cs.role {
+                    lines.push(format!("{} {name} role {}", self.switches[s].name, role_name(r)));
+                }
+            }
+            if before.map(|b| b.pin_backlog) != Some(cs.pin_backlog) {
+                lane.backlog.push((now, cs.pin_backlog));
+            }
+            if before.map_or(0, |b| b.pin_dropped) != cs.pin_dropped {
+                lane.dropped.push((now, cs.pin_dropped));
+                lines.push(format!("{} {name} packet-ins dropped {}", self.switches[s].name, cs.pin_dropped));
+            }
+            if self.opts.transcript {
+                for l in lines {
+                    self.transcript.push(format!("{now} {l}"));
+                }
+            }
+        }
+    }
+
+    // ----- the network -----
+
+    fn arrive(&mut self, id: StreamId, dir: usize) {
+        loop {
+            match self.net.arrive(self.now, id, dir) {
+                Ok(seg) => self.deliver(id, dir, seg),
+                Err(Some(t)) => {
+                    self.schedule(t, Ev::Arrive(id, dir));
+                    break;
+                }
+                Err(None) => break,
+            }
+        }
+    }
+
+    fn deliver(&mut self, id: StreamId, dir: usize, seg: Seg) {
+        let Some(st) = self.net.streams.get(&id) else { return };
+        let (s, conn, ctl) = (st.switch, st.conn, st.controller);
+        if dir == UP {
+            let Some(c) = ctl else { return };
+            let label = self.label(s, conn);
+            let st = &self.net.streams[&id];
+            match seg {
+                Seg::Syn if self.controllers[c].accepting => {
+                    self.net.streams.get_mut(&id).expect("exists").ctl_open = true;
+                    self.controllers[c].accept(id, s, conn, label.clone().into());
+                    self.note(|w| format!("{} accepts {label}", w.controllers[c].name));
+                    self.send(id, DOWN, Seg::SynAck);
+                    self.dirty_ctl.insert(c);
+                }
+                Seg::Syn => {
+                    self.note(|w| format!("{} refuses {label}", w.controllers[c].name));
+                    self.send(id, DOWN, Seg::Rst(ConnError::CONNECTION_REFUSED));
+                }
+                Seg::Data(data) if st.ctl_open => {
+                    if !self.net.deliver_data(id, UP, data) {
+                        self.violation(format!("{label}: bytes to {} out of order", self.controllers[c].name));
+                    }
+                    self.dirty_ctl.insert(c);
+                }
+                Seg::Data(_) if !st.dead => {
+                    self.net.streams.get_mut(&id).expect("exists").dead = true;
+                    self.send(id, DOWN, Seg::Rst(ConnError::CONNECTION_RESET));
+                }
+                Seg::Fin if st.ctl_open => {
+                    self.net.streams.get_mut(&id).expect("exists").pipes[UP].fin = true;
+                    self.dirty_ctl.insert(c);
+                }
+                Seg::Rst(_) if st.ctl_open => {
+                    self.net.streams.get_mut(&id).expect("exists").ctl_open = false;
+                    self.controllers[c].drop_session(id);
+                    self.note(|w| format!("{} reset by {label}", w.controllers[c].name));
+                }
+                _ => {}
+            }
+        } else {
+            let st = &self.net.streams[&id];
+            match seg {
+                Seg::SynAck if st.switch_open => {
+                    self.net.streams.get_mut(&id).expect("exists").established = true;
+                    self.input(s, &Input::Connected(conn));
+                    self.dirty_sw.insert(s);
+                }
+                Seg::SynAck | Seg::Data(_) if !st.switch_open && !st.dead => {
+                    self.net.streams.get_mut(&id).expect("exists").dead = true;
+                    self.send(id, UP, Seg::Rst(ConnError::CONNECTION_RESET));
+                }
+                Seg::Data(data) if st.switch_open => {
+                    if !self.net.deliver_data(id, DOWN, data) {
+                        self.violation(format!("{}: bytes from the controller out of order", self.label(s, conn)));
+                    }
+                    self.dirty_sw.insert(s);
+                }
+                Seg::Fin if st.switch_open => {
+                    self.net.streams.get_mut(&id).expect("exists").pipes[DOWN].fin = true;
+                    self.dirty_sw.insert(s);
+                }
+                Seg::Rst(e) if st.switch_open => {
+                    let st = self.net.streams.get_mut(&id).expect("exists");
+                    st.dead = true;
+                    self.input(s, &Input::Error(conn, e));
+                    self.dirty_sw.insert(s);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // ----- controllers -----
+
+    fn service_controller(&mut self, c: usize) {
+        let now = self.now;
+        let mut notes = Vec::new();
+        let mut violations = Vec::new();
+        if self.controllers[c].poll_timeout().is_some_and(|t| t <= now) {
+            self.controllers[c].handle_timeout(now, &mut notes);
+        }
+        let ids: Vec<StreamId> = self.controllers[c].sessions.keys().copied().collect();
+        let mut waiting_to_read = false;
+        for id in ids {
+            let Some(st) = self.net.streams.get_mut(&id) else { continue };
+            let s = st.switch;
+            loop {
+                let pipe = &mut self.net.streams.get_mut(&id).expect("exists").pipes[UP];
+                if !pipe.has_unread() && !pipe.fin {
+                    break;
+                }
+                let budget = self.controllers[c].read_budget(now);
+                if budget == 0 {
+                    waiting_to_read = true;
+                    break;
+                }
+                let pipe = &mut self.net.streams.get_mut(&id).expect("exists").pipes[UP];
+                if let Some(data) = pipe.read(budget) {
+                    self.dirty_sw.insert(s);
+                    self.controllers[c].receive(id, &data, &mut notes, &mut violations);
+                    if self.controllers[c].read_rate > 0 {
+                        waiting_to_read |= self.net.streams[&id].pipes[UP].has_unread();
+                        break;
+                    }
+                } else {
+                    pipe.fin = false;
+                    self.controllers[c].eof(id, &mut notes, &mut violations);
+                    break;
+                }
+            }
+            self.controller_transmit(c, id);
+        }
+        self.notes(notes);
+        for v in violations {
+            self.violation(v);
+        }
+        let mut next = self.controllers[c].poll_timeout();
+        if waiting_to_read && self.controllers[c].is_reading(now) {
+            let t = self.controllers[c].next_read.max(now + READ_TICK.min(Duration::from_millis(1)));
+            next = Some(next.map_or(t, |n| n.min(t)));
+        }
+        if let Some(t) = next.map(|t| t.max(now)) {
+            if self.ctl_scheduled[c] != Some(t) {
+                self.ctl_scheduled[c] = Some(t);
+                self.schedule(t, Ev::ControllerWake(c));
+            }
+        }
+    }
+
+    /// Sends what the controller queued on `id`, while the network takes it; a session whose
+    /// connection ended is closed.
+    fn controller_transmit(&mut self, c: usize, id: StreamId) {
+        let Some(st) = self.net.streams.get(&id) else { return };
+        let window = self.net.link(st.switch, c).window;
+        loop {
+            let Some(st) = self.net.streams.get(&id) else { return };
+            if !st.ctl_open || st.pipes[DOWN].outstanding() >= window {
+                break;
+            }
+            let Some(sess) = self.controllers[c].sessions.get_mut(&id) else { break };
+            let Some(data) = sess.vconn.poll_transmit() else { break };
+            if !st.dead {
+                self.send(id, DOWN, Seg::Data(data));
+            }
+        }
+        let ended = self.controllers[c]
+            .sessions
+            .get(&id)
+            .is_some_and(|s| s.vconn.state() == rconn_core::VconnState::Disconnected);
+        if ended {
+            self.controllers[c].drop_session(id);
+            let st = self.net.streams.get_mut(&id).expect("exists");
+            st.ctl_open = false;
+            if !st.dead {
+                self.send(id, DOWN, Seg::Fin);
+            }
+        }
+    }
+
+    // ----- the end -----
+
+    fn finish(mut self) -> Outcome {
+        let now = self.now;
+        let mut summary = Vec::new();
+        summary.push(format!("ran {} events over {} simulated", self.events, format_secs(now - Instant::ZERO)));
+        for sw in &self.switches {
+            let st = sw.agent.status(now);
+            summary.push(format!(
+                "{}: {} flows, {} frames in, {} packets out",
+                sw.name, st.flows, sw.frames, sw.packet_outs
+            ));
+            for (target, cs) in &st.controllers {
+                let role = cs.role.map_or("-".to_string(), role_name);
+                summary.push(format!(
+                    "  {}: {} role={role} packet-in backlog={} dropped={}",
+                    self.target_name(target),
+                    cs.state,
+                    cs.pin_backlog,
+                    cs.pin_dropped
+                ));
+            }
+        }
+        for c in &self.controllers {
+            let pins: u64 = c.sessions.values().map(|s| s.n_packet_ins).sum::<u64>() + c.closed_packet_ins;
+            summary.push(format!("{}: {} connections accepted, {} packet-ins", c.name, c.n_sessions, pins));
+            let counts: Vec<String> = c.received.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if !counts.is_empty() {
+                summary.push(format!("  received {}", counts.join(" ")));
+            }
+        }
+        summary.push(format!(
+            "invariants: {} checks, {} violations",
+            self.inv.n_checked + self.events,
+            self.inv.violations.len()
+        ));
+        let records = self.switches.iter_mut().filter_map(|sw| Some((sw.name.clone(), sw.record.take()?))).collect();
+        Outcome {
+            transcript: self.transcript,
+            violations: self.inv.violations,
+            summary,
+            lanes: self.lanes.into_values().collect(),
+            records,
+            events: self.events,
+            end: now,
+        }
+    }
+}
+
+pub fn role_name(r: Role) -> String {
+    match r {
+        Role::Primary => "master",
+        Role::Secondary => "slave",
+        Role::Equal => "equal",
+        Role::NoChange => "nochange",
+    }
+    .to_string()
+}
+
+fn format_secs(d: Duration) -> String {
+    timeline::format_duration(d)
+}
