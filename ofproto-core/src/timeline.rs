@@ -18,7 +18,7 @@
 //! after it (`out` lines, [`Recorded`]):
 //!
 //! ```text
-//! 0.000 setup bridge=br0 datapath_id=0000000000000001 seed=1 ports=4 fail_mode=secure bundle_idle_timeout=10
+//! 0.000 setup bridge=br0 datapath_id=0000000000000001 n_ports=4 fail_mode=secure bundle_idle_timeout=0 seed=1 …
 //! 0.000 setup controller tcp:10.0.0.1:6653 max_backoff=8 probe_interval=5
 //! 0.000 out connect 1 tcp:10.0.0.1:6653 dscp=48
 //! 0.031 connected 1
@@ -265,6 +265,38 @@ pub fn parse_hex(s: &str) -> Result<Bytes, String> {
     ofp_proto::print::parse_hex(s).map(Bytes::from).ok_or_else(|| "bad hex bytes".to_string())
 }
 
+/// Text as one word: `%XX` for blanks, `%`, `=`, `#` and control characters.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_whitespace() || c.is_control() || matches!(c, '%' | '=' | '#') {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The text [`escape`] wrote.
+pub fn unescape(s: &str) -> Result<String, String> {
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut it = s.bytes();
+    while let Some(b) = it.next() {
+        if b == b'%' {
+            let hex = [it.next().unwrap_or(b'x'), it.next().unwrap_or(b'x')];
+            let v = std::str::from_utf8(&hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            bytes.push(v.ok_or_else(|| format!("bad escape in `{s}`"))?);
+        } else {
+            bytes.push(b);
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| format!("`{s}` is not UTF-8"))
+}
+
 /// A transport error: `eof`, or an errno (Linux numbering).
 pub fn parse_conn_error(s: &str) -> Result<ConnError, String> {
     match s {
@@ -287,34 +319,45 @@ fn parse_conn(s: &str) -> Result<ConnId, String> {
 
 // ----- records -----
 
-/// How the switch was built: what `Switch::new` and its configuration calls were given.
+/// How the switch was built: the fields of the switch's configuration (`switch::Config`), under
+/// their names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Setup {
     pub bridge: String,
     pub datapath_id: u64,
-    /// Seeds everything random in the switch.
-    pub seed: u64,
-    /// Built-in datapath ports, numbered 1..=ports.
-    pub ports: u32,
+    /// Built-in datapath ports, numbered 1..=n_ports.
+    pub n_ports: u16,
     pub fail_mode: FailMode,
-    /// Seconds (0: OVS's default, 10).
-    pub bundle_idle_timeout: u32,
     /// Active and passive targets, as `ConnMgr::set_controllers` takes them.
     pub controllers: BTreeMap<String, ControllerSettings>,
     pub snoops: BTreeSet<String>,
+    /// Seconds (0: OVS's default, 10).
+    pub bundle_idle_timeout: u32,
+    /// Seeds everything random in the switch.
+    pub seed: u64,
+    /// Milliseconds each flow-table operation takes in the built-in datapath.
+    pub datapath_delay_ms: u64,
+    pub n_handlers: usize,
+    pub dp_desc: String,
+    pub serial_num: String,
 }
 
 impl Default for Setup {
+    /// The switch's defaults.
     fn default() -> Setup {
         Setup {
             bridge: "br0".into(),
-            datapath_id: 1,
-            seed: 0,
-            ports: 4,
-            fail_mode: FailMode::Secure,
-            bundle_idle_timeout: 10,
+            datapath_id: 0x0000_aa55_aa55_ff01,
+            n_ports: 4,
+            fail_mode: FailMode::Standalone,
             controllers: BTreeMap::new(),
             snoops: BTreeSet::new(),
+            bundle_idle_timeout: 0,
+            seed: 0,
+            datapath_delay_ms: 0,
+            n_handlers: 1,
+            dp_desc: "None".into(),
+            serial_num: "None".into(),
         }
     }
 }
@@ -413,8 +456,17 @@ fn write_setup(f: &mut fmt::Formatter<'_>, t: Instant, s: &Setup) -> fmt::Result
     };
     write!(
         f,
-        "{t} setup bridge={} datapath_id={:016x} seed={} ports={} fail_mode={fail_mode} bundle_idle_timeout={}",
-        s.bridge, s.datapath_id, s.seed, s.ports, s.bundle_idle_timeout
+        "{t} setup bridge={} datapath_id={:016x} n_ports={} fail_mode={fail_mode} bundle_idle_timeout={} seed={} \
+         datapath_delay_ms={} n_handlers={} dp_desc={} serial_num={}",
+        escape(&s.bridge),
+        s.datapath_id,
+        s.n_ports,
+        s.bundle_idle_timeout,
+        s.seed,
+        s.datapath_delay_ms,
+        s.n_handlers,
+        escape(&s.dp_desc),
+        escape(&s.serial_num)
     )?;
     for (target, c) in &s.controllers {
         write!(f, "\n{t} setup controller {target}")?;
@@ -573,18 +625,18 @@ fn parse_setup(line: &Line<'_>) -> Result<Setup, LineError> {
         return Err(line.error(format!("unexpected `{w}`")));
     }
     let mut s = Setup::default();
-    if let Some(b) = o.take("bridge", |v| Ok(v.to_string()))? {
-        s.bridge = b;
-    }
+    s.bridge = o.take("bridge", unescape)?.unwrap_or(s.bridge);
     if let Some(d) = o.take("datapath_id", |v| u64::from_str_radix(v, 16).map_err(|_| format!("bad hex `{v}`")))? {
         s.datapath_id = d;
     }
-    s.seed = o.number("seed")?.unwrap_or(s.seed);
-    s.ports = o.number("ports")?.unwrap_or(s.ports);
-    if let Some(m) = o.take("fail_mode", parse_fail_mode)? {
-        s.fail_mode = m;
-    }
+    s.n_ports = o.number("n_ports")?.unwrap_or(s.n_ports);
+    s.fail_mode = o.take("fail_mode", parse_fail_mode)?.unwrap_or(s.fail_mode);
     s.bundle_idle_timeout = o.number("bundle_idle_timeout")?.unwrap_or(s.bundle_idle_timeout);
+    s.seed = o.number("seed")?.unwrap_or(s.seed);
+    s.datapath_delay_ms = o.number("datapath_delay_ms")?.unwrap_or(s.datapath_delay_ms);
+    s.n_handlers = o.number("n_handlers")?.unwrap_or(s.n_handlers);
+    s.dp_desc = o.take("dp_desc", unescape)?.unwrap_or(s.dp_desc);
+    s.serial_num = o.take("serial_num", unescape)?.unwrap_or(s.serial_num);
     o.finish()?;
     Ok(s)
 }
@@ -798,7 +850,14 @@ mod tests {
     }
 
     fn sample() -> Record {
-        let mut setup = Setup { seed: 7, ports: 2, fail_mode: FailMode::Standalone, ..Setup::default() };
+        let mut setup = Setup {
+            seed: 7,
+            n_ports: 2,
+            fail_mode: FailMode::Secure,
+            datapath_id: 1,
+            dp_desc: "rack 7 #2 = 100%".into(),
+            ..Setup::default()
+        };
         let c = ControllerSettings {
             max_backoff: 4,
             allowed_versions: VersionBitmap::from_versions([Version::Of13, Version::Of14]),
@@ -898,7 +957,8 @@ mod tests {
         assert_eq!(back, r);
         assert!(back.has_outputs());
         assert!(text.starts_with(
-            "0.000 setup bridge=br0 datapath_id=0000000000000001 seed=7 ports=2 fail_mode=standalone bundle_idle_timeout=10\n\
+            "0.000 setup bridge=br0 datapath_id=0000000000000001 n_ports=2 fail_mode=secure bundle_idle_timeout=0 seed=7 \
+             datapath_delay_ms=0 n_handlers=1 dp_desc=rack%207%20%232%20%3D%20100%25 serial_num=None\n\
              0.000 setup controller ptcp:6634:127.0.0.1 max_backoff=8 probe_interval=5 async=on versions=OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,OpenFlow15 queue_size=100 rate_limit=0 burst_limit=0 dscp=48\n\
              0.000 setup controller tcp:10.0.0.1:6653 type=primary max_backoff=4 probe_interval=5 async=on versions=OpenFlow13,OpenFlow14 queue_size=100 rate_limit=100 burst_limit=25 dscp=48\n\
              0.000 setup snoop punix:/tmp/snoop\n\

@@ -102,7 +102,7 @@ impl SwitchAgent for Interim {
         let mut a = Interim {
             mgr: ConnMgr::new(MgrConfig { name: setup.bridge.clone(), seed: setup.seed }),
             tables: OfProto::new(TablesConfig::default(), TestDatapath::new()),
-            ports: setup.ports,
+            ports: u32::from(setup.n_ports),
             packet_outs: VecDeque::new(),
         };
         let owner = &mut WithSwitch { tables: &mut a.tables, switch: &mut NoSwitch };
@@ -198,3 +198,6 @@ impl SwitchAgent for Interim {
         AgentStatus { controllers, flows: self.tables.n_rules() as u64 }
     }
 }
+
+/// The switch the simulator drives.
+pub type Agent = Interim;

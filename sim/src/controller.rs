@@ -14,8 +14,8 @@ use ofp_proto::msg::flow_mod::FlowMod;
 use ofp_proto::msg::monitor::{self, FlowMonitor, FlowMonitorRequest, MonitorFlags};
 use ofp_proto::msg::role::RoleMsg;
 use ofp_proto::msg::{AsyncUpdate, FlowStatsRequest, PacketOut};
-use ofp_proto::print::first_line;
-use ofp_proto::{Instant, Message, MsgType, OfpErr, OfpMsg, VersionBitmap};
+use ofp_proto::print::ofp_to_string;
+use ofp_proto::{Instant, Message, OfpErr, OfpMsg, VersionBitmap};
 use rconn_core::{Vconn, VconnState};
 
 use crate::net::StreamId;
@@ -264,7 +264,7 @@ impl Controller {
         *self.received.entry(msg.raw.name()).or_default() += 1;
         let quiet = matches!(msg.body, Message::EchoRequest(_) | Message::EchoReply(_) | Message::PacketIn(_));
         if self.notes_on && !quiet {
-            notes.push(format!("{} <- {} {}", self.name, s.label, first_line(&frame)));
+            notes.push(format!("{} <- {} {}", self.name, s.label, summary(&frame)));
         }
         match &msg.body {
             Message::EchoRequest(data) if self.echo => {
@@ -359,8 +359,14 @@ impl Controller {
         self.send_body(id, Message::RoleRequest(RoleMsg { role, generation_id }), notes);
     }
 
-    /// Encodes `body` in the session's version with a fresh xid and queues it. Returns the xid.
+    /// Encodes `body` in the session's version with a fresh xid, queues it and notes it. Returns
+    /// the xid.
     fn send_body(&mut self, id: StreamId, body: Message, notes: &mut Vec<String>) -> Option<u32> {
+        self.send_quietly(id, body, notes, true)
+    }
+
+    /// [`Controller::send_body`], noting the message only if `show`.
+    fn send_quietly(&mut self, id: StreamId, body: Message, notes: &mut Vec<String>, show: bool) -> Option<u32> {
         let xid = self.xid();
         let s = self.sessions.get_mut(&id)?;
         let version = s.version?;
@@ -370,8 +376,8 @@ impl Controller {
             return None;
         };
         let bytes = msg.to_bytes();
-        if self.notes_on && !matches!(t, MsgType::FlowMod | MsgType::EchoRequest) {
-            notes.push(format!("{} -> {} {}", self.name, s.label, first_line(&bytes)));
+        if self.notes_on && show {
+            notes.push(format!("{} -> {} {}", self.name, s.label, summary(&bytes)));
         }
         s.vconn.send(bytes).ok()?;
         Some(xid)
@@ -381,9 +387,6 @@ impl Controller {
         let version = self.sessions.get(&id).and_then(|s| s.version).unwrap_or(1);
         match cmd {
             Command::FlowMod(fm) => {
-                if let Some(s) = self.sessions.get(&id).filter(|_| self.notes_on) {
-                    notes.push(format!("{} -> {} flow-mod {}", self.name, s.label, describe_flow_mod(fm)));
-                }
                 self.send_body(id, Message::FlowMod((**fm).clone()), notes);
             }
             Command::Barrier => {
@@ -431,7 +434,7 @@ impl Controller {
                 let req = FlowMonitorRequest { monitors: vec![m] };
                 let Some(s) = self.sessions.get_mut(&id) else { return };
                 for bytes in req.encode_requests(version, xid).unwrap_or_default() {
-                    notes.push(format!("{} -> {} {}", self.name, s.label, first_line(&bytes)));
+                    notes.push(format!("{} -> {} {}", self.name, s.label, summary(&bytes)));
                     let _ = s.vconn.send(bytes);
                 }
             }
@@ -440,7 +443,7 @@ impl Controller {
                 let Some(s) = self.sessions.get_mut(&id) else { return };
                 if let Some(m) = monitor::cancel_message(version, xid, *mid) {
                     let bytes = m.to_bytes();
-                    notes.push(format!("{} -> {} {}", self.name, s.label, first_line(&bytes)));
+                    notes.push(format!("{} -> {} {}", self.name, s.label, summary(&bytes)));
                     let _ = s.vconn.send(bytes);
                 }
             }
@@ -465,7 +468,7 @@ impl Controller {
                 fm.priority = fm.priority.wrapping_add(f.next_index as u16);
                 fm.match_.set_tp_dst_masked(1 + f.next_index as u16, u16::MAX);
                 for id in self.up_sessions(f.peer) {
-                    self.send_body(id, Message::FlowMod(fm.clone()), notes);
+                    self.send_quietly(id, Message::FlowMod(fm.clone()), notes, false);
                 }
                 f.next_index += 1;
                 sent += 1;
@@ -510,9 +513,20 @@ impl Controller {
     }
 }
 
-/// A flow mod in a few words: command, table, priority and what it matches.
-pub fn describe_flow_mod(fm: &FlowMod) -> String {
-    let mut s = format!("{:?} table={} ", fm.command, fm.table_id).to_lowercase();
-    s.push_str(&fm.match_.to_text(fm.priority));
+/// Longest message description in a transcript line.
+const SUMMARY_MAX: usize = 160;
+
+/// A message as `ovs-ofctl ofp-print` shows it, on one line and cut short.
+pub fn summary(msg: &[u8]) -> String {
+    let text = ofp_to_string(msg, 1);
+    let mut s = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.len() > SUMMARY_MAX {
+        let mut cut = SUMMARY_MAX;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
     s
 }

@@ -23,10 +23,13 @@ use crate::net::{LinkCfg, PathCfg, DOWN, UP};
 /// A switch's construction options.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SwitchSpec {
-    pub ports: u32,
+    pub ports: u16,
     pub fail_mode: connmgr_core::FailMode,
     pub datapath_id: Option<u64>,
     pub bundle_idle_timeout: u32,
+    /// How long each flow-table operation takes in the datapath ("slow hardware").
+    pub datapath_delay: Duration,
+    pub handlers: usize,
 }
 
 /// A controller's construction options.
@@ -302,9 +305,11 @@ fn parse_switch(line: &Line<'_>) -> Result<Action, LineError> {
     no_plain(line, &plain)?;
     let spec = SwitchSpec {
         ports: o.number("ports")?.unwrap_or(4),
-        fail_mode: o.take("fail_mode", parse_fail_mode)?.unwrap_or(connmgr_core::FailMode::Secure),
+        fail_mode: o.take("fail_mode", parse_fail_mode)?.unwrap_or(connmgr_core::FailMode::Standalone),
         datapath_id: o.take("datapath_id", |v| u64::from_str_radix(v, 16).map_err(|_| format!("bad hex `{v}`")))?,
-        bundle_idle_timeout: o.number("bundle_idle_timeout")?.unwrap_or(10),
+        bundle_idle_timeout: o.number("bundle_idle_timeout")?.unwrap_or(0),
+        datapath_delay: o.take("datapath_delay", parse_duration)?.unwrap_or_default(),
+        handlers: o.number("handlers")?.unwrap_or(1),
     };
     o.finish()?;
     Ok(Action::Switch { name, spec })

@@ -54,6 +54,8 @@ pub struct Outcome {
     pub violations: Vec<(Instant, String)>,
     pub summary: Vec<String>,
     pub lanes: Vec<Lane>,
+    /// The timeline's events (faults, commands, traffic) with their times, for pictures.
+    pub marks: Vec<(Instant, String)>,
     pub records: BTreeMap<String, Record>,
     pub events: u64,
     pub end: Instant,
@@ -110,6 +112,7 @@ pub struct World<A> {
     dirty_ctl: BTreeSet<usize>,
     next_frame: u64,
     lanes: BTreeMap<(usize, String), Lane>,
+    marks: Vec<(Instant, String)>,
     events: u64,
 }
 
@@ -139,6 +142,7 @@ impl<A: SwitchAgent> World<A> {
             dirty_ctl: BTreeSet::new(),
             next_frame: 1,
             lanes: BTreeMap::new(),
+            marks: Vec::new(),
             events: 0,
             opts,
             scenario,
@@ -227,6 +231,16 @@ impl<A: SwitchAgent> World<A> {
         if !matches!(step.action, Action::SwitchController { .. }) {
             self.note(|_| format!("> {shown}"));
         }
+        if matches!(
+            step.action,
+            Action::Fault { .. }
+                | Action::Command { .. }
+                | Action::Traffic { .. }
+                | Action::Reconnect { .. }
+                | Action::HealAll
+        ) {
+            self.marks.push((self.now, shown.clone()));
+        }
         match step.action {
             Action::Controller { name, spec } => {
                 let idx = self.controllers.len();
@@ -302,14 +316,15 @@ impl<A: SwitchAgent> World<A> {
             self.note(|_| format!("> {line}"));
         }
         let setup = Setup {
-            bridge: "br0".into(),
             datapath_id: spec.datapath_id.unwrap_or(idx as u64 + 1),
             seed: Rng::stream(self.seed, &format!("switch {name}")).next_u64(),
-            ports: spec.ports,
+            n_ports: spec.ports,
             fail_mode: spec.fail_mode,
             bundle_idle_timeout: spec.bundle_idle_timeout,
             controllers: controllers.clone(),
-            snoops: BTreeSet::new(),
+            datapath_delay_ms: spec.datapath_delay.as_millis() as u64,
+            n_handlers: spec.handlers,
+            ..Setup::default()
         };
         let agent = A::build(self.now, &setup);
         let record = self.opts.record.contains(&name).then(|| Record {
@@ -962,8 +977,9 @@ impl<A: SwitchAgent> World<A> {
     fn controller_transmit(&mut self, c: usize, id: StreamId) {
         let Some(st) = self.net.streams.get(&id) else { return };
         let window = self.net.link(st.switch, c).window;
-        loop {
-            let Some(st) = self.net.streams.get(&id) else { return };
+        // A stalled controller is hung: it writes nothing either.
+        let hung = !self.controllers[c].is_reading(self.now);
+        while let (false, Some(st)) = (hung, self.net.streams.get(&id)) {
             if !st.ctl_open || st.pipes[DOWN].outstanding() >= window {
                 break;
             }
@@ -1029,6 +1045,7 @@ impl<A: SwitchAgent> World<A> {
             violations: self.inv.violations,
             summary,
             lanes: self.lanes.into_values().collect(),
+            marks: self.marks,
             records,
             events: self.events,
             end: now,
