@@ -3,6 +3,9 @@
 //! OVS's rules (see the comments at the top of each scenario). After a deliberate change, rerun
 //! with `OFSIM_BLESS=1` to rewrite the goldens, then review the diff.
 
+// A test harness reads and writes files.
+#![allow(clippy::disallowed_methods)]
+
 use std::path::{Path, PathBuf};
 
 use sim::agent::Agent;
