@@ -58,7 +58,8 @@ pub fn with_faults(base: &Scenario, seed: u64) -> String {
             continue;
         }
         for kind in Kind::ALL {
-            if kind == Kind::HalfOpen && !probing(c) {
+            // A switch that never probes never notices a connection lost without a word.
+            if matches!(kind, Kind::HalfOpen | Kind::Down) && !probing(c) {
                 continue;
             }
             // Each kind is off for about a third of the seeds, else happens 0.2–3 times a minute.
