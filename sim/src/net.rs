@@ -164,9 +164,52 @@ pub struct Stream {
     pub nat_drop: bool,
     /// Reset: nothing more is sent on it.
     pub dead: bool,
+    /// The link's settings as of `link_epoch`.
+    link: LinkCfg,
+    link_epoch: u64,
+    /// Each direction's randomness (jitter, loss).
+    rngs: [Rng; 2],
 }
 
 pub type StreamId = u64;
+
+/// Every stream ever opened, by id (ids count up from 0 and streams are kept: a closed stream
+/// may still have segments in flight).
+#[derive(Debug, Default)]
+pub struct Streams(Vec<Stream>);
+
+impl Streams {
+    pub fn get(&self, id: &StreamId) -> Option<&Stream> {
+        self.0.get(*id as usize)
+    }
+
+    pub fn get_mut(&mut self, id: &StreamId) -> Option<&mut Stream> {
+        self.0.get_mut(*id as usize)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (StreamId, &Stream)> {
+        self.0.iter().enumerate().map(|(i, s)| (i as StreamId, s))
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
+        self.0.iter_mut()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::ops::Index<&StreamId> for Streams {
+    type Output = Stream;
+    fn index(&self, id: &StreamId) -> &Stream {
+        &self.0[*id as usize]
+    }
+}
 
 /// A partition: the directions it blocks between a controller and one switch (or all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,8 +223,7 @@ pub struct Partition {
 /// Every stream and link, and what blocks them.
 #[derive(Debug, Default)]
 pub struct Net {
-    pub streams: BTreeMap<StreamId, Stream>,
-    next_stream: StreamId,
+    pub streams: Streams,
     links: BTreeMap<(usize, usize), LinkCfg>,
     default_link: LinkCfg,
     /// Per controller: default settings of its links.
@@ -190,7 +232,8 @@ pub struct Net {
     next_partition: u64,
     /// Controller hosts that are down (segments to them are lost).
     pub down: Vec<bool>,
-    rngs: BTreeMap<(StreamId, usize), Rng>,
+    /// Bumped by every link change, so streams know when to look their link up again.
+    link_epoch: u64,
     seed: u64,
 }
 
@@ -210,6 +253,7 @@ impl Net {
     /// Sets the link between `switch` (`None`: every switch) and `controller` (`None`: every
     /// controller).
     pub fn set_link(&mut self, switch: Option<usize>, controller: Option<usize>, cfg: LinkCfg) {
+        self.link_epoch += 1;
         match (switch, controller) {
             (Some(s), Some(c)) => {
                 self.links.insert((s, c), cfg);
@@ -232,9 +276,12 @@ impl Net {
     }
 
     pub fn open(&mut self, switch: usize, conn: ConnId, controller: Option<usize>) -> StreamId {
-        let id = self.next_stream;
-        self.next_stream += 1;
+        let id = self.streams.len() as StreamId;
+        let rng = |dir: usize| Rng::stream(self.seed, &format!("stream{id}/{dir}"));
         let s = Stream {
+            link: controller.map_or(LinkCfg::default(), |c| self.link(switch, c)),
+            link_epoch: self.link_epoch,
+            rngs: [rng(UP), rng(DOWN)],
             switch,
             conn,
             controller,
@@ -245,13 +292,16 @@ impl Net {
             nat_drop: false,
             dead: false,
         };
-        self.streams.insert(id, s);
+        self.streams.0.push(s);
         id
     }
 
     /// Whether direction `dir` of `stream` is cut now.
     pub fn blocked(&self, id: StreamId, dir: usize) -> bool {
-        let Some(s) = self.streams.get(&id) else { return true };
+        self.streams.get(&id).is_none_or(|s| self.blocks(s, dir))
+    }
+
+    fn blocks(&self, s: &Stream, dir: usize) -> bool {
         let Some(c) = s.controller else { return dir == UP };
         if dir == UP && (self.down[c] || s.nat_drop) {
             return true;
@@ -262,14 +312,18 @@ impl Net {
     /// Puts `seg` on `dir` of `stream`. Returns the time to schedule an arrival event at, if the
     /// pipe had none pending.
     pub fn send(&mut self, now: Instant, id: StreamId, dir: usize, seg: Seg) -> Option<Instant> {
-        let seed = self.seed;
-        let s = self.streams.get(&id)?;
-        let cfg = match s.controller {
-            Some(c) => self.link(s.switch, c).path[dir],
-            None => PathCfg::default(),
+        let epoch = self.link_epoch;
+        let fresh = match self.streams.get(&id)? {
+            s if s.link_epoch == epoch => None,
+            s => Some(s.controller.map_or(LinkCfg::default(), |c| self.link(s.switch, c))),
         };
-        let rng = self.rngs.entry((id, dir)).or_insert_with(|| Rng::stream(seed, &format!("stream{id}/{dir}")));
         let s = self.streams.get_mut(&id)?;
+        if let Some(link) = fresh {
+            s.link = link;
+            s.link_epoch = epoch;
+        }
+        let cfg = s.link.path[dir];
+        let rng = &mut s.rngs[dir];
         let p = &mut s.pipes[dir];
         let len = seg.len();
         let depart = now.max(p.link_free);
@@ -307,7 +361,8 @@ impl Net {
     /// The next segment of `dir` that has arrived by `now` and may pass. `Err(Some(t))`: the next
     /// one arrives at `t` (schedule it); `Err(None)`: nothing to do (empty, or stalled on a cut path).
     pub fn arrive(&mut self, now: Instant, id: StreamId, dir: usize) -> Result<Seg, Option<Instant>> {
-        let blocked = self.blocked(id, dir);
+        let Some(s) = self.streams.get(&id) else { return Err(None) };
+        let blocked = !s.pipes[dir].q.is_empty() && self.blocks(s, dir);
         let Some(s) = self.streams.get_mut(&id) else { return Err(None) };
         let p = &mut s.pipes[dir];
         p.scheduled = None;
@@ -341,8 +396,7 @@ impl Net {
     /// next retransmission time. Returns the arrival events to schedule.
     pub fn release(&mut self, now: Instant) -> Vec<(StreamId, usize, Instant)> {
         let mut out = Vec::new();
-        let ids: Vec<StreamId> = self.streams.keys().copied().collect();
-        for id in ids {
+        for id in 0..self.streams.len() as StreamId {
             for dir in [UP, DOWN] {
                 if self.blocked(id, dir) {
                     continue;

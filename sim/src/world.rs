@@ -114,6 +114,8 @@ pub struct World<A> {
     lanes: BTreeMap<(usize, String), Lane>,
     marks: Vec<(Instant, String)>,
     events: u64,
+    /// Reused for the list of a switch's transports.
+    scratch: Vec<(ConnId, StreamId)>,
 }
 
 fn ctl_addr(index: usize) -> String {
@@ -144,6 +146,7 @@ impl<A: SwitchAgent> World<A> {
             lanes: BTreeMap::new(),
             marks: Vec::new(),
             events: 0,
+            scratch: Vec::new(),
             opts,
             scenario,
         };
@@ -379,7 +382,7 @@ impl<A: SwitchAgent> World<A> {
             .streams
             .iter()
             .filter(|(_, s)| s.controller == Some(c) && peer.is_none_or(|p| p == s.switch))
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
             .collect()
     }
 
@@ -633,9 +636,10 @@ impl<A: SwitchAgent> World<A> {
     }
 
     fn service_switch(&mut self, s: usize) {
-        loop {
+        let next = loop {
             let mut progress = self.switch_read(s);
-            if self.switches[s].agent.poll_timeout().is_some_and(|t| t <= self.now) {
+            let next = self.switches[s].agent.poll_timeout();
+            if next.is_some_and(|t| t <= self.now) {
                 let (at, n) = self.switches[s].steps_now;
                 let n = if at == self.now { n + 1 } else { 1 };
                 self.switches[s].steps_now = (self.now, n);
@@ -644,7 +648,7 @@ impl<A: SwitchAgent> World<A> {
                         "{}: its deadline stays at {} after {n} steps",
                         self.switches[s].name, self.now
                     ));
-                    break;
+                    break None;
                 }
                 self.inv.on_step(self.now, s);
                 self.input(s, &Input::Timeout);
@@ -653,12 +657,12 @@ impl<A: SwitchAgent> World<A> {
             progress |= self.switch_outputs(s);
             progress |= self.switch_transmit(s);
             if !progress {
-                break;
+                // Nothing changed since `next` was asked for.
+                break next;
             }
-        }
+        };
         self.switch_status(s);
-        let next = self.switches[s].agent.poll_timeout().map(|t| t.max(self.now));
-        if let Some(t) = next {
+        if let Some(t) = next.map(|t| t.max(self.now)) {
             if self.switches[s].scheduled != Some(t) {
                 self.switches[s].scheduled = Some(t);
                 self.schedule(t, Ev::SwitchWake(s));
@@ -666,11 +670,19 @@ impl<A: SwitchAgent> World<A> {
         }
     }
 
+    /// Switch `s`'s transports and their streams (in the reused scratch list).
+    fn conns_of(&mut self, s: usize) -> Vec<(ConnId, StreamId)> {
+        let mut v = std::mem::take(&mut self.scratch);
+        v.clear();
+        v.extend(self.switches[s].conns.iter().map(|(c, (id, _))| (*c, *id)));
+        v
+    }
+
     /// Hands the switch what arrived for it, while it takes more.
     fn switch_read(&mut self, s: usize) -> bool {
         let mut progress = false;
-        let conns: Vec<(ConnId, StreamId)> = self.switches[s].conns.iter().map(|(c, (id, _))| (*c, *id)).collect();
-        for (conn, id) in conns {
+        let conns = self.conns_of(s);
+        for &(conn, id) in &conns {
             while let Some(st) = self.net.streams.get_mut(&id) {
                 if !st.switch_open || !self.switches[s].agent.may_read(conn) {
                     break;
@@ -691,6 +703,7 @@ impl<A: SwitchAgent> World<A> {
                 }
             }
         }
+        self.scratch = conns;
         progress
     }
 
@@ -765,8 +778,8 @@ impl<A: SwitchAgent> World<A> {
     /// Takes what the switch has to send, while the network takes it.
     fn switch_transmit(&mut self, s: usize) -> bool {
         let mut progress = false;
-        let conns: Vec<(ConnId, StreamId)> = self.switches[s].conns.iter().map(|(c, (id, _))| (*c, *id)).collect();
-        for (conn, id) in conns {
+        let conns = self.conns_of(s);
+        for &(conn, id) in &conns {
             while let Some(st) = self.net.streams.get(&id) {
                 let window = st.controller.map_or(usize::MAX, |c| self.net.link(st.switch, c).window);
                 if !st.established || !st.switch_open || st.pipes[UP].outstanding() >= window {
@@ -781,11 +794,16 @@ impl<A: SwitchAgent> World<A> {
                 }
             }
         }
+        self.scratch = conns;
         progress
     }
 
-    /// Notes changes in what the switch reports about its controllers.
+    /// Notes changes in what the switch reports about its controllers (for the transcript and
+    /// the pictures only: checks ask the switch when they need to).
     fn switch_status(&mut self, s: usize) {
+        if !self.opts.transcript {
+            return;
+        }
         let status = self.switches[s].agent.status(self.now);
         if status == self.switches[s].status {
             return;

@@ -28,7 +28,10 @@ fn errors_name_the_file_and_line() {
     std::fs::write(&bad, "0 controller c1\n# fine\n3 c1 partition forever\n").unwrap();
     let out = ofsim(&["run", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(text(&out.stderr), format!("{}:3: bad duration `forever` (e.g. 250ms, 30s, 1.5s, 2m, 1h)\n", bad.display()));
+    assert_eq!(
+        text(&out.stderr),
+        format!("{}:3: bad duration `forever` (e.g. 250ms, 30s, 1.5s, 2m, 1h)\n", bad.display())
+    );
     let rec = dir.join("bad.rec");
     std::fs::write(&rec, "0 setup bridge=br0\n1 bytes 1 0g\n").unwrap();
     let out = ofsim(&["replay", rec.to_str().unwrap()]);
@@ -62,15 +65,22 @@ fn sweep_reports_and_shrinks_failures() {
     assert_eq!(text(&out.stdout), "4 seeds (each run twice): 0 failing\n");
 
     let strict = dir.join("strict.tl");
-    std::fs::write(&strict, "0 controller c1\n0 switch s1\n0 switch s1 controller tcp:c1\n40 expect s1 c1 state=ACTIVE\n60 end\n")
-        .unwrap();
+    std::fs::write(
+        &strict,
+        "0 controller c1\n0 switch s1\n0 switch s1 controller tcp:c1\n40 expect s1 c1 state=ACTIVE\n60 end\n",
+    )
+    .unwrap();
     let out = ofsim(&["sweep", strict.to_str().unwrap(), "--seeds", "30", "--out", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
-    let seed: u64 = stdout.strip_prefix("seed ").and_then(|s| s.split(':').next()).and_then(|s| s.parse().ok()).expect(&stdout);
+    let seed: u64 =
+        stdout.strip_prefix("seed ").and_then(|s| s.split(':').next()).and_then(|s| s.parse().ok()).expect(&stdout);
     let shrunk = dir.join(format!("strict-seed{seed}.tl"));
     let saved = std::fs::read_to_string(&shrunk).expect("the shrunk timeline");
-    assert!(saved.starts_with(&format!("# ofsim sweep of {}: seed {seed} fails with: expect s1 c1: state=ACTIVE", strict.display())));
+    assert!(saved.starts_with(&format!(
+        "# ofsim sweep of {}: seed {seed} fails with: expect s1 c1: state=ACTIVE",
+        strict.display()
+    )));
     let again = ofsim(&["run", shrunk.to_str().unwrap(), "--seed", &seed.to_string(), "--quiet"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(text(&again.stdout).contains("violation at 40.000: expect s1 c1: state=ACTIVE"));

@@ -51,11 +51,16 @@ fn a_recorded_switch_replays_bit_for_bit() {
     }
     // One byte changed in something the switch sent: the replay names that line.
     let written = out.records["s1"].to_string();
-    let (i, line) = written.lines().enumerate().find(|(_, l)| l.contains("-> transmitted ") && !l.ends_with("none")).expect("a transmit");
+    let (i, line) = written
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("-> transmitted ") && !l.ends_with("none"))
+        .expect("a transmit");
     let (head, hex) = line.rsplit_once(' ').expect("hex");
     let last = if hex.ends_with('0') { "1" } else { "0" };
     let flipped = format!("{head} {}{last}", &hex[..hex.len() - 1]);
-    let tampered: String = written.lines().map(|l| if l == line { flipped.clone() } else { l.to_string() } + "\n").collect();
+    let tampered: String =
+        written.lines().map(|l| if l == line { flipped.clone() } else { l.to_string() } + "\n").collect();
     let report = replay::<Agent>(&Record::parse(&tampered).unwrap());
     assert_eq!(report.differences.len(), 1, "{:?}", report.differences);
     assert!(report.differences[0].starts_with(&format!("line {}: `transmit ", i)), "{:?}", report.differences);
@@ -81,7 +86,8 @@ fn a_failure_found_by_a_sweep_is_shrunk_to_what_it_needs() {
         "0 controller c1\n0 switch s1\n0 switch s1 controller tcp:c1 max_backoff=2000\n40 expect s1 c1 state=ACTIVE\n60 end\n",
     )
     .unwrap();
-    let failed = (1..100).map(|seed| run_seed::<Agent>(&base, seed, false)).find(|r| r.failed()).expect("a failing seed");
+    let failed =
+        (1..100).map(|seed| run_seed::<Agent>(&base, seed, false)).find(|r| r.failed()).expect("a failing seed");
     let want = signature(&failed.outcome.violations[0].1);
     assert!(want.starts_with("expect s c: state=ACTIVE (is "), "{want}");
     let (shrunk, runs) = shrink_failure::<Agent>(&failed, 300);
