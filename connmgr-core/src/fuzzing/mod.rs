@@ -636,4 +636,26 @@ mod tests {
             assert!(got.iter().any(|m| m.ends_with(b"reply")), "{t}: {got:?}");
         }
     }
+
+    #[test]
+    fn the_driver_reaches_flow_monitor_pauses() {
+        let setup: &[u8] = &[3, 0x0f, 5, 0, 1, 6, 0, 10, 0, 3, 10, 1, 3, 10, 2, 3, 25];
+        // A monitor request on transport 0 (OF1.3): one catch-all monitor of everything, with actions.
+        let x = (0..=255u8).find(|x| x & 0x1c == 0 && x.rotate_right(1) % 17 == 16).unwrap();
+        let mut input = setup.to_vec();
+        input.extend_from_slice(&[11, 0, 17, 0b0011_1110, x, 25]);
+        // 256 adds with long notes while nobody reads; then read, let it resume, read again.
+        input.extend_from_slice(&[27, 63, 0, 1, 25, 25]);
+        let mut d: &[u8] = &input;
+        let mut driver = Driver::new(0);
+        while !d.is_empty() {
+            driver.step(&mut d);
+        }
+        let t = driver.transports[0];
+        let status = driver.mgr.flow_monitor_status(t).unwrap();
+        assert_eq!((status.monitors.len(), status.paused), (1, None));
+        let view = &driver.views[&t];
+        assert_eq!((view.n_paused, view.n_resumed), (1, 1));
+        assert!(view.rules().len() > 200, "the refresh brought the rest: {}", view.rules().len());
+    }
 }

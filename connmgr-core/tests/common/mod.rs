@@ -101,6 +101,8 @@ pub struct FakeOwner {
     pub queries: Vec<(u8, u64)>,
     /// Answers flow monitor queries with every rule, selected or not.
     pub query_returns_everything: bool,
+    /// Every rule change reported while handling requests and commits, as reported.
+    pub reported: Vec<connmgr_core::RuleEvent>,
 }
 
 impl Owner for FakeOwner {
@@ -109,7 +111,11 @@ impl Owner for FakeOwner {
         self.conn_infos.push(*req.conn);
         let d = self.handler.as_mut().map_or(Disposition::Handled, |h| h(now, req, out));
         if let (Disposition::Handled, Message::FlowMod(fm)) = (d, &req.msg().body) {
-            self.rules.apply(fm, Some((req.conn.id, req.msg().xid)), |e| out.flow_monitor_event(e));
+            let reported = &mut self.reported;
+            self.rules.apply(fm, Some((req.conn.id, req.msg().xid)), |e| {
+                reported.push(e.clone());
+                out.flow_monitor_event(e)
+            });
         }
         d
     }
