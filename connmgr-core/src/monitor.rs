@@ -13,7 +13,7 @@
 //! hands them back in [`RuleSnapshot`]s. Comparing them with the seqno taken at a pause tells
 //! which rules changed while the connection was paused.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use hashbrown::hash_map::Entry;
@@ -371,7 +371,7 @@ impl ConnMgr {
             return;
         }
         let last = &parts[parts.len() - 1].msg;
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = BTreeSet::new();
         created.retain(|m| seen.insert(*m));
         let monitors = created.iter().filter_map(|m| c.monitors.monitors.get(m));
         let updates = refresh_updates(now, owner, monitors, 0);
@@ -386,16 +386,16 @@ impl ConnMgr {
     /// Reports a change to a visible rule to the flow monitors (OVS `ofmonitor_report`): adds and
     /// modifies take the next seqno (returned, for the owner to store on the rule; 0 for a
     /// removal), and each connection whose monitors select the rule gets an update in the current
-    /// batch. End the batch with [`ConnMgr::flow_monitor_flush`] (changes made while handling a
+    /// batch. End the batch with [`ConnMgr::flow_monitor_flush`]; changes made while handling a
     /// request go through [`Replies::flow_monitor_event`](crate::Replies) instead, and are flushed
-    /// with it). Hidden rules are never reported.
-    pub fn flow_monitor_event(&mut self, now: Instant, mut event: RuleEvent) -> u64 {
+    /// with it. Hidden rules are never reported.
+    ///
+    /// A batch holds the changes of one request (`event.conn`/`event.xid` the same throughout) or
+    /// the switch's own (an expiry, a flush), as OVS flushes after each: the requester's single
+    /// ABBREV stands for all its changes in the batch, in the place of the first.
+    pub fn flow_monitor_event(&mut self, mut event: RuleEvent) -> u64 {
         let seqno = stamp(&mut self.monitor_seqno, &mut event);
         self.queue_rule_event(&event);
-        // Without snoops nothing moves until the flush; with them, keep copies flowing.
-        if self.n_snoops > 0 {
-            self.pump_all(now);
-        }
         seqno
     }
 

@@ -152,12 +152,11 @@ impl Run {
     fn direct(&mut self, command: FlowModCommand, key: u16, note: u8, by: Option<(ConnId, u32)>) {
         let fm = self.flow_mod(command, key, note);
         let Run { sw, view, .. } = self;
-        let now = sw.now;
         sw.owner.rules.apply(&fm, by, |e| {
             if let Some((_, xid)) = by {
                 view.own_change(xid, &e);
             }
-            sw.mgr.flow_monitor_event(now, e)
+            sw.mgr.flow_monitor_event(e)
         });
     }
 

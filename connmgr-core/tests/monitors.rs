@@ -796,21 +796,22 @@ fn seqnos_and_batches_of_direct_events() {
     sw.take(mon);
     let now = sw.now;
     let mine = Some(mon);
-    assert_eq!(sw.mgr.flow_monitor_event(now, rule_event(RuleEventKind::Added, snapshot(1, 0), mine, 0x51)), 1);
-    assert_eq!(sw.mgr.flow_monitor_event(now, rule_event(RuleEventKind::Modified, snapshot(1, 0), mine, 0x52)), 2);
-    let removed = rule_event(RuleEventKind::Removed { reason: 0 }, snapshot(1, 0), mine, 0x53);
-    assert_eq!(sw.mgr.flow_monitor_event(now, removed), 0);
+    assert_eq!(sw.mgr.flow_monitor_event(rule_event(RuleEventKind::Added, snapshot(1, 0), mine, 0x51)), 1);
+    assert_eq!(sw.mgr.flow_monitor_event(rule_event(RuleEventKind::Modified, snapshot(1, 0), mine, 0x51)), 2);
+    let removed = rule_event(RuleEventKind::Removed { reason: 0 }, snapshot(1, 0), mine, 0x51);
+    assert_eq!(sw.mgr.flow_monitor_event(removed), 0);
     assert_eq!(sw.mgr.flow_monitor_status(mon).unwrap().pending_updates, 1, "one ABBREV for the batch");
     assert!(sw.mgr.poll_transmit(now, mon).is_none(), "nothing before the flush");
     sw.mgr.flow_monitor_flush(now);
     assert_eq!(ovs_text(&mut sw, mon), "OFPST_FLOW_MONITOR reply (OF1.4) (xid=0x0):\n event=ABBREV xid=0x51\n");
-    // Another batch, left to the next step: a change by nobody is in full.
-    sw.mgr.flow_monitor_event(now, rule_event(RuleEventKind::Added, snapshot(2, 7), None, 0));
-    sw.mgr.flow_monitor_event(now, rule_event(RuleEventKind::Added, snapshot(3, 8), mine, 0x54));
+    // Another batch, left to the next step: changes by nobody are in full.
+    sw.mgr.flow_monitor_event(rule_event(RuleEventKind::Added, snapshot(2, 7), None, 0));
+    sw.mgr.flow_monitor_event(rule_event(RuleEventKind::Added, snapshot(3, 8), None, 0));
     assert!(sw.mgr.poll_timeout().is_some_and(|t| t <= now), "pending updates are due");
     assert_eq!(
         ovs_text(&mut sw, mon),
-        "OFPST_FLOW_MONITOR reply (OF1.4) (xid=0x0):\n event=ADDED table=0 cookie=0x7 in_port=2\n event=ABBREV xid=0x54\n"
+        "OFPST_FLOW_MONITOR reply (OF1.4) (xid=0x0):\n event=ADDED table=0 cookie=0x7 in_port=2\n \
+         event=ADDED table=0 cookie=0x8 in_port=3\n"
     );
     // A request's flow mod takes the next seqno, and the owner keeps it on the rule.
     send_flow_mod(&mut sw, ctl, 1, 9, add(flow(4, None, None), output(1)));

@@ -507,7 +507,7 @@ impl Driver {
                     |r| r.priority % 4 == u16::from(k % 4),
                     OFPRR_IDLE_TIMEOUT,
                     None,
-                    |e| mgr.flow_monitor_event(*now, e),
+                    |e| mgr.flow_monitor_event(e),
                 );
                 mgr.flow_monitor_flush(*now);
             }
@@ -526,7 +526,7 @@ impl Driver {
                         if let Some((c, xid)) = by {
                             own.push((c, xid, e.clone()));
                         }
-                        mgr.flow_monitor_event(*now, e)
+                        mgr.flow_monitor_event(e)
                     });
                 }
                 mgr.flow_monitor_flush(*now);
