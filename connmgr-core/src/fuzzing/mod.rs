@@ -60,6 +60,9 @@ struct FuzzOwner {
     groups: Vec<(ConnId, OpGroupId)>,
     commit_failure: Option<usize>,
     table: RuleTable,
+    /// Xids of the flow mods the driver made, each applied to the table once (others, e.g. from
+    /// random bytes, are handled without changing it, so that every change has a unique xid).
+    flow_mod_xids: BTreeSet<u32>,
     /// Changes made by requests, for the requesters' views to resolve ABBREV updates.
     own: Vec<(ConnId, u32, RuleEvent)>,
 }
@@ -75,7 +78,7 @@ impl Owner for FuzzOwner {
             2 => Disposition::Error(OfpErr::OFPBRC_EPERM),
             m => {
                 let msg = req.msg();
-                if let Message::FlowMod(fm) = &msg.body {
+                if let (Message::FlowMod(fm), true) = (&msg.body, self.flow_mod_xids.remove(&msg.xid)) {
                     let (conn, xid, own) = (req.conn.id, msg.xid, &mut self.own);
                     self.table.apply(fm, Some((conn, xid)), |e| {
                         own.push((conn, xid, e.clone()));
@@ -170,6 +173,8 @@ struct Driver {
     transcript_hash: u64,
     /// What each connection's controller saw of its flow monitors.
     views: BTreeMap<ConnId, MonitorView>,
+    /// Connections that were sent raw bytes: their views are not kept.
+    unjudged: BTreeSet<ConnId>,
     /// Xids of the flow mods and monitor requests the driver makes (unique, never 0, so views can
     /// tell replies from updates and resolve ABBREVs).
     next_xid: u32,
@@ -188,15 +193,22 @@ impl Driver {
             disconnected: BTreeSet::new(),
             transcript_hash: 0xcbf2_9ce4_8422_2325,
             views: BTreeMap::new(),
+            unjudged: BTreeSet::new(),
             next_xid: 0x1000,
         }
+    }
+
+    /// The view of `t`'s controller, unless raw bytes made it unable to judge.
+    fn view(&mut self, t: ConnId) -> Option<&mut MonitorView> {
+        let judged = self.connected.contains(&t) && !self.unjudged.contains(&t);
+        judged.then(|| self.views.entry(t).or_insert_with(|| MonitorView::new(true)))
     }
 
     /// A message `t` transmitted: recorded, and shown to its controller's view.
     fn transmitted(&mut self, t: ConnId, msg: &[u8]) {
         self.record(msg);
-        if self.connected.contains(&t) {
-            self.views.entry(t).or_insert_with(|| MonitorView::new(true)).receive(msg);
+        if let Some(v) = self.view(t) {
+            v.receive(msg);
         }
     }
 
@@ -207,8 +219,10 @@ impl Driver {
 
     /// Hands the owner's record of what requests did to the requesters' views.
     fn note_own_changes(&mut self) {
-        for (conn, xid, e) in self.owner.own.drain(..) {
-            self.views.entry(conn).or_insert_with(|| MonitorView::new(true)).own_change(xid, &e);
+        for (conn, xid, e) in std::mem::take(&mut self.owner.own) {
+            if let Some(v) = self.view(conn) {
+                v.own_change(xid, &e);
+            }
         }
     }
 
@@ -359,8 +373,9 @@ impl Driver {
                     .map_or_else(Bytes::new, |m| m.to_bytes())
             }
             19 | 20 => {
-                let fm = flow_mod(v, x);
-                return OfpMsg::try_new(version, self.fresh_xid(), Message::FlowMod(fm))
+                let xid = self.fresh_xid();
+                self.owner.flow_mod_xids.insert(xid);
+                return OfpMsg::try_new(version, xid, Message::FlowMod(flow_mod(v, x)))
                     .map_or_else(Bytes::new, |m| m.to_bytes());
             }
             _ => Message::EchoReply(Bytes::new()),
@@ -452,6 +467,10 @@ impl Driver {
                 let (bytes, rest) = data.split_at(n);
                 *data = rest;
                 if let Some(t) = pick(&self.transports, b) {
+                    // Raw bytes may hold monitor requests with xid 0 (whose initial replies look
+                    // like updates) or reused xids: that connection's view can no longer judge.
+                    self.unjudged.insert(t);
+                    self.views.remove(&t);
                     self.mgr.handle_bytes(self.now, t, bytes);
                 }
             }
