@@ -5,7 +5,7 @@
 //! Field values travel as `u128` holding the field's `n_bytes` big-endian bytes as an integer
 //! (an Ethernet address is a 48-bit number, an IPv6 address a 128-bit one).
 
-use crate::flow::{self, port, text, EthAddr, Flow};
+use crate::flow::{self, text, EthAddr, Flow};
 use crate::flow::{
     FLOW_NW_FRAG_ANY, FLOW_NW_FRAG_LATER, FLOW_NW_FRAG_MASK, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPV6_LABEL_MASK,
     IP_DSCP_MASK, IP_ECN_MASK, MPLS_BOS_MASK, MPLS_BOS_SHIFT, MPLS_LABEL_MASK, MPLS_LABEL_SHIFT, MPLS_TC_MASK,
@@ -13,6 +13,7 @@ use crate::flow::{
     VLAN_VID_MASK,
 };
 use crate::ofmatch::Match;
+use crate::port_no;
 
 /// A field this codec knows (OVS `enum mf_field_id`, the modelled subset).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -766,8 +767,8 @@ pub fn get(id: MfId, flow: &Flow) -> u128 {
         PacketType => flow.packet_type.into(),
         TunId => flow.tun_id.into(),
         Metadata => flow.metadata.into(),
-        InPort => flow.in_port.into(),
-        InPortOxm => port::to_ofp11(flow.in_port).into(),
+        InPort => port_no::to_ofp10_wire(flow.in_port).into(),
+        InPortOxm => flow.in_port.into(),
         PktMark => flow.pkt_mark.into(),
         EthSrc => flow.dl_src.to_u64().into(),
         EthDst => flow.dl_dst.to_u64().into(),
@@ -818,8 +819,8 @@ pub fn set_flow_value(id: MfId, v: u128, flow: &mut Flow) {
         PacketType => flow.packet_type = v as u32,
         TunId => flow.tun_id = v as u64,
         Metadata => flow.metadata = v as u64,
-        InPort => flow.in_port = v as u16,
-        InPortOxm => flow.in_port = port::from_ofp11(v as u32).unwrap_or(port::OFPP_NONE),
+        InPort => flow.in_port = port_no::ofp10_to_ofp11(v as u16),
+        InPortOxm => flow.in_port = port_no::from_ofp11(v as u32).unwrap_or(port_no::ANY),
         PktMark => flow.pkt_mark = v as u32,
         EthSrc => flow.dl_src = EthAddr::from_u64(v as u64),
         EthDst => flow.dl_dst = EthAddr::from_u64(v as u64),
@@ -888,7 +889,7 @@ pub fn is_all_wild(id: MfId, m: &Match) -> bool {
 pub fn is_value_valid(id: MfId, v: u128) -> bool {
     use MfId::*;
     match id {
-        InPortOxm => port::from_ofp11(v as u32).is_ok(),
+        InPortOxm => port_no::from_ofp11(v as u32).is_ok(),
         IpDscp => v as u8 & !IP_DSCP_MASK == 0,
         IpDscpShifted => v as u8 & !(IP_DSCP_MASK >> 2) == 0,
         IpEcn => v as u8 & !IP_ECN_MASK == 0,
@@ -990,7 +991,7 @@ pub fn set_value(id: MfId, v: u128, m: &mut Match) {
         }
         InPort | InPortOxm => {
             set_flow_value(id, v, &mut m.flow);
-            m.mask.in_port = u16::MAX;
+            m.mask.in_port = u32::MAX;
         }
         Icmpv4Type | Icmpv6Type => {
             m.flow.tp_src = v as u8 as u16;
@@ -1112,8 +1113,10 @@ pub fn format(id: MfId, v: u128, mask: Option<u128>, out: &mut String) {
     };
     let be = |x: u128| x.to_be_bytes()[16 - f.n_bytes..].to_vec();
     match (f.string, mask) {
-        (MfString::OfpPortOxm, None) => port::format(port::from_ofp11(v as u32).unwrap_or(port::OFPP_NONE), out),
-        (MfString::OfpPort, None) => port::format(v as u16, out),
+        (MfString::OfpPortOxm, None) => {
+            port_no::format_port(port_no::from_ofp11(v as u32).unwrap_or(port_no::ANY), out)
+        }
+        (MfString::OfpPort, None) => port_no::format_port(port_no::ofp10_to_ofp11(v as u16), out),
         (MfString::Decimal | MfString::OfpPort | MfString::OfpPortOxm, _) => {
             out.push_str(&v.to_string());
             if let Some(m) = mask {

@@ -89,7 +89,7 @@ fn decoding_packet_ins_and_outs_allocates_nothing() {
     for v in [1u8, 4, 6] {
         let acts: ActionList =
             [Action::Output { port: 1, max_len: 0 }, Action::Output { port: 2, max_len: 0 }].into_iter().collect();
-        let po = PacketOut::new(0xfffd, acts, Bytes::from(vec![0xcd; 64]));
+        let po = PacketOut::new(ofp_proto::port_no::CONTROLLER, acts, Bytes::from(vec![0xcd; 64]));
         let frame = received(&OfpMsg::new(v, 1, Message::PacketOut(po)).to_bytes());
         let (n, msg) = allocations(|| OfpMsg::decode(&frame).unwrap());
         let Message::PacketOut(p) = &msg.body else { panic!() };

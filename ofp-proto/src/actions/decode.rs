@@ -7,10 +7,11 @@ use smallvec::SmallVec;
 
 use super::*;
 use crate::errors::{OfpErr, NX_VENDOR_ID, ONF_VENDOR_ID};
-use crate::flow::{eth_type_vlan, port, IP_DSCP_MASK, IP_ECN_MASK, OFPVID12_PRESENT};
+use crate::flow::{eth_type_vlan, IP_DSCP_MASK, IP_ECN_MASK, OFPVID12_PRESENT};
 use crate::mf;
 use crate::ofmatch::nxm::{self, Entry};
 use crate::ofpprop;
+use crate::port_no;
 
 const OFPAT_VENDOR: u16 = 0xffff;
 
@@ -228,13 +229,13 @@ fn decode_one(raw: Raw, a: &Bytes, arg: u64) -> Result<Item, OfpErr> {
     use Raw::*;
     match raw {
         Of10Output => {
-            let port = be16(a, 4);
-            check_output_port(port, port::OFPP_MAX)?;
+            let port = port_no::ofp10_to_ofp11(be16(a, 4));
+            check_output_port(port, port_no::MAX_PHYSICAL)?;
             act(Action::Output { port, max_len: be16(a, 6) })
         }
         Of11Output => {
-            let port = port::from_ofp11(be32(a, 4))?;
-            check_output_port(port, port::OFPP_MAX)?;
+            let port = port_no::from_ofp11(be32(a, 4))?;
+            check_output_port(port, port_no::MAX_PHYSICAL)?;
             act(Action::Output { port, max_len: be16(a, 8) })
         }
         Of10SetVlanVid | Of11SetVlanVid => {
@@ -281,8 +282,8 @@ fn decode_one(raw: Raw, a: &Bytes, arg: u64) -> Result<Item, OfpErr> {
         SetTpSrc => act(Action::SetL4SrcPort { port: arg as u16, flow_ip_proto: 0 }),
         SetTpDst => act(Action::SetL4DstPort { port: arg as u16, flow_ip_proto: 0 }),
         Of10Enqueue => {
-            let port = be16(a, 4);
-            if port >= port::OFPP_MAX && port != port::OFPP_IN_PORT && port != port::OFPP_LOCAL {
+            let port = port_no::ofp10_to_ofp11(be16(a, 4));
+            if port >= port_no::MAX_PHYSICAL && port != port_no::IN_PORT && port != port_no::LOCAL {
                 return Err(OfpErr::OFPBAC_BAD_OUT_PORT);
             }
             act(Action::Enqueue { port, queue: be32(a, 12) })
@@ -305,13 +306,18 @@ fn decode_one(raw: Raw, a: &Bytes, arg: u64) -> Result<Item, OfpErr> {
         NxRegLoad => decode_reg_load(a),
         NxRegLoad2 => decode_reg_load2(a),
         Of15Meter => act(Action::Meter(arg as u32)),
-        NxResubmit => act(Action::Resubmit { in_port: arg as u16, table_id: 0xff, with_ct_orig: false, plain: true }),
+        NxResubmit => act(Action::Resubmit {
+            in_port: port_no::ofp10_to_ofp11(arg as u16),
+            table_id: 0xff,
+            with_ct_orig: false,
+            plain: true,
+        }),
         NxResubmitTable | NxResubmitTableCt => {
             if a[13..16] != [0; 3] {
                 return Err(OfpErr::OFPBAC_BAD_ARGUMENT);
             }
             act(Action::Resubmit {
-                in_port: be16(a, 10),
+                in_port: port_no::ofp10_to_ofp11(be16(a, 10)),
                 table_id: a[12],
                 with_ct_orig: raw == NxResubmitTableCt,
                 plain: false,
@@ -341,7 +347,7 @@ fn decode_one(raw: Raw, a: &Bytes, arg: u64) -> Result<Item, OfpErr> {
             if max_len < 14 {
                 return Err(OfpErr::OFPBAC_BAD_ARGUMENT);
             }
-            act(Action::OutputTrunc { port: be16(a, 10), max_len })
+            act(Action::OutputTrunc { port: port_no::ofp10_to_ofp11(be16(a, 10)), max_len })
         }
     }
 }

@@ -10,12 +10,13 @@ use super::decode::{
 use super::*;
 use crate::buf::patch_len16;
 use crate::flow::{
-    port, vlan_tci_to_pcp, vlan_tci_to_vid, ETH_TYPE_VLAN_8021Q, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
-    OFPVID12_PRESENT, VLAN_CFI,
+    vlan_tci_to_pcp, vlan_tci_to_vid, ETH_TYPE_VLAN_8021Q, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, OFPVID12_PRESENT,
+    VLAN_CFI,
 };
 use crate::header::{OFP10_VERSION, OFP11_VERSION, OFP12_VERSION, OFP15_VERSION};
 use crate::ofmatch::nxm;
 use crate::ofpprop;
+use crate::port_no;
 
 /// Writes `raw`'s fixed part with its header and integer argument; returns where it starts.
 /// Raws have an encoding in every version they are used with below.
@@ -232,7 +233,7 @@ pub(crate) fn encode_action(a: &Action, version: u8, buf: &mut BytesMut) {
         Action::Output { port, max_len } => {
             if of10 {
                 let s = put_raw(buf, Raw::Of10Output, version, 0);
-                buf[s + 4..s + 6].copy_from_slice(&port.to_be_bytes());
+                buf[s + 4..s + 6].copy_from_slice(&port_no::to_ofp10_wire(*port).to_be_bytes());
                 buf[s + 6..s + 8].copy_from_slice(&max_len.to_be_bytes());
             } else {
                 put_of11_output(buf, version, *port, *max_len);
@@ -245,7 +246,7 @@ pub(crate) fn encode_action(a: &Action, version: u8, buf: &mut BytesMut) {
         Action::Enqueue { port, queue } => {
             if of10 {
                 let s = put_raw(buf, Raw::Of10Enqueue, version, 0);
-                buf[s + 4..s + 6].copy_from_slice(&port.to_be_bytes());
+                buf[s + 4..s + 6].copy_from_slice(&port_no::to_ofp10_wire(*port).to_be_bytes());
                 buf[s + 12..s + 16].copy_from_slice(&queue.to_be_bytes());
             } else {
                 put_raw(buf, Raw::SetQueue, version, (*queue).into());
@@ -255,7 +256,7 @@ pub(crate) fn encode_action(a: &Action, version: u8, buf: &mut BytesMut) {
         }
         Action::OutputTrunc { port, max_len } => {
             let s = put_raw(buf, Raw::NxOutputTrunc, version, 0);
-            buf[s + 10..s + 12].copy_from_slice(&port.to_be_bytes());
+            buf[s + 10..s + 12].copy_from_slice(&port_no::to_ofp10_wire(*port).to_be_bytes());
             buf[s + 12..s + 16].copy_from_slice(&max_len.to_be_bytes());
         }
         Action::SetVlanVid { vid, push_vlan_if_needed, flow_has_vlan } => {
@@ -365,11 +366,11 @@ pub(crate) fn encode_action(a: &Action, version: u8, buf: &mut BytesMut) {
         }
         Action::Resubmit { in_port, table_id, with_ct_orig, plain } => {
             if *table_id == 0xff && *plain {
-                put_raw(buf, Raw::NxResubmit, version, (*in_port).into());
+                put_raw(buf, Raw::NxResubmit, version, port_no::to_ofp10_wire(*in_port).into());
             } else {
                 let raw = if *with_ct_orig { Raw::NxResubmitTableCt } else { Raw::NxResubmitTable };
                 let s = put_raw(buf, raw, version, 0);
-                buf[s + 10..s + 12].copy_from_slice(&in_port.to_be_bytes());
+                buf[s + 10..s + 12].copy_from_slice(&port_no::to_ofp10_wire(*in_port).to_be_bytes());
                 buf[s + 12] = *table_id;
             }
         }
@@ -394,9 +395,9 @@ pub(crate) fn encode_action(a: &Action, version: u8, buf: &mut BytesMut) {
     }
 }
 
-fn put_of11_output(buf: &mut BytesMut, version: u8, p: u16, max_len: u16) {
+fn put_of11_output(buf: &mut BytesMut, version: u8, p: u32, max_len: u16) {
     let s = put_raw(buf, Raw::Of11Output, version, 0);
-    buf[s + 4..s + 8].copy_from_slice(&port::to_ofp11(p).to_be_bytes());
+    buf[s + 4..s + 8].copy_from_slice(&p.to_be_bytes());
     buf[s + 8..s + 10].copy_from_slice(&max_len.to_be_bytes());
 }
 
@@ -410,6 +411,6 @@ pub(crate) fn put_nx_write_metadata(buf: &mut BytesMut, metadata: u64, mask: u64
 /// Nicira resubmit to a table (the OF1.0 form of goto-table).
 pub(crate) fn put_nx_goto_table(buf: &mut BytesMut, table_id: u8) {
     let s = put_raw(buf, Raw::NxResubmitTable, OFP10_VERSION, 0);
-    buf[s + 10..s + 12].copy_from_slice(&port::OFPP_IN_PORT.to_be_bytes());
+    buf[s + 10..s + 12].copy_from_slice(&port_no::to_ofp10_wire(port_no::IN_PORT).to_be_bytes());
     buf[s + 12] = table_id;
 }

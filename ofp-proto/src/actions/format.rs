@@ -5,9 +5,10 @@ use std::fmt::Write;
 
 use super::encode::load_segments;
 use super::*;
-use crate::flow::{port, text};
+use crate::flow::text;
 use crate::instructions::Instructions;
 use crate::mf;
+use crate::port_no::{self, format_port};
 
 fn hex_arg(data: &[u8], out: &mut String) {
     for (i, b) in data.iter().enumerate() {
@@ -92,11 +93,11 @@ fn format_set_field(sf: &SetField, s: &mut String) {
 fn format_action(a: &Action, s: &mut String) {
     match a {
         Action::Output { port: p, max_len } => {
-            if *p < port::OFPP_MAX {
+            if *p < port_no::MAX_PHYSICAL {
                 s.push_str("output:");
             }
-            port::format(*p, s);
-            if *p == port::OFPP_CONTROLLER {
+            format_port(*p, s);
+            if *p == port_no::CONTROLLER {
                 let _ = write!(s, ":{max_len}");
             }
         }
@@ -106,12 +107,12 @@ fn format_action(a: &Action, s: &mut String) {
         Action::Controller(c) => format_controller(c, s),
         Action::Enqueue { port: p, queue } => {
             s.push_str("enqueue:");
-            port::format(*p, s);
+            format_port(*p, s);
             let _ = write!(s, ":{queue}");
         }
         Action::OutputTrunc { port: p, max_len } => {
             s.push_str("output(port=");
-            port::format(*p, s);
+            format_port(*p, s);
             let _ = write!(s, ",max_len={max_len})");
         }
         Action::SetVlanVid { vid, push_vlan_if_needed, .. } => {
@@ -170,13 +171,13 @@ fn format_action(a: &Action, s: &mut String) {
         }
         Action::PopQueue => s.push_str("pop_queue"),
         Action::Resubmit { in_port, table_id, with_ct_orig, .. } => {
-            if *in_port != port::OFPP_IN_PORT && *table_id == 255 {
+            if *in_port != port_no::IN_PORT && *table_id == 255 {
                 s.push_str("resubmit:");
-                port::format(*in_port, s);
+                format_port(*in_port, s);
             } else {
                 s.push_str("resubmit(");
-                if *in_port != port::OFPP_IN_PORT {
-                    port::format(*in_port, s);
+                if *in_port != port_no::IN_PORT {
+                    format_port(*in_port, s);
                 }
                 s.push(',');
                 if *table_id != 255 {

@@ -56,12 +56,12 @@ fn mac(b: &[u8]) -> EthAddr {
 
 impl Flow {
     /// The flow of an Ethernet frame received on OpenFlow port `in_port`.
-    pub fn extract(packet: &[u8], in_port: u16) -> Flow {
+    pub fn extract(packet: &[u8], in_port: u32) -> Flow {
         Flow::extract_typed(packet, PT_ETH, in_port)
     }
 
     /// Like `extract`, for a packet whose OF1.5 `packet_type` may be other than Ethernet.
-    pub fn extract_typed(packet: &[u8], packet_type: u32, in_port: u16) -> Flow {
+    pub fn extract_typed(packet: &[u8], packet_type: u32, in_port: u32) -> Flow {
         extract(packet, packet_type, in_port).0
     }
 }
@@ -77,7 +77,7 @@ const IPPROTO_FRAGMENT: u8 = 44;
 const IPPROTO_AH: u8 = 51;
 const IPPROTO_DSTOPTS: u8 = 60;
 
-pub(crate) fn extract(packet: &[u8], packet_type: u32, in_port: u16) -> (Flow, Option<L4>) {
+pub(crate) fn extract(packet: &[u8], packet_type: u32, in_port: u32) -> (Flow, Option<L4>) {
     let mut flow = Flow { in_port, packet_type, ..Flow::default() };
     let mut c = Cursor { data: packet, pos: 0, end: packet.len() };
 

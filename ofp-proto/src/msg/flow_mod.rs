@@ -9,12 +9,12 @@ use bytes::{BufMut, BytesMut};
 use crate::actions::{check_instructions, CheckParams};
 use crate::buf::Reader;
 use crate::errors::OfpErr;
-use crate::flow::port;
 use crate::header::{OFP10_VERSION, OFP11_VERSION, OFP12_VERSION, OFP13_VERSION, OFP14_VERSION};
 use crate::instructions::Instructions;
 use crate::msg::{Body, Cx};
 use crate::ofmatch::ofp10::{OFP10_MATCH_LEN, OFPFW10_ALL};
 use crate::ofmatch::{nxm, ofp11, Match};
+use crate::port_no;
 use crate::raw::Raw;
 
 /// "Any group" in out_group.
@@ -157,7 +157,7 @@ pub struct FlowMod {
     pub priority: u16,
     pub buffer_id: u32,
     /// For deletes: only flows that output here (OFPP_ANY: any).
-    pub out_port: u16,
+    pub out_port: u32,
     pub out_group: u32,
     pub flags: FlowModFlags,
     /// OF1.4+ eviction importance (adds only).
@@ -179,7 +179,7 @@ impl Default for FlowMod {
             hard_timeout: 0,
             priority: crate::ofmatch::OFP_DEFAULT_PRIORITY,
             buffer_id: NO_BUFFER,
-            out_port: port::OFPP_ANY,
+            out_port: port_no::ANY,
             out_group: OFPG_ANY,
             flags: FlowModFlags::default(),
             importance: 0,
@@ -194,7 +194,7 @@ impl Default for FlowMod {
 pub struct FlowModOpts {
     /// NXT_FLOW_MOD_TABLE_ID enabled: OF1.0/NXM commands carry the table id in the high byte.
     pub table_id_ext: bool,
-    pub max_ports: u16,
+    pub max_ports: u32,
     /// Number of tables (255: unchecked).
     pub n_tables: u8,
 }
@@ -202,7 +202,7 @@ pub struct FlowModOpts {
 impl Default for FlowModOpts {
     /// What `ovs-ofctl ofp-print` decodes with.
     fn default() -> Self {
-        FlowModOpts { table_id_ext: true, max_ports: port::OFPP_MAX, n_tables: 255 }
+        FlowModOpts { table_id_ext: true, max_ports: port_no::MAX_PHYSICAL, n_tables: 255 }
     }
 }
 
@@ -247,7 +247,7 @@ impl FlowMod {
             }
             fm.table_id = table_id;
             fm.importance = if version >= OFP14_VERSION && add { importance } else { 0 };
-            fm.out_port = port::from_ofp11(out_port)?;
+            fm.out_port = port_no::from_ofp11(out_port)?;
             fm.out_group = if delete { out_group } else { OFPG_ANY };
             fm.command = cmd_err(command.into())?;
         } else {
@@ -265,7 +265,7 @@ impl FlowMod {
                 let wildcards = u32::from_be_bytes([m[0], m[1], m[2], m[3]]);
                 fm.priority = if wildcards & OFPFW10_ALL != 0 { priority } else { u16::MAX };
                 fm.buffer_id = r.u32()?;
-                fm.out_port = r.u16()?;
+                fm.out_port = port_no::ofp10_to_ofp11(r.u16()?);
                 raw_flags = r.u16()?;
             } else {
                 fm.new_cookie = r.u64()?;
@@ -274,7 +274,7 @@ impl FlowMod {
                 fm.hard_timeout = r.u16()?;
                 fm.priority = r.u16()?;
                 fm.buffer_id = r.u32()?;
-                fm.out_port = r.u16()?;
+                fm.out_port = port_no::ofp10_to_ofp11(r.u16()?);
                 raw_flags = r.u16()?;
                 let match_len = usize::from(r.u16()?);
                 r.skip(6)?;
@@ -328,7 +328,7 @@ impl FlowMod {
                 buf.put_u16(self.hard_timeout);
                 buf.put_u16(self.priority);
                 buf.put_u32(self.buffer_id);
-                buf.put_u32(port::to_ofp11(self.out_port));
+                buf.put_u32(self.out_port);
                 buf.put_u32(self.out_group);
                 buf.put_u16(flags);
                 buf.put_u16(if version >= OFP14_VERSION && add { self.importance } else { 0 });
@@ -342,7 +342,7 @@ impl FlowMod {
                 buf.put_u16(self.hard_timeout);
                 buf.put_u16(self.priority);
                 buf.put_u32(self.buffer_id);
-                buf.put_u16(self.out_port);
+                buf.put_u16(port_no::to_ofp10_wire(self.out_port));
                 buf.put_u16(flags);
             }
             _ => {
@@ -353,7 +353,7 @@ impl FlowMod {
                 buf.put_u16(self.hard_timeout);
                 buf.put_u16(self.priority);
                 buf.put_u32(self.buffer_id);
-                buf.put_u16(self.out_port);
+                buf.put_u16(port_no::to_ofp10_wire(self.out_port));
                 buf.put_u16(flags);
                 buf.put_u16(0);
                 buf.put_bytes(0, 6);
@@ -403,9 +403,9 @@ impl Body for FlowMod {
         if self.buffer_id != NO_BUFFER {
             let _ = write!(out, "buf:0x{:x} ", self.buffer_id);
         }
-        if self.out_port != port::OFPP_ANY {
+        if self.out_port != port_no::ANY {
             out.push_str("out_port:");
-            port::format(self.out_port, out);
+            port_no::format_port(self.out_port, out);
             out.push(' ');
         }
         let mut flags = self.flags;

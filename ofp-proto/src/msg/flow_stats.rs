@@ -9,7 +9,6 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::buf::{round_up8, Reader};
 use crate::errors::OfpErr;
-use crate::flow::port;
 use crate::header::{MAX_MSG_LEN, OFP10_VERSION, OFP14_VERSION};
 use crate::instructions::Instructions;
 use crate::msg::flow_mod::{FlowModFlags, OFPG_ANY};
@@ -18,6 +17,7 @@ use crate::msg::{Body, Cx};
 use crate::ofmatch::ofp10::OFP10_MATCH_LEN;
 use crate::ofmatch::{nxm, ofp11, Match, OFP_DEFAULT_PRIORITY};
 use crate::oxs::OxsStats;
+use crate::port_no;
 use crate::raw::{self, Raw, OFPSF_REPLY_MORE};
 
 /// A flow or aggregate statistics request (OVS `struct ofputil_flow_stats_request`).
@@ -27,7 +27,7 @@ pub struct FlowStatsRequest {
     pub cookie: u64,
     pub cookie_mask: u64,
     /// Only flows that output to this port (OFPP_ANY: any).
-    pub out_port: u16,
+    pub out_port: u32,
     pub out_group: u32,
     /// 255: all tables.
     pub table_id: u8,
@@ -39,7 +39,7 @@ impl Default for FlowStatsRequest {
             match_: Match::catchall(),
             cookie: 0,
             cookie_mask: 0,
-            out_port: port::OFPP_ANY,
+            out_port: port_no::ANY,
             out_group: OFPG_ANY,
             table_id: 255,
         }
@@ -55,10 +55,10 @@ impl Body for FlowStatsRequest {
                 fsr.match_ = Match::from_ofp10(&m);
                 fsr.table_id = r.u8()?;
                 r.skip(1)?;
-                fsr.out_port = r.u16()?;
+                fsr.out_port = port_no::ofp10_to_ofp11(r.u16()?);
             }
             Raw::NxstFlowRequest | Raw::NxstAggregateRequest => {
-                fsr.out_port = r.u16()?;
+                fsr.out_port = port_no::ofp10_to_ofp11(r.u16()?);
                 let match_len = usize::from(r.u16()?);
                 fsr.table_id = r.u8()?;
                 r.skip(3)?;
@@ -72,7 +72,7 @@ impl Body for FlowStatsRequest {
             _ => {
                 fsr.table_id = r.u8()?;
                 r.skip(3)?;
-                fsr.out_port = port::from_ofp11(r.u32()?)?;
+                fsr.out_port = port_no::from_ofp11(r.u32()?)?;
                 fsr.out_group = r.u32()?;
                 r.skip(4)?;
                 fsr.cookie = r.u64()?;
@@ -89,11 +89,11 @@ impl Body for FlowStatsRequest {
                 buf.put_slice(&self.match_.to_ofp10());
                 buf.put_u8(self.table_id);
                 buf.put_u8(0);
-                buf.put_u16(self.out_port);
+                buf.put_u16(port_no::to_ofp10_wire(self.out_port));
             }
             Raw::NxstFlowRequest | Raw::NxstAggregateRequest => {
                 let start = buf.len();
-                buf.put_u16(self.out_port);
+                buf.put_u16(port_no::to_ofp10_wire(self.out_port));
                 buf.put_u16(0);
                 buf.put_u8(self.table_id);
                 buf.put_bytes(0, 3);
@@ -103,7 +103,7 @@ impl Body for FlowStatsRequest {
             _ => {
                 buf.put_u8(self.table_id);
                 buf.put_bytes(0, 3);
-                buf.put_u32(port::to_ofp11(self.out_port));
+                buf.put_u32(self.out_port);
                 buf.put_u32(self.out_group);
                 buf.put_u32(0);
                 buf.put_u64(self.cookie);
@@ -117,9 +117,9 @@ impl Body for FlowStatsRequest {
         if self.table_id != 0xff {
             let _ = write!(out, " table={}", self.table_id);
         }
-        if self.out_port != port::OFPP_ANY {
+        if self.out_port != port_no::ANY {
             out.push_str(" out_port=");
-            port::format(self.out_port, out);
+            port_no::format_port(self.out_port, out);
         }
         out.push(' ');
         self.match_.format(OFP_DEFAULT_PRIORITY, out);
@@ -539,7 +539,7 @@ mod tests {
 
     fn entry(i: u16) -> FlowStats {
         let mut m = Match::catchall();
-        m.set_in_port(i);
+        m.set_in_port(i.into());
         FlowStats {
             match_: m,
             priority: i,

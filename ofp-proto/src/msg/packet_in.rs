@@ -10,11 +10,12 @@ use crate::actions::{decode_actions, encode_actions, format_actions, packet_in_r
 use crate::actions::{OFPR_ACTION, OFPR_NO_MATCH};
 use crate::buf::Reader;
 use crate::errors::OfpErr;
-use crate::flow::{packet_to_string, port};
+use crate::flow::packet_to_string;
 use crate::header::{OFP13_VERSION, OFP14_VERSION};
 use crate::msg::{Body, Cx};
 use crate::ofmatch::{nxm, Match, OFP_DEFAULT_PRIORITY};
 use crate::ofpprop;
+use crate::port_no;
 use crate::raw::Raw;
 
 /// Table-miss via an explicit table-miss flow (OVS internal reason; OF1.3+ say no_match).
@@ -246,7 +247,7 @@ impl Default for PacketIn {
 
 impl PacketIn {
     /// The input port (from the metadata).
-    pub fn in_port(&self) -> u16 {
+    pub fn in_port(&self) -> u32 {
         self.metadata.flow.in_port
     }
 
@@ -311,13 +312,13 @@ impl Body for PacketIn {
             Raw::Ofpt10PacketIn => {
                 pin.buffer_id = r.u32()?;
                 pin.total_len = r.u16()?.into();
-                pin.metadata.set_in_port(r.u16()?);
+                pin.metadata.set_in_port(port_no::ofp10_to_ofp11(r.u16()?));
                 pin.reason = r.u8()?;
                 r.skip(1)?;
             }
             Raw::Ofpt11PacketIn => {
                 pin.buffer_id = r.u32()?;
-                let in_port = port::from_ofp11(r.u32()?)?;
+                let in_port = port_no::from_ofp11(r.u32()?)?;
                 r.skip(4)?;
                 pin.metadata.set_in_port(in_port);
                 pin.total_len = r.u16()?.into();
@@ -349,14 +350,14 @@ impl Body for PacketIn {
             Raw::Ofpt10PacketIn => {
                 buf.put_u32(self.buffer_id);
                 buf.put_u16(total_len);
-                buf.put_u16(self.in_port());
+                buf.put_u16(port_no::to_ofp10_wire(self.in_port()));
                 buf.put_u8(reason);
                 buf.put_u8(0);
             }
             Raw::Ofpt11PacketIn => {
                 buf.put_u32(self.buffer_id);
-                buf.put_u32(port::to_ofp11(self.in_port()));
-                buf.put_u32(port::to_ofp11(self.in_port()));
+                buf.put_u32(self.in_port());
+                buf.put_u32(self.in_port());
                 buf.put_u16(total_len);
                 buf.put_u8(reason);
                 buf.put_u8(self.table_id);
@@ -479,7 +480,7 @@ mod tests {
                    ffffffffffff00232083c15f8035000108000604000300232083c15f0000000000232083c15f00000000";
         let (msg, p) = pin(hex);
         assert_eq!((p.buffer_id, p.total_len, p.reason, p.cookie), (0xffffff00, 42, 0, 0x0102030405060708));
-        assert_eq!(p.in_port(), port::OFPP_LOCAL);
+        assert_eq!(p.in_port(), port_no::LOCAL);
         assert_eq!(p.data.len(), 42);
         // The packet is a view into the message, not a copy.
         let frame = Bytes::from(parse_hex(hex).unwrap());

@@ -13,6 +13,7 @@ use crate::msg::table_features::{
     get_fixed_str, put_fixed_str, FeaturesPrinter, FeaturesView, TableCounters, TableMiss,
 };
 use crate::msg::{Body, Cx};
+use crate::port_no;
 
 const DESC_STR_LEN: usize = 256;
 const SERIAL_NUM_LEN: usize = 32;
@@ -56,75 +57,35 @@ impl Body for DescStats {
     }
 }
 
-// OpenFlow 1.0 port numbers and their OF1.1+ 32-bit forms (OVS `ofputil_port_from_ofp11`).
-const OFPP_MAX: u16 = 0xff00;
-const OFPP11_MAX: u32 = 0xffff_ff00;
-const OFPP11_OFFSET: u32 = 0xffff_0000;
-const OFPP_NONE: u16 = 0xffff;
-
-/// A 32-bit OF1.1+ port number as OVS's 16-bit port, or OFPBAC_BAD_OUT_PORT for the gap between.
-fn port_from_ofp11(p: u32) -> Result<u16, OfpErr> {
-    if p < u32::from(OFPP_MAX) {
-        Ok(p as u16)
-    } else if p >= OFPP11_MAX {
-        Ok((p - OFPP11_OFFSET) as u16)
-    } else {
-        Err(OfpErr::OFPBAC_BAD_OUT_PORT)
-    }
-}
-
-fn port_to_ofp11(p: u16) -> u32 {
-    if p < OFPP_MAX {
-        u32::from(p)
-    } else {
-        u32::from(p) + OFPP11_OFFSET
-    }
-}
-
-/// OVS's name for a port: reserved ports by name, others in decimal.
-fn port_name(p: u16) -> String {
-    match p {
-        0xfff7 => "UNSET".into(),
-        0xfff8 => "IN_PORT".into(),
-        0xfff9 => "TABLE".into(),
-        0xfffa => "NORMAL".into(),
-        0xfffb => "FLOOD".into(),
-        0xfffc => "ALL".into(),
-        0xfffd => "CONTROLLER".into(),
-        0xfffe => "LOCAL".into(),
-        OFPP_NONE => "ANY".into(),
-        p => p.to_string(),
-    }
-}
-
-/// OFPST_PORT request: one port, or OFPP_ANY (0xffff, OVS's OFPP_NONE) for all.
+/// OFPST_PORT request: one port, or `port_no::ANY` for all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortStatsRequest {
-    pub port_no: u16,
+    pub port_no: u32,
 }
 
 impl PortStatsRequest {
-    pub const ANY: u16 = OFPP_NONE;
+    pub const ANY: u32 = port_no::ANY;
 }
 
 impl Body for PortStatsRequest {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
-        let port_no = if cx.version == 1 { r.u16()? } else { port_from_ofp11(r.u32()?)? };
+        let port_no = if cx.version == 1 { port_no::ofp10_to_ofp11(r.u16()?) } else { port_no::from_ofp11(r.u32()?)? };
         Ok(PortStatsRequest { port_no })
     }
 
     fn encode(&self, cx: Cx, buf: &mut BytesMut) {
         if cx.version == 1 {
-            buf.put_u16(self.port_no);
+            buf.put_u16(port_no::to_ofp10_wire(self.port_no));
             buf.put_bytes(0, 6);
         } else {
-            buf.put_u32(port_to_ofp11(self.port_no));
+            buf.put_u32(self.port_no);
             buf.put_bytes(0, 4);
         }
     }
 
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
-        let _ = write!(out, " port_no={}", port_name(self.port_no));
+        out.push_str(" port_no=");
+        port_no::format_port(self.port_no, out);
     }
 }
 
@@ -192,7 +153,7 @@ impl Rfc2819Stats {
 /// `u64::MAX` (printed "?"); the duration is `u32::MAX` where unknown (before OF1.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortStats {
-    pub port_no: u16,
+    pub port_no: u32,
     pub duration_sec: u32,
     pub duration_nsec: u32,
     pub rx_packets: u64,
@@ -216,7 +177,7 @@ pub struct PortStats {
 
 impl PortStats {
     /// A port with every counter unknown.
-    pub fn unknown(port_no: u16) -> PortStats {
+    pub fn unknown(port_no: u32) -> PortStats {
         PortStats {
             port_no,
             duration_sec: u32::MAX,
@@ -275,11 +236,11 @@ impl PortStats {
     /// OF1.0–1.3 fixed layout (104 bytes, 112 with the OF1.3 duration).
     fn decode_fixed(version: u8, r: &mut Reader) -> Result<PortStats, OfpErr> {
         let port_no = if version == 1 {
-            let p = r.u16()?;
+            let p = port_no::ofp10_to_ofp11(r.u16()?);
             r.skip(6)?;
             p
         } else {
-            let p = port_from_ofp11(r.u32()?)?;
+            let p = port_no::from_ofp11(r.u32()?)?;
             r.skip(4)?;
             p
         };
@@ -308,7 +269,7 @@ impl PortStats {
         }
         let mut e = r.sub(len)?;
         e.skip(4)?;
-        let mut ps = PortStats::unknown(port_from_ofp11(e.u32()?)?);
+        let mut ps = PortStats::unknown(port_no::from_ofp11(e.u32()?)?);
         ps.duration_sec = e.u32()?;
         ps.duration_nsec = e.u32()?;
         for v in ps.basic_mut() {
@@ -387,11 +348,11 @@ impl PortStats {
     pub fn encode(&self, version: u8, buf: &mut BytesMut) {
         match version {
             1 => {
-                buf.put_u16(self.port_no);
+                buf.put_u16(port_no::to_ofp10_wire(self.port_no));
                 buf.put_bytes(0, 6);
             }
             2..=4 => {
-                buf.put_u32(port_to_ofp11(self.port_no));
+                buf.put_u32(self.port_no);
                 buf.put_bytes(0, 4);
             }
             _ => return self.encode14(buf),
@@ -410,7 +371,7 @@ impl PortStats {
         let start = buf.len();
         let at = put_len16_placeholder(buf);
         buf.put_bytes(0, 2);
-        buf.put_u32(port_to_ofp11(self.port_no));
+        buf.put_u32(self.port_no);
         buf.put_u32(self.duration_sec);
         buf.put_u32(self.duration_nsec);
         for v in self.basic() {
@@ -453,7 +414,7 @@ impl PortStats {
         if self.port_no < 10 {
             out.push(' ');
         }
-        out.push_str(&port_name(self.port_no));
+        port_no::format_port(self.port_no, out);
         let stat = |out: &mut String, leader: &str, v: u64, last: bool| {
             out.push_str(leader);
             if v == u64::MAX {
@@ -1002,7 +963,7 @@ mod tests {
     #[test]
     fn port_request_numbers_per_version() {
         let of10 = mp(1, true, 4, &[0xff, 0xfe, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(decode(&of10), Ok(Message::PortStatsRequest(PortStatsRequest { port_no: 0xfffe })));
+        assert_eq!(decode(&of10), Ok(Message::PortStatsRequest(PortStatsRequest { port_no: port_no::LOCAL })));
         assert_eq!(ofp_to_string(&of10, 1), "OFPST_PORT request (xid=0x2): port_no=LOCAL\n");
         let any = mp(3, true, 4, &[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
         assert_eq!(decode(&any), Ok(Message::PortStatsRequest(PortStatsRequest { port_no: PortStatsRequest::ANY })));
@@ -1050,7 +1011,7 @@ mod tests {
         let m = mp(5, false, 4, &body);
         let Ok(Message::PortStatsReply(r)) = decode(&m) else { panic!() };
         let p = &r.ports[0];
-        assert_eq!((p.port_no, p.duration_sec, p.duration_nsec, p.tx_errors), (0xfffe, 5, 500_000_000, 8));
+        assert_eq!((p.port_no, p.duration_sec, p.duration_nsec, p.tx_errors), (port_no::LOCAL, 5, 500_000_000, 8));
         assert_eq!((p.rx_frame_err, p.collisions), (11, 14));
         assert_eq!(p.rfc2819.map(|s| (s.rx_1_to_64_packets, s.rx_jabber_errors)), Some((100, 120)));
         assert_eq!(p.custom, [("abc".to_string(), 7), (String::new(), 8)]);

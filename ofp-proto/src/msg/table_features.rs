@@ -242,20 +242,25 @@ pub(crate) fn get_fixed_str(r: &mut Reader, width: usize) -> Result<String, OfpE
     Ok(String::from_utf8_lossy(&b[..end]).into_owned())
 }
 
-/// Writes `s` NUL-padded to `width` bytes (cut at `width` if longer).
+/// Writes `s` NUL-padded to `width` bytes, cut on a character boundary if longer (so that what
+/// was written reads back as the same text).
 pub(crate) fn put_fixed_str(buf: &mut BytesMut, s: &str, width: usize) {
-    let b = &s.as_bytes()[..s.len().min(width)];
+    let b = char_prefix(s, width).as_bytes();
     buf.put_slice(b);
     buf.put_bytes(0, width - b.len());
 }
 
 /// `s` cut to at most `max` bytes on a character boundary (OVS's strlcpy into a fixed array).
 pub(crate) fn truncate_name(s: &str, max: usize) -> String {
+    char_prefix(s, max).to_string()
+}
+
+fn char_prefix(s: &str, max: usize) -> &str {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_string()
+    &s[..end]
 }
 
 /// Pulls one property header (OVS `ofpprop_pull__`): `(type, whole property, payload after the
@@ -1322,6 +1327,16 @@ mod tests {
             assert!(!views[2].nonmiss.next.contains(2) && views[0].nonmiss.next.iter().eq([1, 2]));
             assert_eq!(views[2].nonmiss.instructions & OVSINST_GOTO_TABLE, 0);
         }
+    }
+
+    #[test]
+    fn fixed_width_text_is_cut_on_a_character_boundary() {
+        // A name that decoded lossily can hold multi-byte characters; cutting one in half would
+        // make it read back differently.
+        let mut b = BytesMut::new();
+        put_fixed_str(&mut b, "ab\u{fffd}", 4);
+        assert_eq!(&b[..], b"ab\0\0");
+        assert_eq!(get_fixed_str(&mut Reader::new(b.freeze()), 4), Ok("ab".to_string()));
     }
 
     #[test]

@@ -11,9 +11,10 @@ use std::fmt;
 use std::fmt::Write;
 
 use crate::errors::OfpErr;
+use crate::flow::text;
 use crate::flow::*;
-use crate::flow::{port, text};
 use crate::mf::{self, MfId};
+use crate::port_no;
 
 /// Priority OVS leaves out of match text.
 pub const OFP_DEFAULT_PRIORITY: u16 = 0x8000;
@@ -70,9 +71,10 @@ impl Match {
         mf::get_masked(id, self)
     }
 
-    pub fn set_in_port(&mut self, port: u16) {
+    /// Matches input port `port` (OF1.1+ numbering, see `port_no`).
+    pub fn set_in_port(&mut self, port: u32) {
         self.flow.in_port = port;
-        self.mask.in_port = u16::MAX;
+        self.mask.in_port = u32::MAX;
     }
 
     pub fn set_dl_type(&mut self, dl_type: u16) {
@@ -424,7 +426,7 @@ fn format_match(m: &Match, priority: u16, s: &mut String) {
     put_u64_masked(s, "metadata", f.metadata, w.metadata, u64::MAX);
     if w.in_port != 0 {
         s.push_str("in_port=");
-        port::format(f.in_port, s);
+        port_no::format_port(f.in_port, s);
         s.push(',');
     }
     for i in 0..FLOW_MAX_VLAN_HEADERS {

@@ -8,7 +8,6 @@ use bytes::{BufMut, BytesMut};
 
 use crate::buf::{pad8, round_up8, Reader};
 use crate::errors::OfpErr;
-use crate::flow::port;
 use crate::flow::*;
 use crate::mf::{self, MfId, OXM_CLASS_EXPERIMENTER, OXM_CLASS_NXM1};
 use crate::ofmatch::Match;
@@ -301,11 +300,8 @@ pub fn put_raw(buf: &mut BytesMut, version: u8, m: &Match, cookie: u64, cookie_m
     }
     p.field(MfId::DpHash, m);
     if w.in_port != 0 {
-        if version != 0 {
-            p.exact(MfId::InPortOxm, port::to_ofp11(f.in_port).into());
-        } else {
-            p.exact(MfId::InPort, f.in_port.into());
-        }
+        let id = if version != 0 { MfId::InPortOxm } else { MfId::InPort };
+        p.exact(id, mf::get(id, f));
     }
     p.field(MfId::EthSrc, m);
     p.field(MfId::EthDst, m);
@@ -477,6 +473,7 @@ pub fn put_oxm_match(buf: &mut BytesMut, m: &Match, version: u8) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::port_no;
     use crate::print::parse_hex;
     use bytes::Bytes;
 
@@ -528,7 +525,7 @@ mod tests {
         let mut m = Match::catchall();
         m.set_dl_type(ETH_TYPE_IP);
         m.set_default_packet_type();
-        m.set_in_port(port::OFPP_LOCAL);
+        m.set_in_port(port_no::LOCAL);
         m.set_nw_dst_masked(0x0a00_0000, 0xff00_0000);
         m.set_tun_id_masked(5, u64::MAX);
         assert_eq!(oxm(&m, 4), "80000004fffffffe80000a020800800019080a000000ff00000080004c080000000000000005");

@@ -3,6 +3,7 @@
 
 use crate::flow::*;
 use crate::ofmatch::Match;
+use crate::port_no;
 
 pub const OFP10_MATCH_LEN: usize = 40;
 
@@ -55,7 +56,7 @@ impl Match {
         let mut m = Match::catchall();
         let w = &mut m.mask;
         if ofpfw & OFPFW10_IN_PORT == 0 {
-            w.in_port = u16::MAX;
+            w.in_port = u32::MAX;
         }
         if ofpfw & OFPFW10_NW_TOS == 0 {
             w.nw_tos |= IP_DSCP_MASK;
@@ -105,7 +106,7 @@ impl Match {
         }
 
         let f = &mut m.flow;
-        f.in_port = be16(b, 4);
+        f.in_port = port_no::ofp10_to_ofp11(be16(b, 4));
         f.dl_src = mac(b, 6);
         f.dl_dst = mac(b, 12);
         f.dl_type = be16(b, 22);
@@ -180,7 +181,7 @@ impl Match {
         }
         let mut b = [0u8; OFP10_MATCH_LEN];
         b[0..4].copy_from_slice(&ofpfw.to_be_bytes());
-        b[4..6].copy_from_slice(&f.in_port.to_be_bytes());
+        b[4..6].copy_from_slice(&port_no::to_ofp10_wire(f.in_port).to_be_bytes());
         b[6..12].copy_from_slice(&f.dl_src.0);
         b[12..18].copy_from_slice(&f.dl_dst.0);
         b[18..20].copy_from_slice(&dl_vlan.to_be_bytes());

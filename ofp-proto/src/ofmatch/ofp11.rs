@@ -5,11 +5,11 @@ use bytes::{BufMut, BytesMut};
 
 use crate::buf::Reader;
 use crate::errors::OfpErr;
-use crate::flow::port;
 use crate::flow::*;
 use crate::header::OFP11_VERSION;
 use crate::ofmatch::nxm::{self, OFPMT_OXM, OFPMT_STANDARD};
 use crate::ofmatch::Match;
+use crate::port_no;
 
 pub const OFP11_MATCH_LEN: usize = 88;
 
@@ -54,7 +54,7 @@ impl Match {
         let wc = be32(b, 8) & 0xffff;
         let mut m = Match::catchall();
         if wc & OFPFW11_IN_PORT == 0 {
-            let p = port::from_ofp11(be32(b, 4)).map_err(|_| OfpErr::OFPBMC_BAD_VALUE)?;
+            let p = port_no::from_ofp11(be32(b, 4)).map_err(|_| OfpErr::OFPBMC_BAD_VALUE)?;
             m.set_in_port(p);
         }
         let src_mask = not_mac(mac(b, 18));
@@ -164,7 +164,7 @@ impl Match {
         if w.in_port == 0 {
             wc |= OFPFW11_IN_PORT;
         } else {
-            b[4..8].copy_from_slice(&port::to_ofp11(f.in_port).to_be_bytes());
+            b[4..8].copy_from_slice(&f.in_port.to_be_bytes());
         }
         b[12..18].copy_from_slice(&f.dl_src.0);
         b[18..24].copy_from_slice(&not_mac(w.dl_src).0);
