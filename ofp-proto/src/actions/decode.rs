@@ -6,12 +6,13 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 
 use super::*;
+use crate::buf::Reader;
 use crate::errors::{OfpErr, NX_VENDOR_ID, ONF_VENDOR_ID};
 use crate::flow::{eth_type_vlan, IP_DSCP_MASK, IP_ECN_MASK, OFPVID12_PRESENT};
 use crate::mf;
 use crate::ofmatch::nxm::{self, Entry};
-use crate::ofpprop;
 use crate::port_no;
+use crate::prop::{self, PropType};
 
 const OFPAT_VENDOR: u16 = 0xffff;
 
@@ -433,17 +434,17 @@ fn decode_controller2(a: &Bytes) -> Result<Item, OfpErr> {
         return Err(OfpErr::NXBRC_MUST_BE_ZERO);
     }
     let mut c = Controller { v2: true, ..Controller::default() };
-    let mut props = a.slice(16..);
+    let mut props = Reader::new(a.slice(16..));
     while !props.is_empty() {
-        let p = ofpprop::pull(&mut props)?;
+        let mut p = prop::pull(&mut props, 0xffff)?;
         match p.ptype {
-            NXAC2PT_MAX_LEN => c.max_len = p.u16()?,
-            NXAC2PT_CONTROLLER_ID => c.controller_id = p.u16()?,
-            NXAC2PT_REASON => c.reason = p.u8()?,
-            NXAC2PT_USERDATA => c.userdata = p.payload.clone(),
-            NXAC2PT_PAUSE => c.pause = true,
-            NXAC2PT_METER_ID => c.meter_id = p.u32()?,
-            t => return Err(ofpprop::unknown(t)),
+            PropType::Std(NXAC2PT_MAX_LEN) => c.max_len = p.u16()?,
+            PropType::Std(NXAC2PT_CONTROLLER_ID) => c.controller_id = p.u16()?,
+            PropType::Std(NXAC2PT_REASON) => c.reason = p.u8()?,
+            PropType::Std(NXAC2PT_USERDATA) => c.userdata = p.body,
+            PropType::Std(NXAC2PT_PAUSE) => c.pause = true,
+            PropType::Std(NXAC2PT_METER_ID) => c.meter_id = p.u32()?,
+            t => prop::unknown(false, t)?,
         }
     }
     act(Action::Controller(c))

@@ -15,8 +15,8 @@ use crate::flow::{
 };
 use crate::header::{OFP10_VERSION, OFP11_VERSION, OFP12_VERSION, OFP15_VERSION};
 use crate::ofmatch::nxm;
-use crate::ofpprop;
 use crate::port_no;
+use crate::prop;
 
 /// Writes `raw`'s fixed part with its header and integer argument; returns where it starts.
 /// Raws have an encoding in every version they are used with below.
@@ -186,22 +186,22 @@ fn encode_controller(c: &Controller, buf: &mut BytesMut) {
     if !c.userdata.is_empty() || c.pause || c.meter_id != 0 || c.v2 {
         let start = put_raw(buf, Raw::NxController2, OFP10_VERSION, 0);
         if c.max_len != u16::MAX {
-            ofpprop::put_u16(buf, NXAC2PT_MAX_LEN, c.max_len);
+            prop::put_u16(buf, NXAC2PT_MAX_LEN, c.max_len);
         }
         if c.controller_id != 0 {
-            ofpprop::put_u16(buf, NXAC2PT_CONTROLLER_ID, c.controller_id);
+            prop::put_u16(buf, NXAC2PT_CONTROLLER_ID, c.controller_id);
         }
         if c.reason != OFPR_ACTION {
-            ofpprop::put_u8(buf, NXAC2PT_REASON, c.reason);
+            prop::put_u8(buf, NXAC2PT_REASON, c.reason);
         }
         if !c.userdata.is_empty() {
-            ofpprop::put(buf, NXAC2PT_USERDATA, &c.userdata);
+            prop::put(buf, NXAC2PT_USERDATA, &c.userdata);
         }
         if c.pause {
-            ofpprop::put(buf, NXAC2PT_PAUSE, &[]);
+            prop::put(buf, NXAC2PT_PAUSE, &[]);
         }
         if c.meter_id != 0 {
-            ofpprop::put_u32(buf, NXAC2PT_METER_ID, c.meter_id);
+            prop::put_u32(buf, NXAC2PT_METER_ID, c.meter_id);
         }
         finish_var(buf, start);
     } else {

@@ -14,8 +14,8 @@ use crate::flow::packet_to_string;
 use crate::header::{OFP13_VERSION, OFP14_VERSION};
 use crate::msg::{Body, Cx};
 use crate::ofmatch::{nxm, Match, OFP_DEFAULT_PRIORITY};
-use crate::ofpprop;
 use crate::port_no;
+use crate::prop::{self, PropType};
 use crate::raw::Raw;
 
 /// Table-miss via an explicit table-miss flow (OVS internal reason; OF1.3+ say no_match).
@@ -80,15 +80,17 @@ impl Continuation {
     /// Decodes the nested properties of NXPINT_CONTINUATION (OVS
     /// `ofputil_decode_packet_in_private`, loose: unknown properties are skipped). `None` when
     /// it says nothing.
-    pub fn decode(mut props: Bytes, version: u8) -> Result<Option<Box<Continuation>>, OfpErr> {
+    pub fn decode(props: Bytes, version: u8) -> Result<Option<Box<Continuation>>, OfpErr> {
         let mut c = Continuation::default();
         let (mut table_id, mut cookie) = (0u8, 0u64);
+        let mut props = Reader::new(props);
         while !props.is_empty() {
-            let p = ofpprop::pull(&mut props)?;
-            match p.ptype {
-                NXCPT_BRIDGE => c.bridge = p.payload[..].try_into().map_err(|_| OfpErr::OFPBPC_BAD_LEN)?,
-                NXCPT_STACK if p.payload.len() > MAX_STACK_ENTRY => return Err(OfpErr::OFPBPC_BAD_LEN),
-                NXCPT_STACK => c.stack.push(p.payload),
+            let mut p = prop::pull(&mut props, 0xffff)?;
+            let PropType::Std(ptype) = p.ptype else { continue };
+            match ptype {
+                NXCPT_BRIDGE => c.bridge = p.body[..].try_into().map_err(|_| OfpErr::OFPBPC_BAD_LEN)?,
+                NXCPT_STACK if p.body.len() > MAX_STACK_ENTRY => return Err(OfpErr::OFPBPC_BAD_LEN),
+                NXCPT_STACK => c.stack.push(p.body),
                 NXCPT_MIRRORS => c.mirrors = p.u32()?,
                 NXCPT_CONNTRACKED => c.conntracked = true,
                 NXCPT_TABLE_ID => table_id = p.u8()?,
@@ -109,38 +111,38 @@ impl Continuation {
     /// starting from 0).
     pub fn encode(&self, version: u8, buf: &mut BytesMut) {
         if self.bridge != [0; 16] {
-            ofpprop::put(buf, NXCPT_BRIDGE, &self.bridge);
+            prop::put(buf, NXCPT_BRIDGE, &self.bridge);
         }
         for entry in &self.stack {
-            ofpprop::put(buf, NXCPT_STACK, entry);
+            prop::put(buf, NXCPT_STACK, entry);
         }
         if self.mirrors != 0 {
-            ofpprop::put_u32(buf, NXCPT_MIRRORS, self.mirrors);
+            prop::put_u32(buf, NXCPT_MIRRORS, self.mirrors);
         }
         if self.conntracked {
-            ofpprop::put(buf, NXCPT_CONNTRACKED, &[]);
+            prop::put(buf, NXCPT_CONNTRACKED, &[]);
         }
         let (mut table_id, mut cookie) = (0u8, 0u64);
         for g in &self.actions {
             if g.table_id != table_id {
-                ofpprop::put_u8(buf, NXCPT_TABLE_ID, g.table_id);
+                prop::put_u8(buf, NXCPT_TABLE_ID, g.table_id);
                 table_id = g.table_id;
             }
             if g.cookie != cookie {
-                ofpprop::put_u64(buf, NXCPT_COOKIE, g.cookie);
+                prop::put_u64(buf, NXCPT_COOKIE, g.cookie);
                 cookie = g.cookie;
             }
             let mut acts = BytesMut::new();
             encode_actions(&g.actions, version, &mut acts);
-            ofpprop::put_nested(buf, NXCPT_ACTIONS, &acts);
+            prop::put_nested(buf, NXCPT_ACTIONS, &acts);
         }
         if !self.action_set.is_empty() {
             let mut acts = BytesMut::new();
             encode_actions(&self.action_set, version, &mut acts);
-            ofpprop::put_nested(buf, NXCPT_ACTION_SET, &acts);
+            prop::put_nested(buf, NXCPT_ACTION_SET, &acts);
         }
         if self.odp_port != 0 {
-            ofpprop::put_u32(buf, NXCPT_ODP_PORT, self.odp_port);
+            prop::put_u32(buf, NXCPT_ODP_PORT, self.odp_port);
         }
     }
 
@@ -264,20 +266,20 @@ impl PacketIn {
 
     fn decode_in2(r: &mut Reader, version: u8) -> Result<PacketIn, OfpErr> {
         let mut pin = PacketIn::default();
-        let mut props = r.rest();
-        while !props.is_empty() {
-            let p = ofpprop::pull(&mut props)?;
-            match p.ptype {
-                NXPINT_PACKET => pin.data = p.payload,
+        while !r.is_empty() {
+            let mut p = prop::pull(r, 0xffff)?;
+            // Decoded loosely (unknown properties skipped), as OVS's monitor and ofp-print do.
+            let PropType::Std(ptype) = p.ptype else { continue };
+            match ptype {
+                NXPINT_PACKET => pin.data = p.body,
                 NXPINT_FULL_LEN => pin.total_len = p.u32()?,
                 NXPINT_BUFFER_ID => pin.buffer_id = p.u32()?,
                 NXPINT_TABLE_ID => pin.table_id = p.u8()?,
                 NXPINT_COOKIE => pin.cookie = p.u64()?,
                 NXPINT_REASON => pin.reason = p.u8()?,
-                NXPINT_METADATA => pin.metadata = nxm::decode_raw(&p.payload, false, false, None)?,
-                NXPINT_USERDATA => pin.userdata = p.payload,
+                NXPINT_METADATA => pin.metadata = nxm::decode_raw(&p.body, false, false, None)?,
+                NXPINT_USERDATA => pin.userdata = p.body,
                 NXPINT_CONTINUATION => pin.continuation = Continuation::decode(p.nested()?, version)?,
-                // Decoded loosely, as OVS's monitor and ofp-print do.
                 _ => {}
             }
         }
@@ -387,31 +389,31 @@ impl Body for PacketIn {
                 buf.put_u16(0);
             }
             _ => {
-                ofpprop::put(buf, NXPINT_PACKET, &self.data);
+                prop::put(buf, NXPINT_PACKET, &self.data);
                 if self.total_len as usize != self.data.len() {
-                    ofpprop::put_u32(buf, NXPINT_FULL_LEN, self.total_len);
+                    prop::put_u32(buf, NXPINT_FULL_LEN, self.total_len);
                 }
                 if self.buffer_id != u32::MAX {
-                    ofpprop::put_u32(buf, NXPINT_BUFFER_ID, self.buffer_id);
+                    prop::put_u32(buf, NXPINT_BUFFER_ID, self.buffer_id);
                 }
-                ofpprop::put_u8(buf, NXPINT_TABLE_ID, self.table_id);
+                prop::put_u8(buf, NXPINT_TABLE_ID, self.table_id);
                 if self.cookie != u64::MAX {
-                    ofpprop::put_u64(buf, NXPINT_COOKIE, self.cookie);
+                    prop::put_u64(buf, NXPINT_COOKIE, self.cookie);
                 }
-                ofpprop::put_u8(buf, NXPINT_REASON, reason);
+                prop::put_u8(buf, NXPINT_REASON, reason);
                 let mut md = BytesMut::new();
                 nxm::put_raw(&mut md, version, &self.metadata, 0, 0);
-                ofpprop::put(buf, NXPINT_METADATA, &md);
+                prop::put(buf, NXPINT_METADATA, &md);
                 if let Some(c) = &self.continuation {
                     let mut inner = BytesMut::new();
                     c.encode(version, &mut inner);
                     // OVS leaves out a continuation that says nothing.
                     if !inner.is_empty() {
-                        ofpprop::put_nested(buf, NXPINT_CONTINUATION, &inner);
+                        prop::put_nested(buf, NXPINT_CONTINUATION, &inner);
                     }
                 }
                 if !self.userdata.is_empty() {
-                    ofpprop::put(buf, NXPINT_USERDATA, &self.userdata);
+                    prop::put(buf, NXPINT_USERDATA, &self.userdata);
                 }
                 return;
             }

@@ -529,7 +529,7 @@ impl PortMod {
                 while !r.is_empty() {
                     let mut p = prop::pull(r, 0xffff)?;
                     match p.ptype {
-                        prop::PropType::Std(OFPPMPT14_ETHERNET) => pm.advertise = p.parse_u32()? & features::ALL,
+                        prop::PropType::Std(OFPPMPT14_ETHERNET) => pm.advertise = p.u32()? & features::ALL,
                         t => prop::unknown(loose, t)?,
                     }
                 }

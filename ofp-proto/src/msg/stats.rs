@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use bytes::{BufMut, BytesMut};
 
-use crate::buf::{pad8, patch_len16, put_len16_placeholder, Reader};
+use crate::buf::{patch_len16, put_len16_placeholder, Reader};
 use crate::errors::OfpErr;
 use crate::msg::mf::{header_class, header_field, MfBitmap, MfId, OXM_CLASS_BASIC};
 use crate::msg::ofpact_bits;
@@ -14,6 +14,7 @@ use crate::msg::table_features::{
 };
 use crate::msg::{Body, Cx};
 use crate::port_no;
+use crate::prop::{self, PropType};
 
 const DESC_STR_LEN: usize = 256;
 const SERIAL_NUM_LEN: usize = 32;
@@ -284,60 +285,40 @@ impl PortStats {
     /// One OF1.4 port statistics property; unknown ones are skipped, as OVS does.
     fn decode_prop(&mut self, e: &mut Reader) -> Result<(), OfpErr> {
         let bad_len = OfpErr::OFPBPC_BAD_LEN;
-        if e.remaining() < 4 {
-            return Err(bad_len);
-        }
-        let prop_type = e.peek_u16()?;
-        let len = usize::from(e.peek_u32()? as u16);
-        if len < 4 || len.next_multiple_of(8) > e.remaining() {
-            return Err(bad_len);
-        }
-        let mut p = e.sub(len.next_multiple_of(8))?.sub(len)?.with_error(bad_len);
-        p.skip(4)?;
-        match prop_type {
-            OFPPSPT14_ETHERNET => {
-                if len != ETHERNET_PROP_LEN {
+        let mut p = prop::pull(e, 0xffff)?;
+        let r = &mut p.payload;
+        match p.ptype {
+            PropType::Std(OFPPSPT14_ETHERNET) => {
+                if p.len != ETHERNET_PROP_LEN {
                     return Err(bad_len);
                 }
-                p.skip(4)?;
+                r.skip(4)?;
                 for v in self.ethernet_mut() {
-                    *v = p.u64()?;
+                    *v = r.u64()?;
                 }
             }
-            OFPPSPT14_EXPERIMENTER => {
-                if len < 12 {
+            PropType::Exp { experimenter: INTEL_VENDOR_ID, exp_type: INTEL_PORT_STATS_RFC2819 } => {
+                if p.len != RFC2819_PROP_LEN {
                     return Err(bad_len);
                 }
-                let (exp, exp_type) = (p.u32()?, p.u32()?);
-                if exp == 0 {
-                    return Err(OfpErr::OFPBPC_BAD_EXPERIMENTER);
+                r.skip(4)?;
+                let mut s = Rfc2819Stats::default();
+                for v in s.counters_mut() {
+                    *v = r.u64()?;
                 }
-                match (exp, exp_type) {
-                    (INTEL_VENDOR_ID, INTEL_PORT_STATS_RFC2819) => {
-                        if len != RFC2819_PROP_LEN {
-                            return Err(bad_len);
-                        }
-                        p.skip(4)?;
-                        let mut s = Rfc2819Stats::default();
-                        for v in s.counters_mut() {
-                            *v = p.u64()?;
-                        }
-                        self.rfc2819 = Some(s);
-                    }
-                    (INTEL_VENDOR_ID, INTEL_PORT_STATS_CUSTOM) => {
-                        p.skip(2)?;
-                        let n = p.u16()?;
-                        self.custom = (0..n)
-                            .map(|_| {
-                                let name_len = usize::from(p.u8()?);
-                                let name = p.bytes(name_len)?;
-                                let name = String::from_utf8_lossy(&name[..name_len.min(CUSTOM_NAME_MAX)]);
-                                Ok((name.into_owned(), p.u64()?))
-                            })
-                            .collect::<Result<_, OfpErr>>()?;
-                    }
-                    _ => {}
-                }
+                self.rfc2819 = Some(s);
+            }
+            PropType::Exp { experimenter: INTEL_VENDOR_ID, exp_type: INTEL_PORT_STATS_CUSTOM } => {
+                r.skip(2)?;
+                let n = r.u16()?;
+                self.custom = (0..n)
+                    .map(|_| {
+                        let name_len = usize::from(r.u8()?);
+                        let name = r.bytes(name_len)?;
+                        let name = String::from_utf8_lossy(&name[..name_len.min(CUSTOM_NAME_MAX)]);
+                        Ok((name.into_owned(), r.u64()?))
+                    })
+                    .collect::<Result<_, OfpErr>>()?;
             }
             _ => {}
         }
@@ -377,24 +358,22 @@ impl PortStats {
         for v in self.basic() {
             buf.put_u64(v);
         }
-        buf.put_u16(OFPPSPT14_ETHERNET);
-        buf.put_u16(ETHERNET_PROP_LEN as u16);
+        let p = prop::start(buf, OFPPSPT14_ETHERNET);
         buf.put_bytes(0, 4);
         for v in self.ethernet() {
             buf.put_u64(v);
         }
+        prop::finish(buf, p);
         if let Some(s) = &self.rfc2819 {
-            let p = buf.len();
-            let plen = start_intel_prop(buf, INTEL_PORT_STATS_RFC2819);
+            let p = start_intel_prop(buf, INTEL_PORT_STATS_RFC2819);
             buf.put_bytes(0, 4);
             for v in s.counters() {
                 buf.put_u64(v);
             }
-            patch_len16(buf, plen, p);
+            prop::finish(buf, p);
         }
         if !self.custom.is_empty() {
-            let p = buf.len();
-            let plen = start_intel_prop(buf, INTEL_PORT_STATS_CUSTOM);
+            let p = start_intel_prop(buf, INTEL_PORT_STATS_CUSTOM);
             buf.put_bytes(0, 2);
             buf.put_u16(u16::try_from(self.custom.len()).unwrap_or(u16::MAX));
             for (name, value) in self.custom.iter().take(usize::from(u16::MAX)) {
@@ -403,8 +382,7 @@ impl PortStats {
                 buf.put_slice(name);
                 buf.put_u64(*value);
             }
-            patch_len16(buf, plen, p);
-            pad8(buf, p);
+            prop::finish(buf, p);
         }
         patch_len16(buf, at, start);
     }
@@ -508,10 +486,9 @@ const INTEL_PORT_STATS_CUSTOM: u32 = 2;
 /// OVS keeps custom counter names in a 64-byte array.
 const CUSTOM_NAME_MAX: usize = 63;
 
-/// Starts an Intel experimenter property; returns where its length goes.
+/// Starts an Intel experimenter property, for `prop::finish`.
 fn start_intel_prop(buf: &mut BytesMut, exp_type: u32) -> usize {
-    buf.put_u16(OFPPSPT14_EXPERIMENTER);
-    let at = put_len16_placeholder(buf);
+    let at = prop::start(buf, OFPPSPT14_EXPERIMENTER);
     buf.put_u32(INTEL_VENDOR_ID);
     buf.put_u32(exp_type);
     at

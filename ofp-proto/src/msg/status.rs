@@ -227,7 +227,7 @@ impl TableDesc {
             let mut p = prop::pull(&mut props, 0xffff)?;
             match p.ptype {
                 PropType::Std(OFPTMPT14_EVICTION) => {
-                    td.eviction_flags = Some(p.parse_u32()?).filter(|f| *f != u32::MAX);
+                    td.eviction_flags = Some(p.u32()?).filter(|f| *f != u32::MAX);
                 }
                 PropType::Std(OFPTMPT14_VACANCY) => {
                     if p.len != VACANCY_PROP_LEN {
