@@ -379,8 +379,9 @@ fn decode_reg_load(a: &Bytes) -> Result<Item, OfpErr> {
     let class = (h >> 16) as u16;
     // A 32-bit header cannot name an experimenter field.
     let id = (class != mf::OXM_CLASS_EXPERIMENTER)
-        .then(|| MfId::from_header(class, ((h >> 9) & 0x7f) as u8, 0, h & 0x100 != 0, h as u8))
+        .then(|| MfId::from_header(u64::from(h) << 32))
         .flatten()
+        .filter(|id| id.in_flow())
         .ok_or(OfpErr::OFPBAC_BAD_SET_TYPE)?;
     check_dst(id, ofs, n_bits)?;
     let value = be64(a, 16);

@@ -65,8 +65,8 @@ fn put_set_field(buf: &mut BytesMut, version: u8, field: MfId, value: u128) {
 
 fn put_reg_load(buf: &mut BytesMut, field: MfId, ofs: u32, n_bits: u32, value: u64) {
     let start = put_raw(buf, Raw::NxRegLoad, OFP10_VERSION, 0);
-    let h = field.header_for(0);
-    let header = u32::from(h.class) << 16 | u32::from(h.field) << 9 | u32::from(h.length(field.field().n_bytes, false));
+    // Only fields with a 32-bit NXM header get here (see `set_field_to_nxast`).
+    let header = (field.header(0).unwrap_or(0) >> 32) as u32;
     let a = &mut buf[start..];
     a[10..12].copy_from_slice(&((ofs << 6 | (n_bits - 1)) as u16).to_be_bytes());
     a[12..16].copy_from_slice(&header.to_be_bytes());
@@ -93,7 +93,7 @@ pub(crate) fn load_segments(sf: &SetField) -> Vec<(u32, u32, u64)> {
 
 /// Set-field as Nicira reg_load (or reg_load2 when the field has no 32-bit header).
 fn set_field_to_nxast(sf: &SetField, buf: &mut BytesMut) {
-    if sf.raw == SetFieldRaw::RegLoad2 || sf.field.header_for(0).is_experimenter() {
+    if sf.raw == SetFieldRaw::RegLoad2 || sf.field.preferred(0).is_none_or(|h| h.is_experimenter()) {
         let start = put_raw(buf, Raw::NxRegLoad2, OFP10_VERSION, 0);
         buf.truncate(start + 10);
         let all = sf.field.all_ones();

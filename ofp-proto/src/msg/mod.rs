@@ -6,7 +6,6 @@ pub mod flow_mod;
 pub mod flow_removed;
 pub mod flow_stats;
 pub mod hello;
-pub mod mf;
 pub mod monitor;
 pub mod multipart;
 pub mod nicira;

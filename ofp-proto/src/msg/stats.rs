@@ -7,7 +7,7 @@ use bytes::{BufMut, BytesMut};
 
 use crate::buf::{patch_len16, put_len16_placeholder, Reader};
 use crate::errors::OfpErr;
-use crate::msg::mf::{header_class, header_field, MfBitmap, MfId, OXM_CLASS_BASIC};
+use crate::mf::{header_class, header_field, MfBitmap, MfId, OXM_CLASS_BASIC};
 use crate::msg::ofpact_bits;
 use crate::msg::table_features::{
     get_fixed_str, put_fixed_str, FeaturesPrinter, FeaturesView, TableCounters, TableMiss,
@@ -571,46 +571,46 @@ pub struct TableStats {
 }
 
 /// OF1.0 wildcard bits and the fields they stand for (OVS `ofp10_wc_map`).
-const OF10_WC_MAP: [(u32, &str); 12] = [
-    (1 << 0, "in_port"),
-    (1 << 1, "vlan_vid"),
-    (1 << 2, "eth_src"),
-    (1 << 3, "eth_dst"),
-    (1 << 4, "eth_type"),
-    (1 << 5, "nw_proto"),
-    (1 << 6, "tcp_src"),
-    (1 << 7, "tcp_dst"),
-    (0x3f << 8, "ip_src"),
-    (0x3f << 14, "ip_dst"),
-    (1 << 20, "vlan_pcp"),
-    (1 << 21, "nw_tos"),
+const OF10_WC_MAP: [(u32, MfId); 12] = [
+    (1 << 0, MfId::InPort),
+    (1 << 1, MfId::VlanVid),
+    (1 << 2, MfId::EthSrc),
+    (1 << 3, MfId::EthDst),
+    (1 << 4, MfId::EthType),
+    (1 << 5, MfId::IpProto),
+    (1 << 6, MfId::TcpSrc),
+    (1 << 7, MfId::TcpDst),
+    (0x3f << 8, MfId::Ipv4Src),
+    (0x3f << 14, MfId::Ipv4Dst),
+    (1 << 20, MfId::VlanPcp),
+    (1 << 21, MfId::IpDscp),
 ];
 
 /// OF1.1 match-field bits and their fields (OVS `ofp11_wc_map`; OFPFMF11_TYPE has none).
-const OF11_WC_MAP: [(u32, &str); 15] = [
-    (1 << 0, "in_port"),
-    (1 << 1, "vlan_vid"),
-    (1 << 2, "vlan_pcp"),
-    (1 << 3, "eth_type"),
-    (1 << 4, "nw_tos"),
-    (1 << 5, "nw_proto"),
-    (1 << 6, "tcp_src"),
-    (1 << 7, "tcp_dst"),
-    (1 << 8, "mpls_label"),
-    (1 << 9, "mpls_tc"),
-    (1 << 11, "eth_src"),
-    (1 << 12, "eth_dst"),
-    (1 << 13, "ip_src"),
-    (1 << 14, "ip_dst"),
-    (1 << 15, "metadata"),
+const OF11_WC_MAP: [(u32, MfId); 15] = [
+    (1 << 0, MfId::InPort),
+    (1 << 1, MfId::VlanVid),
+    (1 << 2, MfId::VlanPcp),
+    (1 << 3, MfId::EthType),
+    (1 << 4, MfId::IpDscp),
+    (1 << 5, MfId::IpProto),
+    (1 << 6, MfId::TcpSrc),
+    (1 << 7, MfId::TcpDst),
+    (1 << 8, MfId::MplsLabel),
+    (1 << 9, MfId::MplsTc),
+    (1 << 11, MfId::EthSrc),
+    (1 << 12, MfId::EthDst),
+    (1 << 13, MfId::Ipv4Src),
+    (1 << 14, MfId::Ipv4Dst),
+    (1 << 15, MfId::Metadata),
 ];
 
-fn fields_from_bits(map: &[(u32, &str)], bits: u32) -> MfBitmap {
-    MfBitmap::from_ids(map.iter().filter(|(b, _)| bits & b != 0).map(|(_, n)| MfId::named(n)))
+fn fields_from_bits(map: &[(u32, MfId)], bits: u32) -> MfBitmap {
+    MfBitmap::from_ids(map.iter().filter(|(b, _)| bits & b != 0).map(|(_, id)| *id))
 }
 
-fn fields_to_bits(map: &[(u32, &str)], fields: &MfBitmap) -> u32 {
-    map.iter().filter(|(_, n)| fields.contains(MfId::named(n))).fold(0, |acc, (b, _)| acc | b)
+fn fields_to_bits(map: &[(u32, MfId)], fields: &MfBitmap) -> u32 {
+    map.iter().filter(|(_, id)| fields.contains(*id)).fold(0, |acc, (b, _)| acc | b)
 }
 
 /// The OF1.2 bitmap of OXM_OF_* field numbers for a field set (OVS `oxm_bitmap_from_mf_bitmap`).
@@ -626,12 +626,8 @@ fn oxm12_from_fields(fields: &MfBitmap) -> u64 {
 /// OF1.2 header exists in OF1.2.
 fn oxm12_to_fields(bits: u64) -> MfBitmap {
     MfBitmap::from_ids(MfId::all().filter(|id| {
-        id.preferred(3).is_some_and(|n| {
-            n.version <= 3
-                && header_class(n.header) == OXM_CLASS_BASIC
-                && header_field(n.header) < 64
-                && bits & (1 << header_field(n.header)) != 0
-        })
+        id.preferred(3)
+            .is_some_and(|h| h.version <= 3 && h.class == OXM_CLASS_BASIC && h.field < 64 && bits & (1 << h.field) != 0)
     }))
 }
 
@@ -1060,7 +1056,7 @@ mod tests {
         // OF1.2: OXM bits for fields with an OF1.2 header only.
         let t = TableStats::from_view(&view, 0, 0, 0, 3);
         assert_eq!(t.match_fields & (1 << 44), 1 << 44, "packet_type is written");
-        assert!(!t.view(3).match_fields.contains(MfId::named("packet_type")), "but not read back");
+        assert!(!t.view(3).match_fields.contains(MfId::PacketType), "but not read back");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::buf::{patch_len16, put_len16_placeholder, Reader};
 use crate::errors::OfpErr;
-use crate::msg::mf::{self, MfBitmap, MfId};
+use crate::mf::{self, MfBitmap, MfId};
 use crate::msg::multipart::{EntryTooLong, MultipartBuilder};
 use crate::msg::ofpact_bits::{self, ALL_OFPACTS, ALL_OVSINSTS, OVSINST_GOTO_TABLE};
 use crate::msg::{Body, Cx};

@@ -42,6 +42,15 @@ impl Hdr {
         usize::from(self.length) - self.exp_len()
     }
 
+    /// The header in the 64-bit form `mf` looks fields up by.
+    fn to_u64(self) -> u64 {
+        u64::from(self.class) << 48
+            | u64::from(self.field) << 41
+            | u64::from(self.hasmask) << 40
+            | u64::from(self.length) << 32
+            | u64::from(self.experimenter)
+    }
+
     fn is_cookie(&self) -> bool {
         self.class == OXM_CLASS_NXM1 && self.field == COOKIE_FIELD && self.length == if self.hasmask { 16 } else { 8 }
     }
@@ -105,12 +114,13 @@ pub(crate) fn pull_entry(
     allow_mask: bool,
 ) -> Result<Entry, OfpErr> {
     let h = pull_header(b)?;
-    let id = MfId::from_header(h.class, h.field, h.experimenter, h.hasmask, h.length);
+    // Fields OVS knows but `Flow` does not model are unknown here.
+    let id = MfId::from_header(h.to_u64()).filter(|id| id.in_flow());
     let cookie = id.is_none() && allow_cookie && h.is_cookie();
     let mut unknown = None;
     if id.is_none() && !cookie {
         if is_action {
-            let known_code = MfId::from_code(h.class, h.field, h.experimenter).is_some();
+            let known_code = MfId::from_code(h.class, h.field, h.experimenter).is_some_and(MfId::in_flow);
             return Err(if known_code && h.length > 0 {
                 OfpErr::OFPBAC_BAD_SET_LEN
             } else {
@@ -239,16 +249,10 @@ pub fn pull_oxm_match(r: &mut Reader, strict: bool, pipeline_only: bool) -> Resu
 /// Appends one entry: header (NXM/OXM per `version`, 0 for NXM), value, optional mask.
 pub(crate) fn put_entry(buf: &mut BytesMut, id: MfId, version: u8, value: u128, mask: Option<u128>) {
     let f = id.field();
-    let h = id.header_for(version);
-    let masked = mask.is_some();
-    let w = u32::from(h.class) << 16
-        | u32::from(h.field) << 9
-        | u32::from(masked) << 8
-        | u32::from(h.length(f.n_bytes, masked));
-    buf.put_u32(w);
-    if h.is_experimenter() {
-        buf.put_u32(h.experimenter);
-    }
+    // Every field `Flow` models has a code point.
+    let Some(h) = id.header(version) else { return };
+    let h = if mask.is_some() { mf::make_wild(h) } else { h };
+    buf.put_slice(&h.to_be_bytes()[..mf::header_wire_len(h)]);
     buf.put_slice(&value.to_be_bytes()[16 - f.n_bytes..]);
     if let Some(m) = mask {
         buf.put_slice(&m.to_be_bytes()[16 - f.n_bytes..]);

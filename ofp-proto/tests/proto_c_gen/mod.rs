@@ -6,8 +6,8 @@ use bytes::Bytes;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
+use ofp_proto::mf::MfId;
 use ofp_proto::msg::bundle::{BundleAdd, BundleCtrl, BundleCtrlType};
-use ofp_proto::msg::mf::MfId;
 use ofp_proto::msg::stats::{
     DescStats, PortStats, PortStatsReply, PortStatsRequest, Rfc2819Stats, TableStats, TableStatsReply,
 };
