@@ -685,7 +685,7 @@ fn our_multipart_flow_stats_decode_in_ovs() {
     for v in 1u8..=6 {
         let raw = Raw::candidates(MsgType::FlowStatsReply, v).next().unwrap();
         let entries: Vec<FlowStats> = (0..1500).map(|i| stats_entry(raw, v, i)).collect();
-        let pieces = FlowStatsReply::encode_multipart(v, 0x99, &entries);
+        let pieces = FlowStatsReply { entries: entries.clone() }.encode_multipart(v, 0x99);
         assert!(pieces.len() >= 2, "v{v}: {} pieces", pieces.len());
         let mut back = Vec::new();
         for (i, piece) in pieces.iter().enumerate() {

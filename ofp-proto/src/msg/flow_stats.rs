@@ -9,16 +9,16 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::buf::{round_up8, Reader};
 use crate::errors::OfpErr;
-use crate::header::{MAX_MSG_LEN, OFP10_VERSION, OFP14_VERSION};
+use crate::header::{OFP10_VERSION, OFP14_VERSION};
 use crate::instructions::Instructions;
 use crate::msg::flow_mod::{FlowModFlags, OFPG_ANY};
 use crate::msg::flow_removed::format_duration;
-use crate::msg::{Body, Cx};
+use crate::msg::{multipart, Body, Cx};
 use crate::ofmatch::ofp10::OFP10_MATCH_LEN;
 use crate::ofmatch::{nxm, ofp11, Match, OFP_DEFAULT_PRIORITY};
 use crate::oxs::OxsStats;
 use crate::port_no;
-use crate::raw::{self, Raw, OFPSF_REPLY_MORE};
+use crate::raw::{MsgType, Raw};
 
 /// A flow or aggregate statistics request (OVS `struct ofputil_flow_stats_request`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -419,39 +419,10 @@ pub struct FlowStatsReply {
 }
 
 impl FlowStatsReply {
-    /// Encodes `entries` as a series of `version` replies of at most 65535 bytes each, all but
-    /// the last flagged OFPSF_REPLY_MORE (OVS `ofpmp_postappend`). An entry too big for any
-    /// message is left out, as OVS does.
-    pub fn encode_multipart(version: u8, xid: u32, entries: &[FlowStats]) -> Vec<Bytes> {
-        let raw = Raw::for_type(raw::MsgType::FlowStatsReply, version).unwrap_or(Raw::Ofpst13FlowReply);
-        let mut hdrs = BytesMut::new();
-        raw.put_headers(version, xid, 0, &mut hdrs);
-        let mut msgs = Vec::new();
-        let mut cur = hdrs.clone();
-        let mut entry = BytesMut::new();
-        for e in entries {
-            entry.clear();
-            e.encode(raw, version, &mut entry);
-            if entry.len() > MAX_MSG_LEN - hdrs.len() {
-                continue;
-            }
-            if cur.len() + entry.len() > MAX_MSG_LEN {
-                msgs.push(std::mem::replace(&mut cur, hdrs.clone()));
-            }
-            cur.put_slice(&entry);
-        }
-        msgs.push(cur);
-        let n = msgs.len();
-        msgs.into_iter()
-            .enumerate()
-            .map(|(i, mut m)| {
-                if i + 1 < n {
-                    m[10..12].copy_from_slice(&OFPSF_REPLY_MORE.to_be_bytes());
-                }
-                raw::finish_msg(&mut m, 0);
-                m.freeze()
-            })
-            .collect()
+    /// The reply as the messages OVS sends in `version` (see [`multipart::encode_entries`]).
+    pub fn encode_multipart(&self, version: u8, xid: u32) -> Vec<Bytes> {
+        let t = MsgType::FlowStatsReply;
+        multipart::encode_entries(t, version, xid, &self.entries, |e, raw, buf| e.encode(raw, version, buf))
     }
 }
 
@@ -534,8 +505,10 @@ impl Body for AggregateStats {
 mod tests {
     use super::*;
     use crate::actions::Action;
+    use crate::header::MAX_MSG_LEN;
     use crate::msg::{Message, OfpMsg};
     use crate::print::{ofp_to_string, parse_hex};
+    use crate::raw::OFPSF_REPLY_MORE;
 
     fn entry(i: u16) -> FlowStats {
         let mut m = Match::catchall();
@@ -588,8 +561,8 @@ mod tests {
 
     #[test]
     fn long_replies_split_under_64k_with_more_flag() {
-        let entries: Vec<FlowStats> = (0..2000).map(entry).collect();
-        let msgs = FlowStatsReply::encode_multipart(4, 7, &entries);
+        let reply = FlowStatsReply { entries: (0..2000).map(entry).collect() };
+        let msgs = reply.encode_multipart(4, 7);
         assert!(msgs.len() > 1);
         let mut back = vec![];
         for (i, m) in msgs.iter().enumerate() {
@@ -600,11 +573,11 @@ mod tests {
             let Message::FlowStatsReply(r) = d.body else { panic!() };
             back.extend(r.entries);
         }
-        assert_eq!(back, entries);
+        assert_eq!(back, reply.entries);
         // Each message but the last is full: the next entry would not have fit.
         let one = {
             let mut b = BytesMut::new();
-            entries[0].encode(Raw::Ofpst13FlowReply, 4, &mut b);
+            reply.entries[0].encode(Raw::Ofpst13FlowReply, 4, &mut b);
             b.len()
         };
         assert!(msgs[0].len() + one > MAX_MSG_LEN);

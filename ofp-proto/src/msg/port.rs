@@ -1,16 +1,16 @@
 //! Ports: the version-independent port description (OVS `ofputil_phy_port`) in its OF1.0, OF1.1–1.3
 //! and OF1.4+ layouts, and the messages that carry it: port status, port mod, port description.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::buf::Reader;
 use crate::errors::OfpErr;
 use crate::header::{OFP10_VERSION, OFP11_VERSION, OFP14_VERSION};
-use crate::msg::{Body, Cx};
+use crate::msg::{multipart, Body, Cx};
 use crate::port_no;
 use crate::print::put_bit_names;
 use crate::prop;
-use crate::raw::Raw;
+use crate::raw::{MsgType, Raw};
 
 /// Port config bits (OVS `OFPUTIL_PC_*`, the wire `OFPPC_*` values).
 pub mod config {
@@ -642,11 +642,19 @@ impl Body for PortDescRequest {
     }
 }
 
-/// OFPST_PORT_DESC reply: one message's worth of ports (the sender splits long lists using
-/// [`Port::encoded_len`]).
+/// OFPST_PORT_DESC reply: the ports of one message, or of a whole reply to send with
+/// [`PortDescReply::encode_multipart`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PortDescReply {
     pub ports: Vec<Port>,
+}
+
+impl PortDescReply {
+    /// The reply as the messages OVS sends in `version` (see [`multipart::encode_entries`]).
+    pub fn encode_multipart(&self, version: u8, xid: u32) -> Vec<Bytes> {
+        let t = MsgType::PortDescStatsReply;
+        multipart::encode_entries(t, version, xid, &self.ports, |p, _, buf| p.encode(version, buf))
+    }
 }
 
 impl Body for PortDescReply {

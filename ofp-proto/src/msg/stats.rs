@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::buf::{patch_len16, put_len16_placeholder, Reader};
 use crate::errors::OfpErr;
@@ -12,9 +12,10 @@ use crate::msg::ofpact_bits;
 use crate::msg::table_features::{
     get_fixed_str, put_fixed_str, FeaturesPrinter, FeaturesView, TableCounters, TableMiss,
 };
-use crate::msg::{Body, Cx};
+use crate::msg::{multipart, Body, Cx};
 use crate::port_no;
 use crate::prop::{self, PropType};
+use crate::raw::MsgType;
 
 const DESC_STR_LEN: usize = 256;
 const SERIAL_NUM_LEN: usize = 32;
@@ -516,6 +517,14 @@ pub struct PortStatsReply {
     pub ports: Vec<PortStats>,
 }
 
+impl PortStatsReply {
+    /// The reply as the messages OVS sends in `version` (see [`multipart::encode_entries`]).
+    pub fn encode_multipart(&self, version: u8, xid: u32) -> Vec<Bytes> {
+        let t = MsgType::PortStatsReply;
+        multipart::encode_entries(t, version, xid, &self.ports, |p, _, buf| p.encode(version, buf))
+    }
+}
+
 impl Body for PortStatsReply {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
         let mut ports = vec![];
@@ -819,6 +828,14 @@ impl TableStats {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TableStatsReply {
     pub tables: Vec<TableStats>,
+}
+
+impl TableStatsReply {
+    /// The reply as the messages OVS sends in `version` (see [`multipart::encode_entries`]).
+    pub fn encode_multipart(&self, version: u8, xid: u32) -> Vec<Bytes> {
+        let t = MsgType::TableStatsReply;
+        multipart::encode_entries(t, version, xid, &self.tables, |e, _, buf| e.encode(version, buf))
+    }
 }
 
 impl Body for TableStatsReply {
