@@ -6,7 +6,7 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 
 use super::*;
-use crate::buf::Reader;
+use crate::buf::{be16, be32, be64, Reader};
 use crate::errors::{OfpErr, NX_VENDOR_ID, ONF_VENDOR_ID};
 use crate::flow::{eth_type_vlan, IP_DSCP_MASK, IP_ECN_MASK, OFPVID12_PRESENT};
 use crate::mf;
@@ -165,18 +165,6 @@ impl Raw {
 pub(crate) enum Item {
     Action(Action),
     WriteMetadata(u64, u64),
-}
-
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn be64(b: &[u8], at: usize) -> u64 {
-    u64::from(be32(b, at)) << 32 | u64::from(be32(b, at + 4))
 }
 
 /// Identifies the action at the front of `data` (OVS `ofpact_decode_raw`).

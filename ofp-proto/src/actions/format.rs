@@ -9,6 +9,7 @@ use crate::flow::text;
 use crate::instructions::Instructions;
 use crate::mf;
 use crate::port_no::{self, format_port};
+use crate::print::hex_alt;
 
 fn hex_arg(data: &[u8], out: &mut String) {
     for (i, b) in data.iter().enumerate() {
@@ -74,7 +75,7 @@ fn format_set_field(sf: &SetField, s: &mut String) {
             if i > 0 {
                 s.push(',');
             }
-            let _ = write!(s, "load:{}->{name}", text::c_hex(v));
+            let _ = write!(s, "load:{}->{name}", hex_alt(v));
             if ofs == 0 && n_bits == f.n_bits {
                 s.push_str("[]");
             } else if n_bits == 1 {
@@ -123,7 +124,7 @@ fn format_action(a: &Action, s: &mut String) {
         }
         Action::StripVlan { pop_vlan } => s.push_str(if *pop_vlan { "pop_vlan" } else { "strip_vlan" }),
         Action::PushVlan { ethertype } => {
-            let _ = write!(s, "push_vlan:{}", text::c_hex((*ethertype).into()));
+            let _ = write!(s, "push_vlan:{}", hex_alt((*ethertype).into()));
         }
         Action::SetEthSrc(m) => {
             let _ = write!(s, "mod_dl_src:{m}");
@@ -164,7 +165,7 @@ fn format_action(a: &Action, s: &mut String) {
         }
         Action::SetTunnel { tun_id, tun64 } => {
             let wide = *tun_id > u64::from(u32::MAX) || *tun64;
-            let _ = write!(s, "set_tunnel{}:{}", if wide { "64" } else { "" }, text::c_hex(*tun_id));
+            let _ = write!(s, "set_tunnel{}:{}", if wide { "64" } else { "" }, hex_alt(*tun_id));
         }
         Action::SetQueue(q) => {
             let _ = write!(s, "set_queue:{q}");
@@ -241,9 +242,9 @@ pub fn format_instructions(ins: &Instructions, s: &mut String) {
     }
     if let Some((md, mask)) = ins.write_metadata {
         sep(s);
-        let _ = write!(s, "write_metadata:{}", text::c_hex(md));
+        let _ = write!(s, "write_metadata:{}", hex_alt(md));
         if mask != u64::MAX {
-            let _ = write!(s, "/{}", text::c_hex(mask));
+            let _ = write!(s, "/{}", hex_alt(mask));
         }
     }
     if let Some(t) = ins.goto_table {

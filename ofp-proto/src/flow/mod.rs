@@ -90,6 +90,11 @@ impl EthAddr {
         let b = v.to_be_bytes();
         EthAddr([b[2], b[3], b[4], b[5], b[6], b[7]])
     }
+
+    /// The address at `at` in a slice whose length the caller has checked.
+    pub(crate) fn read(b: &[u8], at: usize) -> EthAddr {
+        EthAddr([b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]])
+    }
 }
 
 impl fmt::Display for EthAddr {

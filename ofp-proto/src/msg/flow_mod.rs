@@ -211,6 +211,18 @@ fn cmd_err(v: u16) -> Result<FlowModCommand, OfpErr> {
 }
 
 impl FlowMod {
+    /// The fields OF1.0 and NXM flow mods share, from the cookie to the flags.
+    fn put_of10_fields(&self, buf: &mut BytesMut, tid_command: u16, flags: u16) {
+        buf.put_u64(self.new_cookie);
+        buf.put_u16(tid_command);
+        buf.put_u16(self.idle_timeout);
+        buf.put_u16(self.hard_timeout);
+        buf.put_u16(self.priority);
+        buf.put_u32(self.buffer_id);
+        buf.put_u16(port_no::to_ofp10_wire(self.out_port));
+        buf.put_u16(flags);
+    }
+
     /// Decodes and validates a flow mod as a switch with `opts` would.
     pub fn decode_with(cx: Cx, r: &mut Reader, opts: &FlowModOpts) -> Result<FlowMod, OfpErr> {
         let version = cx.version;
@@ -336,25 +348,11 @@ impl FlowMod {
             }
             Raw::Ofpt10FlowMod => {
                 buf.put_slice(&self.match_.to_ofp10());
-                buf.put_u64(self.new_cookie);
-                buf.put_u16(tid_command);
-                buf.put_u16(self.idle_timeout);
-                buf.put_u16(self.hard_timeout);
-                buf.put_u16(self.priority);
-                buf.put_u32(self.buffer_id);
-                buf.put_u16(port_no::to_ofp10_wire(self.out_port));
-                buf.put_u16(flags);
+                self.put_of10_fields(buf, tid_command, flags);
             }
             _ => {
                 let start = buf.len();
-                buf.put_u64(self.new_cookie);
-                buf.put_u16(tid_command);
-                buf.put_u16(self.idle_timeout);
-                buf.put_u16(self.hard_timeout);
-                buf.put_u16(self.priority);
-                buf.put_u32(self.buffer_id);
-                buf.put_u16(port_no::to_ofp10_wire(self.out_port));
-                buf.put_u16(flags);
+                self.put_of10_fields(buf, tid_command, flags);
                 buf.put_u16(0);
                 buf.put_bytes(0, 6);
                 let len = nxm::put_nx_match(buf, &self.match_, self.cookie, self.cookie_mask);

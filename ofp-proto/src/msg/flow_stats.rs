@@ -214,14 +214,7 @@ impl FlowStats {
                 fs.instructions = pull_instructions(r, length.checked_sub(consumed(r)), version)?;
             }
             Raw::Ofpst11FlowReply | Raw::Ofpst13FlowReply => {
-                let length = usize::from(r.u16()?);
-                fs.table_id = r.u8()?;
-                r.skip(1)?;
-                fs.duration_sec = r.u32()?;
-                fs.duration_nsec = r.u32()?;
-                fs.priority = r.u16()?;
-                fs.idle_timeout = r.u16()?;
-                fs.hard_timeout = r.u16()?;
+                let length = fs.pull_head(r)?;
                 let flags = r.u16()?;
                 let importance = r.u16()?;
                 r.skip(2)?;
@@ -261,14 +254,7 @@ impl FlowStats {
                 fs.instructions = pull_instructions(r, Some(length - 88), version)?;
             }
             _ => {
-                let length = usize::from(r.u16()?);
-                fs.table_id = r.u8()?;
-                r.skip(1)?;
-                fs.duration_sec = r.u32()?;
-                fs.duration_nsec = r.u32()?;
-                fs.priority = r.u16()?;
-                fs.idle_timeout = r.u16()?;
-                fs.hard_timeout = r.u16()?;
+                let length = fs.pull_head(r)?;
                 let match_len = usize::from(r.u16()?);
                 let (idle_age, hard_age) = (r.u16()?, r.u16()?);
                 fs.cookie = r.u64()?;
@@ -284,6 +270,32 @@ impl FlowStats {
             }
         }
         Ok(fs)
+    }
+
+    /// The start OF1.1–1.4 and NXM entries share: length (returned), table, duration, priority
+    /// and timeouts.
+    fn pull_head(&mut self, r: &mut Reader) -> Result<usize, OfpErr> {
+        let length = usize::from(r.u16()?);
+        self.table_id = r.u8()?;
+        r.skip(1)?;
+        self.duration_sec = r.u32()?;
+        self.duration_nsec = r.u32()?;
+        self.priority = r.u16()?;
+        self.idle_timeout = r.u16()?;
+        self.hard_timeout = r.u16()?;
+        Ok(length)
+    }
+
+    /// `pull_head`'s fields, the length as 0 for the caller to patch.
+    fn put_head(&self, buf: &mut BytesMut) {
+        buf.put_u16(0);
+        buf.put_u8(self.table_id);
+        buf.put_u8(0);
+        buf.put_u32(self.duration_sec);
+        buf.put_u32(self.duration_nsec);
+        buf.put_u16(self.priority);
+        buf.put_u16(self.idle_timeout);
+        buf.put_u16(self.hard_timeout);
     }
 
     /// Appends this entry in the form of `raw` (OVS `ofputil_append_flow_stats_reply`).
@@ -316,14 +328,7 @@ impl FlowStats {
                 self.instructions.encode(version, buf);
             }
             Raw::Ofpst11FlowReply | Raw::Ofpst13FlowReply => {
-                buf.put_u16(0);
-                buf.put_u8(self.table_id);
-                buf.put_u8(0);
-                buf.put_u32(self.duration_sec);
-                buf.put_u32(self.duration_nsec);
-                buf.put_u16(self.priority);
-                buf.put_u16(self.idle_timeout);
-                buf.put_u16(self.hard_timeout);
+                self.put_head(buf);
                 buf.put_u16(if raw == Raw::Ofpst13FlowReply { flags } else { 0 });
                 buf.put_u16(if version >= OFP14_VERSION { self.importance } else { 0 });
                 buf.put_u16(0);
@@ -351,14 +356,7 @@ impl FlowStats {
                 self.instructions.encode(version, buf);
             }
             _ => {
-                buf.put_u16(0);
-                buf.put_u8(self.table_id);
-                buf.put_u8(0);
-                buf.put_u32(self.duration_sec);
-                buf.put_u32(self.duration_nsec);
-                buf.put_u16(self.priority);
-                buf.put_u16(self.idle_timeout);
-                buf.put_u16(self.hard_timeout);
+                self.put_head(buf);
                 buf.put_u16(0);
                 let age = |a: Option<u32>| a.map_or(0, |a| u16::try_from(a).unwrap_or(u16::MAX - 1) + 1);
                 buf.put_u16(age(self.idle_age));

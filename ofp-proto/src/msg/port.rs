@@ -5,6 +5,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::buf::Reader;
 use crate::errors::OfpErr;
+use crate::flow::EthAddr;
 use crate::header::{OFP10_VERSION, OFP11_VERSION, OFP14_VERSION};
 use crate::msg::{multipart, Body, Cx};
 use crate::port_no;
@@ -336,7 +337,7 @@ impl Port {
         port_no::format_port(self.port_no, out);
         let printable: String =
             self.name.as_bytes().iter().take_while(|c| (0x20..0x7f).contains(*c)).map(|c| char::from(*c)).collect();
-        out.push_str(&format!("({printable}): addr:{}\n", format_mac(&self.hw_addr)));
+        out.push_str(&format!("({printable}): addr:{}\n", EthAddr(self.hw_addr)));
         out.push_str("     config:     ");
         put_bit_names(out, self.config, config::name, ' ');
         out.push('\n');
@@ -443,11 +444,6 @@ impl std::fmt::Display for PortName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.to_string_lossy())
     }
-}
-
-/// "aa:bb:cc:dd:ee:ff".
-pub fn format_mac(mac: &[u8; 6]) -> String {
-    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }
 
 /// Why a port status was sent.
@@ -581,7 +577,7 @@ impl Body for PortMod {
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
         out.push_str(" port: ");
         port_no::format_port(self.port_no, out);
-        out.push_str(&format!(": addr:{}\n", format_mac(&self.hw_addr)));
+        out.push_str(&format!(": addr:{}\n", EthAddr(self.hw_addr)));
         out.push_str("     config: ");
         put_bit_names(out, self.config, config::name, ' ');
         out.push_str("\n     mask:   ");

@@ -8,6 +8,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::buf::{patch_len16, put_len16_placeholder, Reader};
 use crate::errors::OfpErr;
 use crate::mf::{header_class, header_field, MfBitmap, MfId, OXM_CLASS_BASIC};
+use crate::msg::flow_removed::format_duration;
 use crate::msg::ofpact_bits;
 use crate::msg::table_features::{
     get_fixed_str, put_fixed_str, FeaturesPrinter, FeaturesView, TableCounters, TableMiss,
@@ -419,7 +420,7 @@ impl PortStats {
         stat(out, "coll=", self.collisions, true);
         if self.duration_sec != u32::MAX {
             out.push_str("           duration=");
-            put_duration(out, self.duration_sec, self.duration_nsec);
+            format_duration(self.duration_sec, self.duration_nsec, out);
             out.push('\n');
         }
         let s = self.rfc2819.unwrap_or_else(|| {
@@ -493,22 +494,6 @@ fn start_intel_prop(buf: &mut BytesMut, exp_type: u32) -> usize {
     buf.put_u32(INTEL_VENDOR_ID);
     buf.put_u32(exp_type);
     at
-}
-
-/// OVS `ofp_print_duration`: seconds, then milliseconds if exact, else nanoseconds trimmed.
-fn put_duration(out: &mut String, sec: u32, nsec: u32) {
-    let _ = write!(out, "{sec}");
-    if nsec > 0 {
-        let msec = nsec / 1_000_000;
-        if msec * 1_000_000 == nsec {
-            let _ = write!(out, ".{msec:03}");
-        } else {
-            let frac = format!("{nsec:09}");
-            out.push('.');
-            out.push_str(frac.trim_end_matches('0'));
-        }
-    }
-    out.push('s');
 }
 
 /// OFPST_PORT reply: statistics for some ports.

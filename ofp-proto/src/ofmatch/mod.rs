@@ -15,6 +15,7 @@ use crate::flow::text;
 use crate::flow::*;
 use crate::mf::{self, MfId};
 use crate::port_no;
+use crate::print::hex_alt;
 
 /// Priority OVS leaves out of match text.
 pub const OFP_DEFAULT_PRIORITY: u16 = 0x8000;
@@ -317,9 +318,9 @@ fn put_u32_masked(s: &mut String, name: &str, v: u32, m: u32) {
 /// OVS `format_uint32_masked`/`format_be64_masked`: C-style `%#x` value, mask unless exact.
 fn put_u64_masked(s: &mut String, name: &str, v: u64, m: u64, exact: u64) {
     if m != 0 {
-        let _ = write!(s, "{name}={}", text::c_hex(v));
+        let _ = write!(s, "{name}={}", hex_alt(v));
         if m != exact {
-            let _ = write!(s, "/{}", text::c_hex(m));
+            let _ = write!(s, "/{}", hex_alt(m));
         }
         s.push(',');
     }

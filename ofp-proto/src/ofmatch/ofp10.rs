@@ -1,6 +1,7 @@
 //! OF1.0 `ofp10_match` (40 bytes): wildcard bits, CIDR-counted IP masks, OFP_VLAN_NONE (OVS
 //! `ofputil_match_from_ofp10_match` / `ofputil_match_to_ofp10_match`).
 
+use crate::buf::{be16, be32};
 use crate::flow::*;
 use crate::ofmatch::Match;
 use crate::port_no;
@@ -35,18 +36,6 @@ fn wcbits_to_netmask(bits: u32) -> u32 {
 
 fn netmask_to_wcbits(mask: u32) -> u32 {
     mask.trailing_zeros().min(32)
-}
-
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn mac(b: &[u8], at: usize) -> EthAddr {
-    EthAddr([b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]])
 }
 
 impl Match {
@@ -107,8 +96,8 @@ impl Match {
 
         let f = &mut m.flow;
         f.in_port = port_no::ofp10_to_ofp11(be16(b, 4));
-        f.dl_src = mac(b, 6);
-        f.dl_dst = mac(b, 12);
+        f.dl_src = EthAddr::read(b, 6);
+        f.dl_dst = EthAddr::read(b, 12);
         f.dl_type = be16(b, 22);
         f.nw_tos = b[24] & IP_DSCP_MASK;
         f.nw_proto = b[25];

@@ -3,7 +3,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::buf::Reader;
+use crate::buf::{be16, be32, be64, Reader};
 use crate::errors::OfpErr;
 use crate::flow::*;
 use crate::header::OFP11_VERSION;
@@ -28,22 +28,6 @@ pub const OFPVID11_ANY: u16 = 0xfffe;
 /// dl_vlan: untagged packets only.
 pub const OFPVID11_NONE: u16 = 0xffff;
 
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn be64(b: &[u8], at: usize) -> u64 {
-    u64::from(be32(b, at)) << 32 | u64::from(be32(b, at + 4))
-}
-
-fn mac(b: &[u8], at: usize) -> EthAddr {
-    EthAddr([b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]])
-}
-
 fn not_mac(a: EthAddr) -> EthAddr {
     EthAddr(a.0.map(|x| !x))
 }
@@ -57,11 +41,11 @@ impl Match {
             let p = port_no::from_ofp11(be32(b, 4)).map_err(|_| OfpErr::OFPBMC_BAD_VALUE)?;
             m.set_in_port(p);
         }
-        let src_mask = not_mac(mac(b, 18));
-        let dst_mask = not_mac(mac(b, 30));
+        let src_mask = not_mac(EthAddr::read(b, 18));
+        let dst_mask = not_mac(EthAddr::read(b, 30));
         if !src_mask.is_zero() || !dst_mask.is_zero() {
-            m.set_dl_src_masked(mac(b, 12), src_mask);
-            m.set_dl_dst_masked(mac(b, 24), dst_mask);
+            m.set_dl_src_masked(EthAddr::read(b, 12), src_mask);
+            m.set_dl_dst_masked(EthAddr::read(b, 24), dst_mask);
             m.set_default_packet_type();
         }
         if wc & OFPFW11_DL_VLAN == 0 {

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use bytes::{BufMut, BytesMut};
 use hashbrown::HashMap;
 
+use crate::buf::{be16, be32};
 use crate::errors::{OfpErr, NX_VENDOR_ID, ONF_VENDOR_ID};
 use crate::header::{Header, OFP10_VERSION};
 pub use table::{MsgType, Raw};
@@ -224,14 +225,6 @@ fn index() -> &'static HashMap<Hdrs, Raw> {
     })
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
 fn decode_hdrs(msg: &[u8]) -> Result<Hdrs, OfpErr> {
     let bad_len = Err(OfpErr::OFPBRC_BAD_LEN);
     if msg.len() < 8 {
@@ -331,7 +324,7 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        crate::print::parse_hex(s).unwrap()
     }
 
     #[test]
