@@ -21,7 +21,7 @@ pub use access::{
 pub use bitmap::MfBitmap;
 pub use fields::MfId;
 
-use fields::FIELDS;
+use fields::{BY_CODE, FIELDS};
 
 /// How a field's value is spelled (OVS `enum mf_string`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,10 +146,17 @@ impl MfId {
 
     /// The field an NXM/OXM code point names, whatever the header's length.
     pub fn from_code(class: u16, field: u8, experimenter: u32) -> Option<MfId> {
-        FIELDS
-            .iter()
-            .find(|f| f.headers.iter().any(|h| h.class == class && h.field == field && h.experimenter == experimenter))
-            .map(|f| f.id)
+        let direct = match class {
+            OXM_CLASS_NXM0 => &BY_FIELD[0],
+            OXM_CLASS_NXM1 => &BY_FIELD[1],
+            OXM_CLASS_BASIC => &BY_FIELD[2],
+            _ => {
+                let key = (class, field, experimenter);
+                let i = BY_CODE.binary_search_by_key(&key, |&(c, f, e, _)| (c, f, e)).ok()?;
+                return Some(BY_CODE[i].3);
+            }
+        };
+        direct.get(usize::from(field)).copied().flatten().filter(|_| experimenter == 0)
     }
 
     /// The field a 64-bit header names if its length fits the field, ignoring its mask bit
@@ -189,6 +196,27 @@ impl MfId {
         ones(self.field().n_bytes)
     }
 }
+
+/// The fields of the NXM0, NXM1 and OXM basic classes (most of what matches carry) by field
+/// number, so that decoding a match looks each entry up in one step.
+static BY_FIELD: [[Option<MfId>; 128]; 3] = {
+    let mut t = [[None; 128]; 3];
+    let mut i = 0;
+    while i < BY_CODE.len() {
+        let (class, field, _, id) = BY_CODE[i];
+        let row = match class {
+            OXM_CLASS_NXM0 => 0,
+            OXM_CLASS_NXM1 => 1,
+            OXM_CLASS_BASIC => 2,
+            _ => 3,
+        };
+        if row < 3 {
+            t[row][field as usize] = Some(id);
+        }
+        i += 1;
+    }
+    t
+};
 
 impl MfField {
     /// The header length byte of an unmasked entry (the experimenter id counts).
@@ -274,6 +302,21 @@ mod tests {
         assert_eq!(MfId::from_name("dl_src"), Some(MfId::EthSrc));
         assert_eq!(MfId::from_name("tunnel_id"), Some(MfId::TunId));
         assert_eq!(MfId::from_name("ct_state"), Some(MfId::CtState));
+    }
+
+    #[test]
+    fn code_index_covers_every_code_point() {
+        assert!(BY_CODE.windows(2).all(|w| (w[0].0, w[0].1, w[0].2) < (w[1].0, w[1].1, w[1].2)));
+        let n: usize = FIELDS.iter().map(|f| f.headers.len()).sum();
+        assert_eq!(BY_CODE.len(), n);
+        for f in &FIELDS {
+            for h in f.headers {
+                assert_eq!(MfId::from_code(h.class, h.field, h.experimenter), Some(f.id), "{}", h.name);
+            }
+        }
+        assert_eq!(MfId::from_code(0x8000, 127, 0), None);
+        assert_eq!(MfId::from_code(0x8000, 200, 0), None);
+        assert_eq!(MfId::from_code(0x8000, 11, 5), None);
     }
 
     #[test]

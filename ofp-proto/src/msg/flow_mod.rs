@@ -241,7 +241,7 @@ impl FlowMod {
             let out_group = r.u32()?;
             raw_flags = r.u16()?;
             let importance = r.u16()?;
-            fm.match_ = ofp11::pull_ofp11_match(r)?.0;
+            ofp11::pull_ofp11_match_into(r, &mut fm.match_)?;
 
             let add = command == FlowModCommand::Add as u8;
             let modify = matches!(command, 1 | 2);
@@ -291,7 +291,7 @@ impl FlowMod {
                 let match_len = usize::from(r.u16()?);
                 r.skip(6)?;
                 let mut cookie = (0, 0);
-                fm.match_ = nxm::pull_nx_match(r, match_len, true, Some(&mut cookie))?;
+                nxm::pull_nx_match_into(r, match_len, true, Some(&mut cookie), &mut fm.match_)?;
                 (fm.cookie, fm.cookie_mask) = cookie;
                 if command & 0xff == FlowModCommand::Add as u16 && fm.cookie_mask != 0 {
                     return Err(OfpErr::NXBRC_NXM_INVALID);

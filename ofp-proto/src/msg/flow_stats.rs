@@ -63,7 +63,7 @@ impl Body for FlowStatsRequest {
                 fsr.table_id = r.u8()?;
                 r.skip(3)?;
                 let mut cookie = (0, 0);
-                fsr.match_ = nxm::pull_nx_match(r, match_len, true, Some(&mut cookie))?;
+                nxm::pull_nx_match_into(r, match_len, true, Some(&mut cookie), &mut fsr.match_)?;
                 (fsr.cookie, fsr.cookie_mask) = cookie;
                 if !r.is_empty() {
                     return Err(OfpErr::OFPBRC_BAD_LEN);
@@ -77,7 +77,7 @@ impl Body for FlowStatsRequest {
                 r.skip(4)?;
                 fsr.cookie = r.u64()?;
                 fsr.cookie_mask = r.u64()?;
-                fsr.match_ = ofp11::pull_ofp11_match(r)?.0;
+                ofp11::pull_ofp11_match_into(r, &mut fsr.match_)?;
             }
         }
         Ok(fsr)
@@ -204,7 +204,7 @@ impl FlowStats {
                 if length < 24 {
                     return Err(OfpErr::OFPBRC_BAD_LEN);
                 }
-                fs.match_ = ofp11::pull_ofp11_match(r)?.0;
+                ofp11::pull_ofp11_match_into(r, &mut fs.match_)?;
                 fs.flags = FlowModFlags::decode(flags, false, version)?;
                 let (s, _) = OxsStats::pull(r)?;
                 (fs.duration_sec, fs.duration_nsec) = s.duration.unwrap_or((u32::MAX, u32::MAX));
@@ -224,7 +224,7 @@ impl FlowStats {
                 if length < 48 {
                     return Err(OfpErr::OFPBRC_BAD_LEN);
                 }
-                fs.match_ = ofp11::pull_ofp11_match(r)?.0;
+                ofp11::pull_ofp11_match_into(r, &mut fs.match_)?;
                 if version >= OFP14_VERSION {
                     fs.importance = importance;
                 }
@@ -263,7 +263,7 @@ impl FlowStats {
                 if length < 48 + round_up8(match_len) {
                     return Err(OfpErr::OFPBRC_BAD_LEN);
                 }
-                fs.match_ = nxm::pull_nx_match(r, match_len, true, None)?;
+                nxm::pull_nx_match_into(r, match_len, true, None, &mut fs.match_)?;
                 fs.idle_age = idle_age.checked_sub(1).map(u32::from);
                 fs.hard_age = hard_age.checked_sub(1).map(u32::from);
                 fs.instructions = pull_instructions(r, Some(length - 48 - round_up8(match_len)), version)?;
@@ -426,10 +426,7 @@ impl FlowStatsReply {
 
 impl Body for FlowStatsReply {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
-        let mut entries = Vec::new();
-        while !r.is_empty() {
-            entries.push(FlowStats::decode(cx.raw, cx.version, r)?);
-        }
+        let entries = multipart::decode_list(r, |r| FlowStats::decode(cx.raw, cx.version, r))?;
         Ok(FlowStatsReply { entries })
     }
 

@@ -465,7 +465,8 @@ impl OfpMsg {
         let cx = Cx { version, raw };
         let mut r = Reader::new(frame.slice(hdrs_len..));
         let body = Message::decode_body(cx, xid, &mut r).map_err(|e| fail(e, Some(raw)))?;
-        Ok(OfpMsg { version, xid, raw, stats_flags: raw::stats_flags(frame), body })
+        let stats_flags = if raw.is_stat() { crate::buf::be16(frame, 10) } else { 0 };
+        Ok(OfpMsg { version, xid, raw, stats_flags, body })
     }
 
     /// Appends the encoded message to `buf`.

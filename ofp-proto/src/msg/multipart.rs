@@ -8,6 +8,8 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use crate::buf::Reader;
+use crate::errors::OfpErr;
 use crate::header::MAX_MSG_LEN;
 use crate::raw::{self, MsgType, Raw, OFPSF_REPLY_MORE};
 
@@ -118,6 +120,28 @@ pub(crate) fn encode_entries<E>(
     }
     b.finish()
 }
+
+/// Decodes a reply body's entries until it is empty. After the first entry it reserves room for
+/// as many more of the same size as the rest could hold (at most `MAX_LIST_RESERVE`), so long
+/// lists of large entries are not copied as the list grows.
+pub(crate) fn decode_list<E>(
+    r: &mut Reader,
+    mut entry: impl FnMut(&mut Reader) -> Result<E, OfpErr>,
+) -> Result<Vec<E>, OfpErr> {
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let before = r.remaining();
+        out.push(entry(r)?);
+        if out.len() == 1 {
+            let used = (before - r.remaining()).max(1);
+            out.reserve((r.remaining() / used).min(MAX_LIST_RESERVE));
+        }
+    }
+    Ok(out)
+}
+
+/// What `decode_list` reserves at most: a peer's short entries cannot make it reserve much.
+const MAX_LIST_RESERVE: usize = 256;
 
 /// Splits already encoded entries into as few messages as greedy packing in order gives.
 pub fn split_entries<E: AsRef<[u8]>>(

@@ -308,7 +308,7 @@ impl Body for PacketIn {
                 if cx.raw == Raw::Ofpt13PacketIn {
                     pin.cookie = r.u64()?;
                 }
-                pin.metadata = nxm::pull_oxm_match(r, false, false)?.0;
+                nxm::pull_oxm_match_into(r, false, false, &mut pin.metadata)?;
                 r.skip(2)?;
             }
             Raw::Ofpt10PacketIn => {
@@ -335,7 +335,7 @@ impl Body for PacketIn {
                 pin.cookie = r.u64()?;
                 let match_len = usize::from(r.u16()?);
                 r.skip(6)?;
-                pin.metadata = nxm::pull_nx_match(r, match_len, false, None)?;
+                nxm::pull_nx_match_into(r, match_len, false, None, &mut pin.metadata)?;
                 r.skip(2)?;
             }
             _ => return PacketIn::decode_in2(r, cx.version),

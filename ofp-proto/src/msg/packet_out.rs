@@ -59,7 +59,7 @@ impl Body for PacketOut {
         if cx.raw == Raw::Ofpt15PacketOut {
             actions_len = usize::from(r.u16()?);
             r.skip(2)?;
-            metadata = nxm::pull_oxm_match(r, false, true)?.0;
+            nxm::pull_oxm_match_into(r, false, true, &mut metadata)?;
             if metadata.mask.in_port == 0 {
                 return Err(OfpErr::OFPBRC_BAD_PORT);
             }

@@ -512,10 +512,13 @@ impl PortStatsReply {
 
 impl Body for PortStatsReply {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
-        let mut ports = vec![];
-        while !r.is_empty() {
-            ports.push(if cx.version >= 5 { PortStats::decode14(r)? } else { PortStats::decode_fixed(cx.version, r)? });
-        }
+        let ports = multipart::decode_list(r, |r| {
+            if cx.version >= 5 {
+                PortStats::decode14(r)
+            } else {
+                PortStats::decode_fixed(cx.version, r)
+            }
+        })?;
         Ok(PortStatsReply { ports })
     }
 
@@ -825,11 +828,7 @@ impl TableStatsReply {
 
 impl Body for TableStatsReply {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
-        let mut tables = vec![];
-        while !r.is_empty() {
-            tables.push(TableStats::decode(cx.version, r)?);
-        }
-        Ok(TableStatsReply { tables })
+        Ok(TableStatsReply { tables: multipart::decode_list(r, |r| TableStats::decode(cx.version, r))? })
     }
 
     fn encode(&self, cx: Cx, buf: &mut BytesMut) {

@@ -153,12 +153,25 @@ pub(crate) fn pull_entry(
 /// unmet prerequisites; loose decoding (packet-in metadata) skips them. `cookie` receives an
 /// NXM_NX_COOKIE entry if given (NXM flow mods and stats requests).
 pub fn decode_raw(
+    bytes: &[u8],
+    strict: bool,
+    pipeline_only: bool,
+    cookie: Option<&mut (u64, u64)>,
+) -> Result<Match, OfpErr> {
+    let mut m = Match::catchall();
+    decode_raw_into(bytes, strict, pipeline_only, cookie, &mut m)?;
+    Ok(m)
+}
+
+/// `decode_raw` into `m` (which must start as a catch-all): a `Match` is large, and decoding
+/// messages in place saves copying it.
+pub(crate) fn decode_raw_into(
     mut bytes: &[u8],
     strict: bool,
     pipeline_only: bool,
     mut cookie: Option<&mut (u64, u64)>,
-) -> Result<Match, OfpErr> {
-    let mut m = Match::catchall();
+    m: &mut Match,
+) -> Result<(), OfpErr> {
     if let Some(c) = cookie.as_deref_mut() {
         *c = (0, 0);
     }
@@ -185,7 +198,7 @@ pub fn decode_raw(
                 if strict && !mf::prereqs_ok(id, &m.flow) {
                     return Err(OfpErr::OFPBMC_BAD_PREREQ);
                 }
-                if !mf::is_all_wild(id, &m) {
+                if !mf::is_all_wild(id, m) {
                     return Err(OfpErr::OFPBMC_DUP_FIELD);
                 }
                 if pipeline_only && !is_pipeline_field(id) {
@@ -198,7 +211,7 @@ pub fn decode_raw(
             }
         }
     }
-    Ok(m)
+    Ok(())
 }
 
 /// Fields a packet-out's OF1.5 match may carry (OVS `mf_is_pipeline_field`).
@@ -214,17 +227,42 @@ pub fn pull_nx_match(
     strict: bool,
     cookie: Option<&mut (u64, u64)>,
 ) -> Result<Match, OfpErr> {
+    let mut m = Match::catchall();
+    pull_nx_match_into(r, match_len, strict, cookie, &mut m)?;
+    Ok(m)
+}
+
+/// `pull_nx_match` into `m`, a catch-all (see `decode_raw_into`).
+pub(crate) fn pull_nx_match_into(
+    r: &mut Reader,
+    match_len: usize,
+    strict: bool,
+    cookie: Option<&mut (u64, u64)>,
+    m: &mut Match,
+) -> Result<(), OfpErr> {
     let padded = round_up8(match_len);
     if r.remaining() < padded {
         return Err(OfpErr::OFPBMC_BAD_LEN);
     }
-    let body = r.bytes(padded)?;
-    decode_raw(&body[..match_len], strict, false, cookie)
+    decode_raw_into(&r.peek_rest()[..match_len], strict, false, cookie, m)?;
+    r.skip(padded)
 }
 
 /// Pulls an OXM match: `ofp11_match_header` (type OXM), TLVs, padding to 8 (OVS
 /// `oxm_pull_match`). Returns the match and the padded length consumed.
 pub fn pull_oxm_match(r: &mut Reader, strict: bool, pipeline_only: bool) -> Result<(Match, usize), OfpErr> {
+    let mut m = Match::catchall();
+    let len = pull_oxm_match_into(r, strict, pipeline_only, &mut m)?;
+    Ok((m, len))
+}
+
+/// `pull_oxm_match` into `m`, a catch-all (see `decode_raw_into`); the padded length consumed.
+pub(crate) fn pull_oxm_match_into(
+    r: &mut Reader,
+    strict: bool,
+    pipeline_only: bool,
+    m: &mut Match,
+) -> Result<usize, OfpErr> {
     let rest = r.peek_rest();
     if rest.len() < 4 {
         return Err(OfpErr::OFPBMC_BAD_LEN);
@@ -241,9 +279,9 @@ pub fn pull_oxm_match(r: &mut Reader, strict: bool, pipeline_only: bool) -> Resu
     if rest.len() < padded {
         return Err(OfpErr::OFPBMC_BAD_LEN);
     }
-    let m = decode_raw(&rest[4..len], strict, pipeline_only, None)?;
+    decode_raw_into(&rest[4..len], strict, pipeline_only, None, m)?;
     r.skip(padded)?;
-    Ok((m, padded))
+    Ok(padded)
 }
 
 /// Appends one entry: header (NXM/OXM per `version`, 0 for NXM), value, optional mask.

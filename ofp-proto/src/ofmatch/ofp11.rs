@@ -218,6 +218,13 @@ impl Match {
 /// Pulls an OF1.1+ match, standard or OXM (strict), returning it and the bytes consumed
 /// including padding (OVS `ofputil_pull_ofp11_match`).
 pub fn pull_ofp11_match(r: &mut Reader) -> Result<(Match, usize), OfpErr> {
+    let mut m = Match::catchall();
+    let len = pull_ofp11_match_into(r, &mut m)?;
+    Ok((m, len))
+}
+
+/// `pull_ofp11_match` into `m`, a catch-all (see `nxm::decode_raw_into`).
+pub(crate) fn pull_ofp11_match_into(r: &mut Reader, m: &mut Match) -> Result<usize, OfpErr> {
     let rest = r.peek_rest();
     if rest.len() < 4 {
         return Err(OfpErr::OFPBMC_BAD_LEN);
@@ -229,9 +236,10 @@ pub fn pull_ofp11_match(r: &mut Reader) -> Result<(Match, usize), OfpErr> {
                 return Err(OfpErr::OFPBMC_BAD_LEN);
             }
             let b: [u8; OFP11_MATCH_LEN] = r.array()?;
-            Ok((Match::from_ofp11(&b)?, OFP11_MATCH_LEN))
+            *m = Match::from_ofp11(&b)?;
+            Ok(OFP11_MATCH_LEN)
         }
-        OFPMT_OXM => nxm::pull_oxm_match(r, true, false),
+        OFPMT_OXM => nxm::pull_oxm_match_into(r, true, false, m),
         _ => Err(OfpErr::OFPBMC_BAD_TYPE),
     }
 }
