@@ -123,18 +123,25 @@ impl FlowModFlags {
             .fold(0, |acc, (_, bit, _, _)| acc | bit)
     }
 
+    /// The names OVS prints for the set flags, in its order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        [
+            (Self::SEND_FLOW_REM, "send_flow_rem"),
+            (Self::CHECK_OVERLAP, "check_overlap"),
+            (Self::RESET_COUNTS, "reset_counts"),
+            (Self::NO_PKT_COUNTS, "no_packet_counts"),
+            (Self::NO_BYT_COUNTS, "no_byte_counts"),
+        ]
+        .into_iter()
+        .filter(move |(flag, _)| self.has(*flag))
+        .map(|(_, name)| name)
+    }
+
     /// OVS `ofputil_flow_mod_flags_format`: each set flag's name and a space.
     pub fn format(self, out: &mut String) {
-        for (flag, name) in [
-            (Self::SEND_FLOW_REM, "send_flow_rem "),
-            (Self::CHECK_OVERLAP, "check_overlap "),
-            (Self::RESET_COUNTS, "reset_counts "),
-            (Self::NO_PKT_COUNTS, "no_packet_counts "),
-            (Self::NO_BYT_COUNTS, "no_byte_counts "),
-        ] {
-            if self.has(flag) {
-                out.push_str(name);
-            }
+        for name in self.names() {
+            out.push_str(name);
+            out.push(' ');
         }
     }
 }

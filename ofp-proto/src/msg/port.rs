@@ -454,6 +454,17 @@ pub enum PortReason {
     Modify = 2,
 }
 
+impl PortReason {
+    /// The word `ovs-ofctl` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            PortReason::Add => "ADD",
+            PortReason::Delete => "DEL",
+            PortReason::Modify => "MOD",
+        }
+    }
+}
+
 /// OFPT_PORT_STATUS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortStatus {
@@ -480,11 +491,9 @@ impl Body for PortStatus {
     }
 
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
-        out.push_str(match self.reason {
-            PortReason::Add => " ADD:",
-            PortReason::Delete => " DEL:",
-            PortReason::Modify => " MOD:",
-        });
+        out.push(' ');
+        out.push_str(self.reason.name());
+        out.push(':');
         self.desc.format(out);
     }
 }

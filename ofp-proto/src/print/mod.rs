@@ -1,4 +1,7 @@
-//! Human-readable text in the words `ovs-ofctl ofp-print` uses (OVS `ofp_to_string`).
+//! Human-readable text in the words `ovs-ofctl ofp-print` uses (OVS `ofp_to_string`), and the
+//! key fields of a message as plain values (`key_fields`).
+
+mod keys;
 
 use bytes::Bytes;
 
@@ -6,6 +9,8 @@ use crate::errors::{ErrorCode, ErrorMsg, OfpErr};
 use crate::header::{Header, Version, HEADER_LEN};
 use crate::msg::{Cx, Message, OfpMsg};
 use crate::raw::{self, OFPSF_REPLY_MORE};
+
+pub use keys::{key_fields, KeyValue};
 
 /// The text `ovs-ofctl ofp-print` prints for one message given as raw bytes.
 pub fn ofp_to_string(data: &[u8], verbosity: u8) -> String {
