@@ -196,12 +196,12 @@ impl Instructions {
         self.apply.iter().chain(self.write_actions.iter().flatten())
     }
 
-    /// OVS `ofpacts_output_to_port`: an output or enqueue to `port` (OVS's 16-bit numbering), or a
-    /// controller action when `port` is OFPP_CONTROLLER.
-    pub fn outputs_to_port(&self, port: u16) -> bool {
+    /// OVS `ofpacts_output_to_port`: an output or enqueue to `port`, or a controller action when
+    /// `port` is OFPP_CONTROLLER.
+    pub fn outputs_to_port(&self, port: u32) -> bool {
         self.actions().any(|a| match a {
             Action::Output { port: p, .. } | Action::Enqueue { port: p, .. } => *p == port,
-            Action::Controller(_) => port == crate::flow::port::OFPP_CONTROLLER,
+            Action::Controller(_) => port == crate::port_no::CONTROLLER,
             _ => false,
         })
     }
@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn outputs_to_port_and_group_look_into_write_actions() {
         use crate::actions::Controller;
-        use crate::flow::port::{OFPP_CONTROLLER, OFPP_LOCAL};
+        use crate::port_no::{CONTROLLER as OFPP_CONTROLLER, LOCAL as OFPP_LOCAL};
         let ins = Instructions {
             apply: ActionList::from_vec(vec![Action::Enqueue { port: 3, queue: 1 }, Action::SetQueue(9)]),
             write_actions: Some(ActionList::from_vec(vec![Action::Output { port: 7, max_len: 0 }, Action::Group(4)])),

@@ -10,7 +10,6 @@ use connmgr_core::{
     Part, Replies, Request,
 };
 use ofp_proto::buf::Reader;
-use ofp_proto::flow::port::OFPP_LOCAL;
 use ofp_proto::msg::async_cfg::packet_in_reason;
 use ofp_proto::msg::bundle::OFPBF_ATOMIC;
 use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModOpts, NO_BUFFER};
@@ -18,6 +17,7 @@ use ofp_proto::msg::flow_stats::FlowStatsRequest;
 use ofp_proto::msg::multipart::MultipartBuilder;
 use ofp_proto::msg::{Cx, PacketIn};
 use ofp_proto::ofmatch::Match;
+use ofp_proto::port_no::LOCAL as OFPP_LOCAL;
 use ofp_proto::{port_no, Instant, Message, MsgType, OfpErr, OfpMsg, Raw};
 
 use crate::datapath::Datapath;
