@@ -30,7 +30,7 @@ fn tcp_flow(i: u32) -> FlowMod {
         match_: m,
         priority: 100,
         new_cookie: u64::from(i),
-        instructions: Instructions::apply([Action::Output { port: (i % 48) as u32 + 1, max_len: 0 }]),
+        instructions: Instructions::apply([Action::Output { port: (i % 48) + 1, max_len: 0 }]),
         ..FlowMod::default()
     }
 }
