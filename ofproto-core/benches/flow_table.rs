@@ -149,7 +149,7 @@ fn lookups(c: &mut Criterion) {
     // Hits on each mask and misses, in a fixed mix.
     let packets: Vec<Flow> = (0..1024u32)
         .map(|i| Flow {
-            in_port: (i % 1200) as u32,
+            in_port: i % 1200,
             dl_type: ETH_TYPE_IP,
             nw_proto: IPPROTO_TCP,
             nw_dst: match i % 4 {
