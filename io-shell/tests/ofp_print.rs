@@ -19,9 +19,6 @@ use common::{run, text};
 const PARTIAL: &[(&str, &str)] = &[
     ("OFP_REQUESTFORWARD - OF1.4", "OFPT_REQUESTFORWARD (OF1.4) (xid=0x2): reason=group_mod"),
     ("OFPT_HELLO with contradictory version bitmaps", "OFPT_HELLO (xid=0x0):"),
-    ("FLOW_MONITOR request", "NXST_FLOW_MONITOR request (xid=0x4):"),
-    ("FLOW_MONITOR reply", "NXST_FLOW_MONITOR reply (xid=0x4):"),
-    ("of14_mp_flow_monitor_request", "OFPST_FLOW_MONITOR request (OF1.4) (xid=0xd):"),
 ];
 
 fn hex(b: &[u8]) -> String {

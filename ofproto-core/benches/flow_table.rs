@@ -30,7 +30,7 @@ fn tcp_flow(i: u32) -> FlowMod {
         match_: m,
         priority: 100,
         new_cookie: u64::from(i),
-        instructions: Instructions::apply([Action::Output { port: (i % 48) as u16 + 1, max_len: 0 }]),
+        instructions: Instructions::apply([Action::Output { port: (i % 48) + 1, max_len: 0 }]),
         ..FlowMod::default()
     }
 }
@@ -130,7 +130,7 @@ fn table_10k() -> OfProto<TestDatapath> {
     }
     for i in 0..900u16 {
         let mut m = Match::catchall();
-        m.set_in_port(i + 1);
+        m.set_in_port(u32::from(i) + 1);
         add(m, 100);
     }
     for i in 0..100u16 {
@@ -149,7 +149,7 @@ fn lookups(c: &mut Criterion) {
     // Hits on each mask and misses, in a fixed mix.
     let packets: Vec<Flow> = (0..1024u32)
         .map(|i| Flow {
-            in_port: (i % 1200) as u16,
+            in_port: i % 1200,
             dl_type: ETH_TYPE_IP,
             nw_proto: IPPROTO_TCP,
             nw_dst: match i % 4 {

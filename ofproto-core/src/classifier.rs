@@ -276,7 +276,7 @@ mod tests {
         }
     }
 
-    fn port(p: u16) -> Match {
+    fn port(p: u32) -> Match {
         let mut m = Match::catchall();
         m.set_in_port(p);
         m
@@ -289,7 +289,7 @@ mod tests {
         m
     }
 
-    fn pkt(in_port: u16, nw_dst: u32) -> Flow {
+    fn pkt(in_port: u32, nw_dst: u32) -> Flow {
         Flow { in_port, dl_type: ETH_TYPE_IP, nw_dst, ..Flow::default() }
     }
 

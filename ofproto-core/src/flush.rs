@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use connmgr_core::{NormalFlow, FAIL_OPEN_PRIORITY};
 use ofp_proto::actions::Action;
-use ofp_proto::flow::port::OFPP_NORMAL;
 use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_mod::FlowModFlags;
 use ofp_proto::msg::flow_removed::OFPRR_DELETE;
 use ofp_proto::ofmatch::Match;
+use ofp_proto::port_no::NORMAL as OFPP_NORMAL;
 use ofp_proto::Instant;
 
 use crate::datapath::Datapath;

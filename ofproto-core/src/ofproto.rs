@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use connmgr_core::{AsyncMsg, ConnId, ConnMgr, OpGroupId};
-use ofp_proto::flow::port::OFPP_MAX;
 use ofp_proto::flow::Flow;
 use ofp_proto::instructions::Instructions;
+use ofp_proto::port_no::MAX_PHYSICAL as OFPP_MAX;
 use ofp_proto::{Instant, OfpErr};
 
 use crate::classifier::Classifier;
@@ -25,7 +25,7 @@ pub struct Config {
     /// "all tables" requests, statistics and table features, and read-only to OpenFlow.
     pub n_hidden_tables: u8,
     /// Output ports at or above this (and below the reserved ports) are refused in actions.
-    pub max_ports: u16,
+    pub max_ports: u32,
 }
 
 impl Default for Config {

@@ -149,7 +149,10 @@ fn fifty_pending_groups_postpone_flow_mods() {
     let mut tb = tables();
     tb.datapath_mut().clog();
     for i in 0..MAX_PENDING_GROUPS as u16 {
-        assert_eq!(tb.flow_mod(t(0), &add(in_port(i), 10, 1), req(1, i.into(), i.into())), Ok(Progress::Pending));
+        assert_eq!(
+            tb.flow_mod(t(0), &add(in_port(i.into()), 10, 1), req(1, i.into(), i.into())),
+            Ok(Progress::Pending)
+        );
     }
     assert_eq!(tb.n_pending_groups(), 50);
     // Even a flow mod touching nothing pending waits.
@@ -254,7 +257,7 @@ fn bundle_undoes_everything_when_the_datapath_fails_later() {
     assert_eq!(drain(&mut tb), vec![completed(1, 6, Err(OfpErr::OFPFMFC_TABLE_FULL))]);
     // Back to the two original rules, as they were.
     let ids = tb.table_rules(0);
-    let summary: Vec<(u32, u16)> =
+    let summary: Vec<(u32, u32)> =
         ids.iter().map(|&id| (tb.rule(id).unwrap().priority(), out_port_of(&tb, id))).collect();
     assert_eq!(summary, [(30, 2), (10, 2)]);
     // The datapath carried out the modify, the delete and the priority-40 add: each was undone
@@ -306,7 +309,7 @@ fn bundle_may_change_a_rule_several_times() {
     assert_eq!(tb.datapath().held().count(), 2);
     tb.datapath_mut().unclog();
     tb.run(t(1));
-    let ports: Vec<(u16, u16)> =
+    let ports: Vec<(u32, u16)> =
         tb.table_rules(0).iter().map(|&id| (out_port_of(&tb, id), tb.rule(id).unwrap().state().idle_timeout)).collect();
     assert_eq!(ports, [(5, 50), (6, 60)]);
     let kinds: Vec<RuleEventKind> = std::iter::from_fn(|| tb.poll_monitor_event()).map(|e| e.kind).collect();

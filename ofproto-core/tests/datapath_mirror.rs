@@ -74,7 +74,7 @@ enum Step {
 }
 
 fn a_match() -> impl Strategy<Value = Match> {
-    (proptest::option::of(0u16..3), proptest::option::of(0u32..3)).prop_map(|(port, dst)| {
+    (proptest::option::of(0u32..3), proptest::option::of(0u32..3)).prop_map(|(port, dst)| {
         let mut m = Match::catchall();
         if let Some(p) = port {
             m.set_in_port(p);
@@ -88,7 +88,7 @@ fn a_match() -> impl Strategy<Value = Match> {
 }
 
 fn a_flow_mod() -> impl Strategy<Value = FlowMod> {
-    (0usize..5, a_match(), 1u16..4, 1u16..5, 0u16..3, any::<bool>(), 0u8..2).prop_map(
+    (0usize..5, a_match(), 1u16..4, 1u32..5, 0u16..3, any::<bool>(), 0u8..2).prop_map(
         |(cmd, m, prio, port, timeout, flags, table)| {
             let mut f = match cmd {
                 0 => add(m, prio, port),

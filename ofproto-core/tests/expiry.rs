@@ -10,7 +10,7 @@ use ofp_proto::msg::FlowRemoved;
 use ofp_proto::ofmatch::Match;
 use ofproto_core::{Event, RuleEventKind};
 
-fn timed(port: u16, idle: u16, hard: u16) -> ofp_proto::msg::FlowMod {
+fn timed(port: u32, idle: u16, hard: u16) -> ofp_proto::msg::FlowMod {
     let mut f = with_flags(add(in_port(port), 10, 1), FlowModFlags::SEND_FLOW_REM);
     (f.idle_timeout, f.hard_timeout) = (idle, hard);
     f
@@ -78,7 +78,7 @@ fn hard_wins_when_both_fire_together_and_late_calls_expire_everything_due() {
     tb.flow_mod(t(0), &timed(3, 0, 0), None).unwrap();
     assert_eq!(tb.poll_timeout(), Some(t(2_000)));
     tb.handle_timeout(t(60_000));
-    let reasons: Vec<(u32, u16)> = removed(&mut tb).iter().map(|(r, fr)| (*r, fr.match_.flow.in_port)).collect();
+    let reasons: Vec<(u32, u32)> = removed(&mut tb).iter().map(|(r, fr)| (*r, fr.match_.flow.in_port)).collect();
     assert_eq!(reasons, [(u32::from(OFPRR_IDLE_TIMEOUT), 2), (u32::from(OFPRR_HARD_TIMEOUT), 1)]);
     assert_eq!(tb.table_len(0), 1, "the rule without timeouts stays");
     assert_eq!(tb.poll_timeout(), None);

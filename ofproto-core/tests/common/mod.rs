@@ -25,11 +25,11 @@ pub fn t(ms: u64) -> Instant {
     Instant::from_millis(ms)
 }
 
-pub fn output(port: u16) -> Instructions {
+pub fn output(port: u32) -> Instructions {
     Instructions::apply([Action::Output { port, max_len: 0 }])
 }
 
-pub fn in_port(p: u16) -> Match {
+pub fn in_port(p: u32) -> Match {
     let mut m = Match::catchall();
     m.set_in_port(p);
     m
@@ -55,15 +55,15 @@ pub fn fm(command: FlowModCommand, m: Match, priority: u16, ins: Instructions) -
     }
 }
 
-pub fn add(m: Match, priority: u16, port: u16) -> FlowMod {
+pub fn add(m: Match, priority: u16, port: u32) -> FlowMod {
     fm(FlowModCommand::Add, m, priority, output(port))
 }
 
-pub fn modify(m: Match, port: u16) -> FlowMod {
+pub fn modify(m: Match, port: u32) -> FlowMod {
     fm(FlowModCommand::Modify, m, 0, output(port))
 }
 
-pub fn modify_strict(m: Match, priority: u16, port: u16) -> FlowMod {
+pub fn modify_strict(m: Match, priority: u16, port: u32) -> FlowMod {
     fm(FlowModCommand::ModifyStrict, m, priority, output(port))
 }
 
@@ -84,7 +84,7 @@ pub fn req(conn: u64, xid: u32, group: u64) -> Option<Requester> {
     Some(Requester { conn: ConnId(conn), xid, group: OpGroupId(group) })
 }
 
-pub fn pkt_in_port(p: u16) -> Flow {
+pub fn pkt_in_port(p: u32) -> Flow {
     Flow { in_port: p, ..Flow::default() }
 }
 
@@ -93,7 +93,7 @@ pub fn pkt_ip_dst(addr: u32) -> Flow {
 }
 
 /// The output port of rule `id`'s single action.
-pub fn out_port_of(tables: &Tables, id: ofproto_core::RuleId) -> u16 {
+pub fn out_port_of(tables: &Tables, id: ofproto_core::RuleId) -> u32 {
     match tables.rule(id).expect("rule exists").instructions().apply.first() {
         Some(Action::Output { port, .. }) => *port,
         other => panic!("unexpected action {other:?}"),
