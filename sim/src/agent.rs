@@ -154,7 +154,7 @@ impl SwitchAgent for Interim {
             return Err(format!("no port {port}"));
         }
         let mut metadata = Match::catchall();
-        metadata.set_in_port(port as u16);
+        metadata.set_in_port(port);
         let total_len = frame.len() as u32;
         let pin = PacketIn { total_len, metadata, buffer_id: NO_BUFFER, data: frame, ..PacketIn::default() };
         let reason = packet_in_reason::NO_MATCH;

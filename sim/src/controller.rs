@@ -64,7 +64,7 @@ pub enum Command {
     },
     SetAsync(AsyncUpdate),
     PacketOut {
-        port: u16,
+        port: u32,
     },
     /// Close its connections (FIN).
     Close,
@@ -452,7 +452,7 @@ impl Controller {
             }
             Command::PacketOut { port } => {
                 let actions = [ofp_proto::actions::Action::Output { port: *port, max_len: 0 }].into_iter().collect();
-                let po = PacketOut::new(ofp_proto::flow::port::OFPP_CONTROLLER, actions, traffic::frame(0, 0, 0, 64));
+                let po = PacketOut::new(ofp_proto::port_no::CONTROLLER, actions, traffic::frame(0, 0, 0, 64));
                 self.send_body(id, Message::PacketOut(po), notes);
             }
             Command::Echo(_) | Command::Role { .. } | Command::FlowMods { .. } | Command::Close => {}

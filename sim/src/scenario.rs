@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use connmgr_core::{ConnType, ControllerSettings, Role};
 use ofp_proto::actions::{Action as OfAction, Controller as CtlAction};
-use ofp_proto::flow::port::{OFPP_ANY, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_NORMAL};
 use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::bundle::{BundleCtrlType, OFPBF_ATOMIC, OFPBF_ORDERED};
 use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModFlags};
 use ofp_proto::msg::monitor::MonitorFlags;
 use ofp_proto::msg::AsyncUpdate;
+use ofp_proto::port_no;
 use ofp_proto::{Instant, VersionBitmap};
 use ofproto_core::timeline::{
     lines, parse_bool, parse_duration, parse_fail_mode, parse_number, parse_versions, Line, LineError, Opts,
@@ -639,8 +639,8 @@ fn parse_flow_mod(line: &Line<'_>, command: &str, o: &mut Opts<'_>) -> Result<Fl
     fm.hard_timeout = o.number("hard_timeout")?.unwrap_or(0);
     let names = [("send_flow_rem", FlowModFlags::SEND_FLOW_REM), ("check_overlap", FlowModFlags::CHECK_OVERLAP)];
     fm.flags = FlowModFlags(o.take("flags", |v| parse_flags(v, &names))?.unwrap_or(0));
-    fm.out_port = o.number("out_port")?.unwrap_or(OFPP_ANY);
-    if let Some(p) = o.number::<u16>("in_port")? {
+    fm.out_port = o.number("out_port")?.unwrap_or(port_no::ANY);
+    if let Some(p) = o.number::<u32>("in_port")? {
         fm.match_.set_in_port(p);
     }
     if let Some(t) = o.number::<u16>("dl_type")? {
@@ -670,14 +670,14 @@ fn parse_actions(v: &str) -> Result<Vec<OfAction>, String> {
                 out.push(OfAction::Controller(CtlAction { max_len: u16::MAX, ..CtlAction::default() }));
                 continue;
             }
-            "normal" => OFPP_NORMAL,
-            "flood" => OFPP_FLOOD,
+            "normal" => port_no::NORMAL,
+            "flood" => port_no::FLOOD,
             _ => match a.strip_prefix("output:") {
-                Some(p) => u16::try_from(parse_number(p)?).map_err(|_| format!("bad port `{p}`"))?,
+                Some(p) => u32::try_from(parse_number(p)?).map_err(|_| format!("bad port `{p}`"))?,
                 None => return Err(format!("unknown action `{a}` (output:N, controller, normal, flood, drop)")),
             },
         };
-        let max_len = if port == OFPP_CONTROLLER { u16::MAX } else { 0 };
+        let max_len = if port == port_no::CONTROLLER { u16::MAX } else { 0 };
         out.push(OfAction::Output { port, max_len });
     }
     Ok(out)
