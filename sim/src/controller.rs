@@ -15,9 +15,10 @@ use ofp_proto::msg::monitor::{self, FlowMonitor, FlowMonitorRequest, MonitorFlag
 use ofp_proto::msg::role::RoleMsg;
 use ofp_proto::msg::{AsyncUpdate, FlowStatsRequest, PacketOut};
 use ofp_proto::print::ofp_to_string;
-use ofp_proto::{Instant, Message, OfpErr, OfpMsg, VersionBitmap};
+use ofp_proto::{Instant, Message, OfpMsg, VersionBitmap};
 use rconn_core::{Vconn, VconnState};
 
+use crate::bundles::BundleBook;
 use crate::net::StreamId;
 use crate::traffic;
 
@@ -82,12 +83,7 @@ pub struct Session {
     /// Packet-in ids (from the simulated frames) received, to catch duplicates.
     pub packet_ins: BTreeSet<u64>,
     pub n_packet_ins: u64,
-    /// Bundles open on this connection by id (opened, not yet committed, discarded or expired).
-    pub bundles: BTreeSet<u32>,
-    /// Bundles that are gone: a later use must fail with OFPBFC_BAD_ID.
-    pub bundles_gone: BTreeSet<u32>,
-    /// The xid of each bundle control request sent, with its bundle id.
-    bundle_xids: BTreeMap<u32, u32>,
+    pub bundles: BundleBook,
     pub paused: bool,
 }
 
@@ -193,9 +189,7 @@ impl Controller {
             version: None,
             packet_ins: BTreeSet::new(),
             n_packet_ins: 0,
-            bundles: BTreeSet::new(),
-            bundles_gone: BTreeSet::new(),
-            bundle_xids: BTreeMap::new(),
+            bundles: BundleBook::default(),
             paused: false,
         };
         self.sessions.insert(stream, s);
@@ -280,34 +274,18 @@ impl Controller {
                 }
             }
             Message::BundleControl(b) => {
-                s.bundle_xids.remove(&msg.xid);
-                match b.ctrl_type {
-                    BundleCtrlType::OPEN_REPLY => {
-                        s.bundles.insert(b.bundle_id);
-                        s.bundles_gone.remove(&b.bundle_id);
-                    }
-                    BundleCtrlType::COMMIT_REPLY | BundleCtrlType::DISCARD_REPLY => {
-                        s.bundles.remove(&b.bundle_id);
-                        s.bundles_gone.insert(b.bundle_id);
-                    }
-                    _ => {}
+                if let Some(v) = s.bundles.reply(msg.xid, b.bundle_id, b.ctrl_type) {
+                    violations.push(format!("{}: {v} on {}", self.name, s.label));
                 }
             }
             Message::Error(e) => {
-                if let Some(id) = s.bundle_xids.remove(&msg.xid) {
-                    if e.error() == Some(OfpErr::OFPBFC_BAD_ID) && s.bundles.contains(&id) {
-                        violations.push(format!(
-                            "{}: bundle {id} on {} is open but the switch does not know it",
-                            self.name, s.label
-                        ));
-                    }
-                }
                 // An expired bundle is reported with an error quoting its open request.
-                if e.error() == Some(OfpErr::OFPBFC_TIMEOUT) {
-                    if let Ok(Message::BundleControl(b)) = OfpMsg::decode(&e.data).map(|m| m.body) {
-                        s.bundles.remove(&b.bundle_id);
-                        s.bundles_gone.insert(b.bundle_id);
-                    }
+                let expired = match OfpMsg::decode(&e.data).map(|m| m.body) {
+                    Ok(Message::BundleControl(b)) => Some(b.bundle_id),
+                    _ => None,
+                };
+                if let Some(v) = s.bundles.error(msg.xid, e.error(), expired) {
+                    violations.push(format!("{}: {v} on {}", self.name, s.label));
                 }
             }
             Message::FlowMonitorPaused => s.paused = true,
@@ -406,7 +384,7 @@ impl Controller {
                     self.send_body(id, Message::BundleControl(BundleCtrl::new(*bid, *ctrl, *flags)), notes)
                 {
                     if let Some(s) = self.sessions.get_mut(&id) {
-                        s.bundle_xids.insert(xid, *bid);
+                        s.bundles.sent_ctrl(xid, *bid, *ctrl);
                     }
                 }
             }
@@ -422,7 +400,7 @@ impl Controller {
                 };
                 if let Some(xid) = self.send_body(id, Message::BundleAddMessage(add), notes) {
                     if let Some(s) = self.sessions.get_mut(&id) {
-                        s.bundle_xids.insert(xid, *bid);
+                        s.bundles.sent_add(xid, *bid);
                     }
                 }
             }

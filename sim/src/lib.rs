@@ -4,6 +4,7 @@
 //! faults and shrink failures, and replay records of the daemon's inputs.
 
 pub mod agent;
+pub mod bundles;
 pub mod controller;
 pub mod invariants;
 pub mod net;

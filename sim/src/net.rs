@@ -85,6 +85,8 @@ impl Seg {
 struct Segment {
     arrive: Instant,
     seg: Seg,
+    /// Its next retransmission timeout, should this attempt be lost.
+    rto: Duration,
 }
 
 /// One direction of a stream.
@@ -162,8 +164,8 @@ pub struct Stream {
     /// Half-open: a middlebox dropped the connection's state; segments to the controller vanish
     /// until the network heals.
     pub nat_drop: bool,
-    /// Reset: nothing more is sent on it.
-    pub dead: bool,
+    /// The switch's end got a reset: it sends nothing more, not even a FIN.
+    pub switch_reset: bool,
     /// The link's settings as of `link_epoch`.
     link: LinkCfg,
     link_epoch: u64,
@@ -290,7 +292,7 @@ impl Net {
             switch_open: true,
             ctl_open: false,
             nat_drop: false,
-            dead: false,
+            switch_reset: false,
         };
         self.streams.0.push(s);
         id
@@ -312,16 +314,8 @@ impl Net {
     /// Puts `seg` on `dir` of `stream`. Returns the time to schedule an arrival event at, if the
     /// pipe had none pending.
     pub fn send(&mut self, now: Instant, id: StreamId, dir: usize, seg: Seg) -> Option<Instant> {
-        let epoch = self.link_epoch;
-        let fresh = match self.streams.get(&id)? {
-            s if s.link_epoch == epoch => None,
-            s => Some(s.controller.map_or(LinkCfg::default(), |c| self.link(s.switch, c))),
-        };
+        self.refresh_link(id);
         let s = self.streams.get_mut(&id)?;
-        if let Some(link) = fresh {
-            s.link = link;
-            s.link_epoch = epoch;
-        }
         let cfg = s.link.path[dir];
         let rng = &mut s.rngs[dir];
         let p = &mut s.pipes[dir];
@@ -333,16 +327,6 @@ impl Net {
         if !cfg.jitter.is_zero() {
             arrive += Duration::from_millis(rng.below(cfg.jitter.as_millis() as u64 + 1));
         }
-        let mut rto = if seg == Seg::Syn { SYN_RTO } else { RTO_MIN };
-        let mut p_loss = if p.in_burst { cfg.burst } else { cfg.loss };
-        let mut lost = false;
-        while rng.chance(p_loss) {
-            arrive += rto;
-            rto = (rto * 2).min(RTO_MAX);
-            p_loss = cfg.burst;
-            lost = true;
-        }
-        p.in_burst = lost;
         arrive = arrive.max(p.last_arrive);
         p.last_arrive = arrive;
         if let Seg::Data(b) = &seg {
@@ -350,7 +334,8 @@ impl Net {
             p.sent_marks.push_back(p.sent);
         }
         p.q_bytes += len;
-        p.q.push_back(Segment { arrive, seg });
+        let rto = if seg == Seg::Syn { SYN_RTO } else { RTO_MIN };
+        p.q.push_back(Segment { arrive, seg, rto });
         if p.scheduled.is_none() && p.stalled_since.is_none() {
             p.scheduled = Some(arrive);
             return Some(arrive);
@@ -358,15 +343,32 @@ impl Net {
         None
     }
 
+    /// Takes up the link's current settings if they changed since the stream last looked.
+    fn refresh_link(&mut self, id: StreamId) {
+        let epoch = self.link_epoch;
+        let fresh = match self.streams.get(&id) {
+            Some(s) if s.link_epoch != epoch => s.controller.map_or(LinkCfg::default(), |c| self.link(s.switch, c)),
+            _ => return,
+        };
+        if let Some(s) = self.streams.get_mut(&id) {
+            s.link = fresh;
+            s.link_epoch = epoch;
+        }
+    }
+
     /// The next segment of `dir` that has arrived by `now` and may pass. `Err(Some(t))`: the next
     /// one arrives at `t` (schedule it); `Err(None)`: nothing to do (empty, or stalled on a cut path).
+    /// Loss is drawn here, with the link's settings of the moment: a lost segment comes again after
+    /// its retransmission timeout (doubling each time), and everything behind it waits.
     pub fn arrive(&mut self, now: Instant, id: StreamId, dir: usize) -> Result<Seg, Option<Instant>> {
+        self.refresh_link(id);
         let Some(s) = self.streams.get(&id) else { return Err(None) };
         let blocked = !s.pipes[dir].q.is_empty() && self.blocks(s, dir);
         let Some(s) = self.streams.get_mut(&id) else { return Err(None) };
+        let cfg = s.link.path[dir];
         let p = &mut s.pipes[dir];
         p.scheduled = None;
-        let Some(head) = p.q.front() else { return Err(None) };
+        let Some(head) = p.q.front_mut() else { return Err(None) };
         if head.arrive > now {
             p.scheduled = Some(head.arrive);
             return Err(Some(head.arrive));
@@ -375,6 +377,14 @@ impl Net {
             p.stalled_since.get_or_insert(now);
             return Err(None);
         }
+        if s.rngs[dir].chance(if p.in_burst { cfg.burst } else { cfg.loss }) {
+            p.in_burst = true;
+            head.arrive = now + head.rto;
+            head.rto = (head.rto * 2).min(RTO_MAX);
+            p.scheduled = Some(head.arrive);
+            return Err(Some(head.arrive));
+        }
+        p.in_burst = false;
         let seg = p.q.pop_front().map(|s| s.seg).ok_or(None)?;
         p.q_bytes -= seg.len();
         Ok(seg)
@@ -425,6 +435,24 @@ impl Net {
         out
     }
 
+    /// A reset on `dir` of `stream`: it aborts the connection, so what is still in flight no longer
+    /// matters and the RST does not wait behind it; on a cut path it is lost (RSTs are not
+    /// retransmitted). Returns when it arrives, to schedule.
+    pub fn reset(&mut self, now: Instant, id: StreamId, dir: usize) -> Option<Instant> {
+        let s = self.streams.get(&id)?;
+        if self.blocks(s, dir) {
+            return None;
+        }
+        let latency = s.controller.map_or(Duration::ZERO, |c| self.link(s.switch, c).path[dir].latency);
+        self.abort(id, dir);
+        let p = &mut self.streams.get_mut(&id)?.pipes[dir];
+        let arrive = now + latency;
+        p.last_arrive = arrive;
+        p.q.push_back(Segment { arrive, seg: Seg::Rst(ConnError::CONNECTION_RESET), rto: RTO_MIN });
+        p.scheduled = Some(arrive);
+        Some(arrive)
+    }
+
     /// Forgets what is still to arrive on `dir` of `stream`.
     pub fn abort(&mut self, id: StreamId, dir: usize) {
         if let Some(p) = self.streams.get_mut(&id).map(|s| &mut s.pipes[dir]) {
@@ -437,6 +465,7 @@ impl Net {
 
     /// Turns random loss off everywhere (the liveness phase).
     pub fn clear_loss(&mut self) {
+        self.link_epoch += 1;
         let calm = |cfg: &mut LinkCfg| {
             for p in cfg.path.iter_mut() {
                 p.loss = 0.0;

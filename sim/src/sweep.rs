@@ -58,8 +58,9 @@ pub fn with_faults(base: &Scenario, seed: u64) -> String {
             continue;
         }
         for kind in Kind::ALL {
-            // A switch that never probes never notices a connection lost without a word.
-            if matches!(kind, Kind::HalfOpen | Kind::Down) && !probing(c) {
+            // A switch that never probes never notices a connection lost without a word (a
+            // crash, a middlebox forgetting it, a reset lost on a cut path).
+            if matches!(kind, Kind::HalfOpen | Kind::Down | Kind::Reset) && !probing(c) {
                 continue;
             }
             // Each kind is off for about a third of the seeds, else happens 0.2–3 times a minute.

@@ -407,13 +407,13 @@ impl<A: SwitchAgent> World<A> {
             Fault::Reset => {
                 for id in self.streams_of(c, peer) {
                     let Some(s) = self.net.streams.get(&id) else { continue };
-                    if s.dead || (!s.switch_open && !s.ctl_open) {
+                    if !s.switch_open && !s.ctl_open {
                         continue;
                     }
-                    self.send(id, UP, Seg::Rst(ConnError::CONNECTION_RESET));
-                    self.send(id, DOWN, Seg::Rst(ConnError::CONNECTION_RESET));
-                    if let Some(s) = self.net.streams.get_mut(&id) {
-                        s.dead = true;
+                    for dir in [UP, DOWN] {
+                        if let Some(at) = self.net.reset(self.now, id, dir) {
+                            self.schedule(at, Ev::Arrive(id, dir));
+                        }
                     }
                 }
             }
@@ -766,7 +766,7 @@ impl<A: SwitchAgent> World<A> {
             self.net.abort(id, UP);
             return;
         }
-        if st.dead {
+        if st.switch_reset {
             return;
         }
         if !unsent.is_empty() {
@@ -788,10 +788,7 @@ impl<A: SwitchAgent> World<A> {
                 let Some(Fed::Transmit(Some(data))) = self.input(s, &Input::Transmit(conn)) else { break };
                 progress = true;
                 self.inv.on_transmit(s, conn, &data);
-                let dead = self.net.streams.get(&id).is_some_and(|st| st.dead);
-                if !dead {
-                    self.send(id, UP, Seg::Data(data));
-                }
+                self.send(id, UP, Seg::Data(data));
             }
         }
         self.scratch = conns;
@@ -885,10 +882,8 @@ impl<A: SwitchAgent> World<A> {
                     }
                     self.dirty_ctl.insert(c);
                 }
-                Seg::Data(_) if !st.dead => {
-                    self.net.streams.get_mut(&id).expect("exists").dead = true;
-                    self.send(id, DOWN, Seg::Rst(ConnError::CONNECTION_RESET));
-                }
+                // Nobody has this connection any more: the host answers with a reset.
+                Seg::Data(_) => self.send(id, DOWN, Seg::Rst(ConnError::CONNECTION_RESET)),
                 Seg::Fin if st.ctl_open => {
                     self.net.streams.get_mut(&id).expect("exists").pipes[UP].fin = true;
                     self.dirty_ctl.insert(c);
@@ -908,9 +903,8 @@ impl<A: SwitchAgent> World<A> {
                     self.input(s, &Input::Connected(conn));
                     self.dirty_sw.insert(s);
                 }
-                Seg::SynAck | Seg::Data(_) if !st.switch_open && !st.dead => {
-                    self.net.streams.get_mut(&id).expect("exists").dead = true;
-                    self.send(id, UP, Seg::Rst(ConnError::CONNECTION_RESET));
+                Seg::SynAck | Seg::Data(_) if !st.switch_open => {
+                    self.send(id, UP, Seg::Rst(ConnError::CONNECTION_RESET))
                 }
                 Seg::Data(data) if st.switch_open => {
                     if !self.net.deliver_data(id, DOWN, data) {
@@ -923,8 +917,7 @@ impl<A: SwitchAgent> World<A> {
                     self.dirty_sw.insert(s);
                 }
                 Seg::Rst(e) if st.switch_open => {
-                    let st = self.net.streams.get_mut(&id).expect("exists");
-                    st.dead = true;
+                    self.net.streams.get_mut(&id).expect("exists").switch_reset = true;
                     self.input(s, &Input::Error(conn, e));
                     self.dirty_sw.insert(s);
                 }
@@ -1003,9 +996,7 @@ impl<A: SwitchAgent> World<A> {
             }
             let Some(sess) = self.controllers[c].sessions.get_mut(&id) else { break };
             let Some(data) = sess.vconn.poll_transmit() else { break };
-            if !st.dead {
-                self.send(id, DOWN, Seg::Data(data));
-            }
+            self.send(id, DOWN, Seg::Data(data));
         }
         let ended = self.controllers[c]
             .sessions
@@ -1015,9 +1006,7 @@ impl<A: SwitchAgent> World<A> {
             self.controllers[c].drop_session(id);
             let st = self.net.streams.get_mut(&id).expect("exists");
             st.ctl_open = false;
-            if !st.dead {
-                self.send(id, DOWN, Seg::Fin);
-            }
+            self.send(id, DOWN, Seg::Fin);
         }
     }
 
