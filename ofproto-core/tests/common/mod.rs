@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use connmgr_core::{ConnId, ConnMgr, ControllerSettings, OpGroupId, Output};
+use connmgr_core::{ConnId, ConnMgr, ControllerSettings, OpGroupId, Output, RuleEvent, RuleEventKind};
 use ofp_proto::actions::Action;
 use ofp_proto::flow::{Flow, ETH_TYPE_IP};
 use ofp_proto::instructions::Instructions;
@@ -13,7 +13,7 @@ use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModFlags};
 use ofp_proto::msg::Hello;
 use ofp_proto::ofmatch::Match;
 use ofp_proto::{Framer, Instant, Message, OfpMsg, VersionBitmap};
-use ofproto_core::{Config, OfProto, Requester, TestDatapath};
+use ofproto_core::{Config, MonitorSink, OfProto, Requester, TestDatapath};
 
 pub type Tables = OfProto<TestDatapath>;
 
@@ -98,6 +98,59 @@ pub fn out_port_of(tables: &Tables, id: ofproto_core::RuleId) -> u16 {
         Some(Action::Output { port, .. }) => *port,
         other => panic!("unexpected action {other:?}"),
     }
+}
+
+/// The rule changes the tables report without a `ConnMgr`, in batches, stamped with seqnos from 1
+/// as connection management stamps them.
+#[derive(Debug)]
+pub struct Recorder {
+    pub next_seqno: u64,
+    pub batches: Vec<Vec<RuleEvent>>,
+    open: Vec<RuleEvent>,
+}
+
+impl Default for Recorder {
+    fn default() -> Recorder {
+        Recorder { next_seqno: 1, batches: Vec::new(), open: Vec::new() }
+    }
+}
+
+impl MonitorSink for Recorder {
+    fn rule_event(&mut self, mut event: RuleEvent) -> u64 {
+        let seqno = match event.kind {
+            RuleEventKind::Removed { .. } => 0,
+            kind => {
+                let s = self.next_seqno;
+                self.next_seqno += 1;
+                if kind == RuleEventKind::Added {
+                    event.rule.add_seqno = s;
+                }
+                event.rule.modify_seqno = s;
+                s
+            }
+        };
+        self.open.push(event);
+        seqno
+    }
+
+    fn end_batch(&mut self, _now: Instant) {
+        self.batches.push(std::mem::take(&mut self.open));
+    }
+}
+
+impl Recorder {
+    /// Every change recorded so far, in order.
+    pub fn events(&self) -> Vec<RuleEvent> {
+        self.batches.iter().flatten().cloned().collect()
+    }
+}
+
+/// The rule changes the tables have queued, forwarded into a fresh recorder (its seqnos start at 1
+/// whatever the tables were told before).
+pub fn monitor_events(tb: &mut Tables, now: Instant) -> Vec<RuleEvent> {
+    let mut r = Recorder::default();
+    tb.forward_monitor_events(now, &mut r);
+    r.events()
 }
 
 /// The tables behind a `ConnMgr` with one primary controller (an active target) speaking
