@@ -224,12 +224,20 @@ impl<D: Datapath> OfProto<D> {
     }
 
     /// Gives rule `id` a new state in group `g` (the caller checked it has no operation pending
-    /// elsewhere).
+    /// elsewhere). A change folded into the group's earlier one is a replacing add if either was
+    /// (it is then reported as one: an add may change what a modify cannot, the timeouts).
     pub(crate) fn change_rule(&mut self, g: GroupKey, id: RuleId, st: RuleState, by_add: bool) {
         let r = self.rules.at_mut(id);
         let old = mem::replace(&mut r.st, st);
-        if r.pending.is_none() {
-            self.add_op(g, id, Undo::Changed { old: Box::new(old), by_add });
+        match r.pending {
+            None => {
+                self.add_op(g, id, Undo::Changed { old: Box::new(old), by_add });
+            }
+            Some(op) => {
+                if let Some(Operation { undo: Undo::Changed { by_add: earlier, .. }, .. }) = self.ops.get_mut(&op) {
+                    *earlier |= by_add;
+                }
+            }
         }
     }
 
