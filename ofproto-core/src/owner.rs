@@ -163,10 +163,15 @@ impl<D: Datapath> OfProto<D> {
         key
     }
 
-    /// Ends handling a request: the changes of its group, if it already finished, go into `out`.
-    fn end_request(&mut self, key: GroupKey, out: &mut Replies) {
+    /// Ends handling a request. Unless it was postponed (`ConnMgr` then drops `out`), the changes
+    /// of its group, if it already finished, and the asynchronous messages queued since `mark`
+    /// go into `out`.
+    fn end_request(&mut self, key: GroupKey, postponed: bool, mark: usize, out: &mut Replies) {
         self.request_floor = None;
-        self.report_request_changes(key, out);
+        if !postponed {
+            self.report_request_changes(key, out);
+            self.notify_since(mark, out);
+        }
     }
 
     /// True if a request that changes rules must wait: rule changes from before it wait to be
@@ -298,11 +303,7 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
             Message::TableFeaturesStatsRequest(_) => t.owner_table_features(req, out),
             _ => self.switch.handle_request(t, now, req, out),
         };
-        let t = &mut *self.tables;
-        t.end_request(key, out);
-        if d != Disposition::Postponed {
-            t.notify_since(mark, out);
-        }
+        self.tables.end_request(key, d == Disposition::Postponed, mark, out);
         d
     }
 
@@ -345,18 +346,13 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         let key = t.begin_request();
         let refs: Vec<(usize, u32, &FlowMod)> = fms.iter().map(|(i, x, fm)| (*i, *x, &**fm)).collect();
         let result = t.run_bundle(now, &refs, Some(conn.id));
-        t.end_request(key, out);
+        let postponed = matches!(result, Err(BundleRefusal { refusal: Refusal::Postpone, .. }));
+        t.end_request(key, postponed, mark, out);
         let pending = match result {
             Ok(p) => p,
-            Err(BundleRefusal { refusal: Refusal::Postpone, .. }) => {
-                // Nothing was applied; connmgr keeps the bundle and offers the COMMIT again on retry.
-                t.notify_since(mark, out);
-                return Ok(BundleCommit::Postponed);
-            }
-            Err(BundleRefusal { index, refusal: Refusal::Error(error) }) => {
-                t.notify_since(mark, out);
-                return Err(BundleFailure { index, error });
-            }
+            // Nothing was applied; connmgr keeps the bundle and offers the COMMIT again on retry.
+            Err(BundleRefusal { refusal: Refusal::Postpone, .. }) => return Ok(BundleCommit::Postponed),
+            Err(BundleRefusal { index, refusal: Refusal::Error(error) }) => return Err(BundleFailure { index, error }),
         };
         fms.iter().for_each(|(_, _, fm)| out.report_flow_mod(kind(fm.command)));
         if pending.is_some() {
