@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use connmgr_core::{ConnId, OpGroupId};
-use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModFlags, NO_BUFFER, OFPG_ANY, OFPTT_ALL};
 use ofp_proto::msg::flow_removed::OFPRR_DELETE;
 use ofp_proto::ofmatch::Match;
@@ -116,16 +115,6 @@ impl Criteria {
     }
 }
 
-/// OVS `ofproto_rule_has_out_port`: output, enqueue, or controller for OFPP_CONTROLLER.
-pub(crate) fn has_out_port(ins: &Instructions, port: u32) -> bool {
-    port == port_no::ANY || ins.outputs_to_port(port)
-}
-
-/// OVS `ofproto_rule_has_out_group`.
-pub(crate) fn has_out_group(ins: &Instructions, group: u32) -> bool {
-    group == OFPG_ANY || ins.outputs_to_group(group)
-}
-
 /// A new rule's state from an add (OVS `ofproto_rule_create`).
 fn added_state(fm: &FlowMod, now: Instant) -> RuleState {
     RuleState {
@@ -199,8 +188,10 @@ impl<D: Datapath> OfProto<D> {
                     postpone = true;
                     return;
                 }
-                if !has_out_port(&r.st.instructions, c.out_port)
-                    || !has_out_group(&r.st.instructions, c.out_group)
+                // OVS `ofproto_rule_has_out_port` / `_out_group`.
+                let ins = &r.st.instructions;
+                if (c.out_port != port_no::ANY && !ins.outputs_to_port(c.out_port))
+                    || (c.out_group != OFPG_ANY && !ins.outputs_to_group(c.out_group))
                     || (r.st.cookie ^ c.cookie) & c.cookie_mask != 0
                     || (r.is_hidden() && !c.include_hidden)
                 {
@@ -325,7 +316,7 @@ impl<D: Datapath> OfProto<D> {
         if self.flushing || self.groups.len() >= MAX_PENDING_GROUPS {
             return Err(Refusal::Postpone);
         }
-        let g = self.new_group(requester, false, true);
+        let g = self.new_group(requester, false, false);
         if let Err(r) = self.start_flow_mod(now, g, fm) {
             self.revert_unsubmitted(g);
             return Err(r);
@@ -373,7 +364,7 @@ impl<D: Datapath> OfProto<D> {
         if self.flushing {
             return Err(BundleRefusal { index: 0, refusal: Refusal::Postpone });
         }
-        let g = self.new_group(conn.map(|c| (c, 0)), true, true);
+        let g = self.new_group(conn.map(|c| (c, 0)), true, false);
         for &(index, xid, fm) in fms {
             let group = self.group_mut(g);
             (group.tag, group.xid) = (index, xid);

@@ -64,7 +64,7 @@ impl<D: Datapath> OfProto<D> {
             return false;
         }
         self.sort_rules(&mut ids);
-        let g = self.new_group(None, false, true);
+        let g = self.new_group(None, false, false);
         for id in ids {
             self.remove_rule(now, g, id, OFPRR_DELETE);
         }
@@ -106,7 +106,7 @@ impl<D: Datapath> OfProto<D> {
                 continue;
             }
             self.normal[s] = None;
-            let g = self.new_group(None, false, true);
+            let g = self.new_group(None, false, false);
             let wanted = Arc::new(normal_instructions());
             match (add, existing) {
                 (true, None) => {
