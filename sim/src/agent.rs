@@ -93,7 +93,6 @@ impl Interim {
     fn run_tables(&mut self, now: Instant) {
         self.tables.handle_timeout(now);
         self.tables.forward_events(now, &mut self.mgr);
-        while self.tables.poll_monitor_event().is_some() {}
     }
 }
 
