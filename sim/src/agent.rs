@@ -28,6 +28,9 @@ pub struct ControllerState {
     pub pin_dropped: u64,
 }
 
+/// A flow as monitors see it: table, priority, match (in `ovs-ofctl` words).
+pub type RuleKey = (u8, u16, String);
+
 /// What the simulator watches of a switch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AgentStatus {
@@ -60,6 +63,8 @@ pub trait SwitchAgent {
     /// A frame the datapath sends out of a port.
     fn poll_packet_out(&mut self) -> Option<(u32, Bytes)>;
     fn status(&self, now: Instant) -> AgentStatus;
+    /// Every flow OpenFlow can see (hidden ones excluded).
+    fn rules(&self) -> std::collections::BTreeSet<RuleKey>;
 }
 
 /// Hands one input to the switch (the simulator's counterpart of `io_shell::core::feed`).
@@ -196,6 +201,22 @@ impl SwitchAgent for Interim {
             .collect();
         AgentStatus { controllers, flows: self.tables.n_rules() as u64 }
     }
+    fn rules(&self) -> std::collections::BTreeSet<RuleKey> {
+        visible_rules(&self.tables)
+    }
+}
+
+/// The flows of `tables` OpenFlow can see.
+fn visible_rules<D: ofproto_core::Datapath>(tables: &OfProto<D>) -> std::collections::BTreeSet<RuleKey> {
+    let mut out = std::collections::BTreeSet::new();
+    for t in 0..tables.n_visible_tables() {
+        for id in tables.table_rules(t) {
+            let Some(r) = tables.rule(id).filter(|r| !r.is_hidden()) else { continue };
+            let priority = r.priority() as u16;
+            out.insert((t, priority, r.match_().to_text(priority)));
+        }
+    }
+    out
 }
 
 /// The switch the simulator drives.

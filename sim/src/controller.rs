@@ -11,13 +11,14 @@ use bytes::Bytes;
 use connmgr_core::{ConnId, Role};
 use ofp_proto::msg::bundle::{BundleAdd, BundleCtrl, BundleCtrlType};
 use ofp_proto::msg::flow_mod::FlowMod;
-use ofp_proto::msg::monitor::{self, FlowMonitor, FlowMonitorRequest, MonitorFlags};
+use ofp_proto::msg::monitor::{self, FlowMonitor, FlowMonitorRequest, FlowUpdate, FlowUpdateEvent, MonitorFlags};
 use ofp_proto::msg::role::RoleMsg;
 use ofp_proto::msg::{AsyncUpdate, FlowStatsRequest, PacketOut};
 use ofp_proto::print::ofp_to_string;
 use ofp_proto::{Instant, Message, OfpMsg, VersionBitmap};
 use rconn_core::{Vconn, VconnState};
 
+use crate::agent::RuleKey;
 use crate::bundles::BundleBook;
 use crate::net::StreamId;
 use crate::traffic;
@@ -33,8 +34,8 @@ pub enum Command {
         generation_id: Option<u64>,
     },
     FlowMod(Box<FlowMod>),
-    /// `count` flow mods, `rate` per second (0: all at once), each with priority and TCP
-    /// destination port counting up from the template's.
+    /// `count` flow mods, `rate` per second (0: all at once), each with priority counting up from
+    /// the template's and its own TCP destination port.
     FlowMods {
         template: Box<FlowMod>,
         count: u32,
@@ -85,6 +86,23 @@ pub struct Session {
     pub n_packet_ins: u64,
     pub bundles: BundleBook,
     pub paused: bool,
+    /// The flows this connection's monitors told of (an all-flows monitor with INITIAL); `None`
+    /// when it has none, or lost track (an abbreviated update, which only its own flow mod can
+    /// explain).
+    pub monitor_view: Option<BTreeSet<RuleKey>>,
+    /// Monitor updates received, and their count at the last pause or resume.
+    pub monitor_updates: u64,
+    monitor_mark: u64,
+}
+
+/// Monitoring on `s` paused or resumed: noted with the updates received since the last turn.
+fn monitor_turn(name: &str, s: &mut Session, paused: bool, notes_on: bool, notes: &mut Vec<String>) {
+    s.paused = paused;
+    if notes_on {
+        let what = if paused { "PAUSED after" } else { "RESUMED after" };
+        notes.push(format!("{name} <- {} flow monitor {what} {} updates", s.label, s.monitor_updates - s.monitor_mark));
+    }
+    s.monitor_mark = s.monitor_updates;
 }
 
 /// A flood of flow mods being sent.
@@ -117,6 +135,8 @@ pub struct Controller {
     /// When the next slow read may happen.
     pub next_read: Instant,
     pub claim: Option<(Role, Option<u64>)>,
+    /// Monitor requests made again on every new connection.
+    monitors: Vec<Command>,
     pub sessions: BTreeMap<StreamId, Session>,
     floods: Vec<Flood>,
     next_xid: u32,
@@ -143,6 +163,7 @@ impl Controller {
             read_rate: 0,
             next_read: Instant::ZERO,
             claim: None,
+            monitors: Vec::new(),
             sessions: BTreeMap::new(),
             floods: Vec::new(),
             next_xid: 1,
@@ -191,6 +212,9 @@ impl Controller {
             n_packet_ins: 0,
             bundles: BundleBook::default(),
             paused: false,
+            monitor_view: None,
+            monitor_updates: 0,
+            monitor_mark: 0,
         };
         self.sessions.insert(stream, s);
         self.n_sessions += 1;
@@ -227,6 +251,9 @@ impl Controller {
             if let Some((role, generation_id)) = self.claim {
                 self.send_role(stream, role, generation_id, notes);
             }
+            for m in self.monitors.clone() {
+                self.send_command(stream, &m, notes);
+            }
         }
         loop {
             let Some(s) = self.sessions.get_mut(&stream) else { return };
@@ -256,7 +283,12 @@ impl Controller {
             }
         };
         *self.received.entry(msg.raw.name()).or_default() += 1;
-        let quiet = matches!(msg.body, Message::EchoRequest(_) | Message::EchoReply(_) | Message::PacketIn(_));
+        let quiet = match &msg.body {
+            Message::EchoRequest(_) | Message::EchoReply(_) | Message::PacketIn(_) => true,
+            // Updates are counted; pauses and resumes are told below.
+            Message::FlowMonitorStatsReply(_) => msg.xid == 0,
+            _ => false,
+        };
         if self.notes_on && !quiet {
             notes.push(format!("{} <- {} {}", self.name, s.label, summary(&frame)));
         }
@@ -288,8 +320,32 @@ impl Controller {
                     violations.push(format!("{}: {v} on {}", self.name, s.label));
                 }
             }
-            Message::FlowMonitorPaused => s.paused = true,
-            Message::FlowMonitorResumed => s.paused = false,
+            Message::FlowMonitorPaused | Message::FlowMonitorResumed => {
+                let paused = matches!(msg.body, Message::FlowMonitorPaused);
+                monitor_turn(&self.name, s, paused, self.notes_on, notes);
+            }
+            Message::FlowMonitorStatsReply(r) => {
+                for u in &r.updates {
+                    if !matches!(u, FlowUpdate::Paused | FlowUpdate::Resumed) {
+                        s.monitor_updates += 1;
+                    }
+                    match u {
+                        FlowUpdate::Full(f) => {
+                            let key = (f.table_id, f.priority, f.match_.to_text(f.priority));
+                            if let Some(view) = s.monitor_view.as_mut() {
+                                if f.event == FlowUpdateEvent::Removed {
+                                    view.remove(&key);
+                                } else {
+                                    view.insert(key);
+                                }
+                            }
+                        }
+                        FlowUpdate::Abbrev { .. } => s.monitor_view = None,
+                        FlowUpdate::Paused => monitor_turn(&self.name, s, true, self.notes_on, notes),
+                        FlowUpdate::Resumed => monitor_turn(&self.name, s, false, self.notes_on, notes),
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -304,11 +360,27 @@ impl Controller {
                     self.send_role(id, *role, *generation_id, notes);
                 }
             }
+            Command::Monitor { .. } => {
+                self.monitors.push(cmd.clone());
+                for id in self.up_sessions(peer) {
+                    self.send_command(id, cmd, notes);
+                }
+            }
+            Command::MonitorCancel { id: mid } => {
+                self.monitors.retain(|m| !matches!(m, Command::Monitor { id, .. } if id == mid));
+                for id in self.up_sessions(peer) {
+                    self.send_command(id, cmd, notes);
+                }
+            }
             Command::FlowMods { template, count, rate } => {
                 let interval =
                     if *rate == 0 { Duration::ZERO } else { Duration::from_micros(1_000_000 / u64::from(*rate)) };
                 let flood =
                     Flood { template: (**template).clone(), next_index: 0, count: *count, interval, next: now, peer };
+                if self.notes_on {
+                    let n = self.up_sessions(peer).len();
+                    notes.push(format!("{} sends {count} flow mods on {n} connections", self.name));
+                }
                 self.floods.push(flood);
                 self.run_floods(now, notes);
             }
@@ -405,6 +477,10 @@ impl Controller {
                 }
             }
             Command::Monitor { id: mid, flags, table_id, out_port } => {
+                let all_flows = *table_id == 0xff && *out_port == ofp_proto::port_no::ANY;
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    s.monitor_view = (all_flows && flags & MonitorFlags::INITIAL != 0).then(BTreeSet::new);
+                }
                 let mut m = FlowMonitor::new(*mid, MonitorFlags(*flags));
                 m.table_id = *table_id;
                 m.out_port = *out_port;
@@ -444,6 +520,9 @@ impl Controller {
             while f.next_index < f.count && f.next <= now {
                 let mut fm = f.template.clone();
                 fm.priority = fm.priority.wrapping_add(f.next_index as u16);
+                // One TCP destination port per flow mod (with the match's prerequisites).
+                fm.match_.set_dl_type(0x0800);
+                fm.match_.set_nw_proto(6);
                 fm.match_.set_tp_dst_masked(1 + f.next_index as u16, u16::MAX);
                 for id in self.up_sessions(f.peer) {
                     self.send_quietly(id, Message::FlowMod(fm.clone()), notes, false);
@@ -454,14 +533,8 @@ impl Controller {
                     f.next += f.interval;
                 }
             }
-            if sent > 0 {
-                notes.push(format!(
-                    "{} sent flow mods {}..{} of {}",
-                    self.name,
-                    f.next_index - sent + 1,
-                    f.next_index,
-                    f.count
-                ));
+            if sent > 0 && f.next_index == f.count && self.notes_on {
+                notes.push(format!("{} sent its {} flow mods", self.name, f.count));
             }
         }
         floods.retain(|f| f.next_index < f.count);

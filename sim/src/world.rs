@@ -13,7 +13,7 @@ use ofp_proto::Instant;
 use ofproto_core::timeline::{self, Fed, Input, Record, Recorded, Setup, Step as RecStep};
 use rconn_core::ConnError;
 
-use crate::agent::{feed, AgentStatus, SwitchAgent};
+use crate::agent::{feed, AgentStatus, RuleKey, SwitchAgent};
 use crate::controller::{Controller, READ_TICK};
 use crate::invariants::Invariants;
 use crate::net::{Net, Partition, Seg, StreamId, DOWN, UP};
@@ -1012,7 +1012,51 @@ impl<A: SwitchAgent> World<A> {
 
     // ----- the end -----
 
+    /// At the end: what each quiet monitoring connection was told must be the switch's flows (a
+    /// flow it still shows lost its REMOVED; a flow it lacks lost its ADDED or refresh).
+    fn check_monitors(&mut self) {
+        let mut found = Vec::new();
+        for c in &self.controllers {
+            for (id, sess) in &c.sessions {
+                let Some(view) = sess.monitor_view.as_ref().filter(|_| !sess.paused && sess.version.is_some()) else {
+                    continue;
+                };
+                let Some(st) = self.net.streams.get(id) else { continue };
+                let quiet = st.switch_open
+                    && st.ctl_open
+                    && st.pipes.iter().all(|p| p.is_idle() && !p.has_unread())
+                    && sess.vconn.state() == rconn_core::VconnState::Connected;
+                if !quiet {
+                    continue;
+                }
+                let rules = self.switches[sess.switch].agent.rules();
+                let stale: Vec<&RuleKey> = view.difference(&rules).collect();
+                let missing: Vec<&RuleKey> = rules.difference(view).collect();
+                for (what, list) in [
+                    ("shows flows the switch no longer has (a lost REMOVED)", stale),
+                    ("lacks flows the switch has", missing),
+                ] {
+                    if let Some(first) = list.first() {
+                        found.push(format!(
+                            "{}'s monitors on {} {what}: {} of them, first table {} {}",
+                            c.name,
+                            sess.label,
+                            list.len(),
+                            first.0,
+                            first.2
+                        ));
+                    }
+                }
+                self.inv.n_checked += 1;
+            }
+        }
+        for v in found {
+            self.violation(v);
+        }
+    }
+
     fn finish(mut self) -> Outcome {
+        self.check_monitors();
         let now = self.now;
         let mut summary = Vec::new();
         summary.push(format!("ran {} events over {} simulated", self.events, format_secs(now - Instant::ZERO)));
