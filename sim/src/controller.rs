@@ -332,6 +332,12 @@ impl Controller {
                     match u {
                         FlowUpdate::Full(f) => {
                             let key = (f.table_id, f.priority, f.match_.to_text(f.priority));
+                            // While paused only removals of flows added before the pause come (then
+                            // the refresh).
+                            if s.paused && f.event == FlowUpdateEvent::Removed && self.notes_on {
+                                let what = format!("flow monitor REMOVED while paused: table {} {}", key.0, key.2);
+                                notes.push(format!("{} <- {} {what}", self.name, s.label));
+                            }
                             if let Some(view) = s.monitor_view.as_mut() {
                                 if f.event == FlowUpdateEvent::Removed {
                                     view.remove(&key);
