@@ -16,16 +16,47 @@ use ofproto_core::timeline::{Fed, Input, Setup};
 use ofproto_core::{Config as TablesConfig, NoSwitch, OfProto, TestDatapath, WithSwitch};
 use rconn_core::ConnError;
 
+/// A connection's packet-in rate limiters (both schedulers), as OVS's `packet-in-*` status keys
+/// count them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PinStats {
+    /// Sent at once (`bypassed`).
+    pub bypassed: u64,
+    /// Held back to keep to the rate (`queued`).
+    pub queued: u64,
+    /// Dropped from a full queue (`dropped`).
+    pub dropped: u64,
+    /// Waiting now (`backlog`).
+    pub backlog: u64,
+}
+
 /// One configured active controller, as the switch reports it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ControllerState {
     /// The rconn state (VOID, BACKOFF, CONNECTING, ACTIVE, IDLE).
     pub state: String,
     pub role: Option<Role>,
-    /// Packet-ins waiting in the rate limiter (both schedulers).
-    pub pin_backlog: u64,
-    /// Packet-ins dropped by the rate limiter's queue.
-    pub pin_dropped: u64,
+    /// With a rate limit, its counters for the current connection.
+    pub pins: Option<PinStats>,
+}
+
+impl ControllerState {
+    /// From `ConnMgr::controller_info`'s OVS status pairs.
+    pub fn from_info(ci: &connmgr_core::ControllerInfo) -> ControllerState {
+        let get =
+            |kind: &str, key: &str| -> Option<u64> { ci.pairs.get(&format!("packet-in-{kind}-{key}"))?.parse().ok() };
+        let sum = |key: &str| -> Option<u64> {
+            let (a, m) = (get("action", key), get("miss", key));
+            (a.is_some() || m.is_some()).then(|| a.unwrap_or(0) + m.unwrap_or(0))
+        };
+        let pins = sum("backlog").map(|backlog| PinStats {
+            bypassed: sum("bypassed").unwrap_or(0),
+            queued: sum("queued").unwrap_or(0),
+            dropped: sum("dropped").unwrap_or(0),
+            backlog,
+        });
+        ControllerState { state: ci.pairs.get("state").cloned().unwrap_or_default(), role: ci.role, pins }
+    }
 }
 
 /// A flow as monitors see it: table, priority, match (in `ovs-ofctl` words).
@@ -63,6 +94,8 @@ pub trait SwitchAgent {
     /// A frame the datapath sends out of a port.
     fn poll_packet_out(&mut self) -> Option<(u32, Bytes)>;
     fn status(&self, now: Instant) -> AgentStatus;
+    /// Packet-ins dropped on `conn` because its transmit queue was full.
+    fn packet_in_overflow(&self, conn: ConnId) -> u64;
     /// Every flow OpenFlow can see (hidden ones excluded).
     fn rules(&self) -> std::collections::BTreeSet<RuleKey>;
 }
@@ -181,25 +214,12 @@ impl SwitchAgent for Interim {
         self.packet_outs.pop_front()
     }
     fn status(&self, now: Instant) -> AgentStatus {
-        let controllers = self
-            .mgr
-            .controller_info(now)
-            .into_iter()
-            .map(|(target, ci)| {
-                let sum = |suffix: &str| -> u64 {
-                    ["action", "miss"]
-                        .iter()
-                        .filter_map(|k| ci.pairs.get(&format!("packet-in-{k}-{suffix}")))
-                        .filter_map(|v| v.parse::<u64>().ok())
-                        .sum()
-                };
-                let state = ci.pairs.get("state").cloned().unwrap_or_default();
-                let cs =
-                    ControllerState { state, role: ci.role, pin_backlog: sum("backlog"), pin_dropped: sum("dropped") };
-                (target, cs)
-            })
-            .collect();
+        let controllers =
+            self.mgr.controller_info(now).iter().map(|(t, ci)| (t.clone(), ControllerState::from_info(ci))).collect();
         AgentStatus { controllers, flows: self.tables.n_rules() as u64 }
+    }
+    fn packet_in_overflow(&self, conn: ConnId) -> u64 {
+        self.mgr.n_packet_in_overflow(conn).unwrap_or(0)
     }
     fn rules(&self) -> std::collections::BTreeSet<RuleKey> {
         visible_rules(&self.tables)

@@ -5,7 +5,10 @@
 use std::fmt::Write;
 
 use connmgr_core::Role;
+use std::time::Duration;
+
 use ofp_proto::Instant;
+use ofproto_core::timeline::format_duration;
 
 use crate::world::{Lane, Outcome};
 
@@ -86,7 +89,7 @@ pub fn render(title: &str, out: &Outcome) -> String {
             r##"<line x1="{xt:.1}" y1="{TOP}" x2="{xt:.1}" y2="{:.1}" stroke="#eeeeee"/><text x="{xt:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
             TOP + LANE * lanes.len() as f64,
             TOP - 6.0,
-            Instant::from_millis(t)
+            format_duration(Duration::from_millis(t))
         );
         t += step;
     }
@@ -118,27 +121,20 @@ pub fn render(title: &str, out: &Outcome) -> String {
                 );
             }
         }
-        let max = lane.backlog.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
-        let base = y + 56.0;
-        if lane.backlog.iter().any(|(_, v)| *v > 0) {
+        let base = y + 58.0;
+        for (points, color, label) in [(&lane.backlog, "#6a1b9a", "backlog"), (&lane.dropped, "#d32f2f", "dropped")] {
+            let max = points.iter().map(|(_, v)| *v).max().unwrap_or(0);
+            if max == 0 {
+                continue;
+            }
             let mut path = String::new();
-            for (a, b, v) in spans(&lane.backlog, end) {
-                let yv = base - 24.0 * v as f64 / max;
+            for (a, b, v) in spans(points, end) {
+                let yv = base - 26.0 * v as f64 / max as f64;
                 let _ = write!(path, "M{:.1},{yv:.1} L{:.1},{yv:.1} ", x(a), x(b));
             }
-            let _ = writeln!(s, r##"<path d="{path}" stroke="#6a1b9a" fill="none"/>"##);
-            let _ = writeln!(s, r##"<text x="8" y="{base:.1}" fill="#6a1b9a">backlog ≤{max}</text>"##);
-        }
-        for (t, v) in &lane.dropped {
-            let _ = writeln!(
-                s,
-                r##"<line x1="{0:.1}" y1="{1:.1}" x2="{0:.1}" y2="{2:.1}" stroke="#d32f2f"><title>{3} dropped {4}</title></line>"##,
-                x(*t),
-                base - 26.0,
-                base,
-                t,
-                v
-            );
+            let _ = writeln!(s, r##"<path d="{path}" stroke="{color}" fill="none"/>"##);
+            let ly = if label == "backlog" { base - 14.0 } else { base };
+            let _ = writeln!(s, r##"<text x="8" y="{ly:.1}" fill="{color}">{label} ≤{max}</text>"##);
         }
     }
     for (i, (t, text)) in out.marks.iter().enumerate() {
@@ -205,6 +201,7 @@ mod tests {
             roles: vec![(Instant::from_secs(1), Some(Role::Primary))],
             backlog: vec![(Instant::from_secs(2), 5), (Instant::from_secs(3), 0)],
             dropped: vec![(Instant::from_secs(2), 1)],
+            ..Lane::default()
         };
         let out = Outcome {
             lanes: vec![lane],
@@ -217,6 +214,6 @@ mod tests {
         assert!(svg.contains(r##"width="250.00" height="20" fill="#29b6f6""##), "{svg}");
         assert!(svg.contains(r##"width="750.00" height="20" fill="#4caf50""##));
         assert!(svg.contains("1: 2.000 c1 partition 30s"));
-        assert!(svg.contains("backlog ≤5"));
+        assert!(svg.contains("backlog ≤5") && svg.contains("dropped ≤1"));
     }
 }

@@ -13,7 +13,7 @@ use ofp_proto::Instant;
 use ofproto_core::timeline::{self, Fed, Input, Record, Recorded, Setup, Step as RecStep};
 use rconn_core::ConnError;
 
-use crate::agent::{feed, AgentStatus, RuleKey, SwitchAgent};
+use crate::agent::{feed, RuleKey, SwitchAgent};
 use crate::controller::{Controller, READ_TICK};
 use crate::invariants::Invariants;
 use crate::net::{Net, Partition, Seg, StreamId, DOWN, UP};
@@ -45,6 +45,8 @@ pub struct Lane {
     pub roles: Vec<(Instant, Option<Role>)>,
     pub backlog: Vec<(Instant, u64)>,
     pub dropped: Vec<(Instant, u64)>,
+    /// When the transcript last told of drops here.
+    pub(crate) noted_drop: Option<Instant>,
 }
 
 /// What a run produced.
@@ -72,6 +74,17 @@ enum Ev {
     Liveness(Instant),
 }
 
+/// A controller target's state as the transcript and the pictures show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Sample {
+    state: String,
+    role: Option<Role>,
+    /// Packet-ins waiting in the rate limiter.
+    backlog: u64,
+    /// Packet-ins dropped on the current connection: by the rate limiter and for a full queue.
+    dropped: u64,
+}
+
 struct SwitchNode<A> {
     name: String,
     agent: A,
@@ -82,7 +95,8 @@ struct SwitchNode<A> {
     /// Per target, the transport opened last (until it closes).
     current: BTreeMap<Arc<str>, ConnId>,
     scheduled: Option<Instant>,
-    status: AgentStatus,
+    /// What the transcript last said of each controller target.
+    samples: BTreeMap<String, Sample>,
     record: Option<Record>,
     frames: u64,
     packet_outs: u64,
@@ -344,7 +358,7 @@ impl<A: SwitchAgent> World<A> {
             conns: BTreeMap::new(),
             current: BTreeMap::new(),
             scheduled: None,
-            status: AgentStatus::default(),
+            samples: BTreeMap::new(),
             record,
             frames: 0,
             packet_outs: 0,
@@ -802,42 +816,61 @@ impl<A: SwitchAgent> World<A> {
             return;
         }
         let status = self.switches[s].agent.status(self.now);
-        if status == self.switches[s].status {
+        let mut samples = BTreeMap::new();
+        for (target, cs) in &status.controllers {
+            let overflow = self.switches[s]
+                .current
+                .get(target.as_str())
+                .map_or(0, |c| self.switches[s].agent.packet_in_overflow(*c));
+            let pins = cs.pins.unwrap_or_default();
+            samples.insert(
+                target.clone(),
+                Sample {
+                    state: cs.state.clone(),
+                    role: cs.role,
+                    backlog: pins.backlog,
+                    dropped: pins.dropped + overflow,
+                },
+            );
+        }
+        if samples == self.switches[s].samples {
             return;
         }
-        let old = std::mem::replace(&mut self.switches[s].status, status.clone());
-        for (target, cs) in &status.controllers {
-            let before = old.controllers.get(target);
-            let name = self.target_name(target);
-            let key = (s, target.clone());
-            let now = self.now;
-            let lane = self.lanes.entry(key).or_insert_with(|| Lane {
-                switch: self.switches[s].name.clone(),
+        let old = std::mem::replace(&mut self.switches[s].samples, samples.clone());
+        let now = self.now;
+        for (target, cs) in samples {
+            let before = old.get(&target);
+            let name = self.target_name(&target);
+            let sw = self.switches[s].name.clone();
+            let lane = self.lanes.entry((s, target)).or_insert_with(|| Lane {
+                switch: sw.clone(),
                 controller: name.clone(),
                 ..Lane::default()
             });
             let mut lines = Vec::new();
             if before.map(|b| &b.state) != Some(&cs.state) {
                 lane.states.push((now, cs.state.clone()));
-                lines.push(format!("{} {name} state {}", self.switches[s].name, cs.state));
+                lines.push(format!("{sw} {name} state {}", cs.state));
             }
             if before.map(|b| b.role) != Some(cs.role) {
                 lane.roles.push((now, cs.role));
                 if let Some(r) = cs.role {
-                    lines.push(format!("{} {name} role {}", self.switches[s].name, role_name(r)));
+                    lines.push(format!("{sw} {name} role {}", role_name(r)));
                 }
             }
-            if before.map(|b| b.pin_backlog) != Some(cs.pin_backlog) {
-                lane.backlog.push((now, cs.pin_backlog));
+            if before.map(|b| b.backlog) != Some(cs.backlog) {
+                lane.backlog.push((now, cs.backlog));
             }
-            if before.map_or(0, |b| b.pin_dropped) != cs.pin_dropped {
-                lane.dropped.push((now, cs.pin_dropped));
-                lines.push(format!("{} {name} packet-ins dropped {}", self.switches[s].name, cs.pin_dropped));
-            }
-            if self.opts.transcript {
-                for l in lines {
-                    self.transcript.push(format!("{now} {l}"));
+            if before.map_or(0, |b| b.dropped) != cs.dropped {
+                lane.dropped.push((now, cs.dropped));
+                // At most one line a second about drops.
+                if lane.noted_drop.is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1)) {
+                    lane.noted_drop = Some(now);
+                    lines.push(format!("{sw} {name} packet-ins dropped {}", cs.dropped));
                 }
+            }
+            for l in lines {
+                self.transcript.push(format!("{now} {l}"));
             }
         }
     }
@@ -1055,8 +1088,42 @@ impl<A: SwitchAgent> World<A> {
         }
     }
 
+    /// At the end: on each quiet rate-limited connection, every packet-in the switch routed to it
+    /// was received once, is still queued, or was counted dropped (by the rate limiter or for a
+    /// full transmit queue).
+    fn check_packet_ins(&mut self) {
+        let mut found = Vec::new();
+        for sw in &self.switches {
+            let status = sw.agent.status(self.now);
+            for (target, cs) in &status.controllers {
+                let (Some(p), Some(&conn)) = (cs.pins, sw.current.get(target.as_str())) else { continue };
+                let Some(&(id, _)) = sw.conns.get(&conn) else { continue };
+                let Some(c) = self.ctl_targets.get(target).copied() else { continue };
+                let (Some(st), Some(sess)) = (self.net.streams.get(&id), self.controllers[c].sessions.get(&id)) else {
+                    continue;
+                };
+                if !(st.switch_open && st.ctl_open && st.pipes.iter().all(|p| p.is_idle() && !p.has_unread())) {
+                    continue;
+                }
+                let overflow = sw.agent.packet_in_overflow(conn);
+                let accounted = (p.bypassed + p.queued).checked_sub(p.dropped + p.backlog + overflow);
+                if accounted != Some(sess.n_packet_ins) {
+                    found.push(format!(
+                        "{}: {} packet-ins received, but the switch counts {} bypassed + {} queued - {} dropped - {} waiting - {} overflowed",
+                        sess.label, sess.n_packet_ins, p.bypassed, p.queued, p.dropped, p.backlog, overflow
+                    ));
+                }
+                self.inv.n_checked += 1;
+            }
+        }
+        for v in found {
+            self.violation(v);
+        }
+    }
+
     fn finish(mut self) -> Outcome {
         self.check_monitors();
+        self.check_packet_ins();
         let now = self.now;
         let mut summary = Vec::new();
         summary.push(format!("ran {} events over {} simulated", self.events, format_secs(now - Instant::ZERO)));
@@ -1068,13 +1135,18 @@ impl<A: SwitchAgent> World<A> {
             ));
             for (target, cs) in &st.controllers {
                 let role = cs.role.map_or("-".to_string(), role_name);
-                summary.push(format!(
-                    "  {}: {} role={role} packet-in backlog={} dropped={}",
-                    self.target_name(target),
-                    cs.state,
-                    cs.pin_backlog,
-                    cs.pin_dropped
-                ));
+                let overflow = sw.current.get(target.as_str()).map_or(0, |c| sw.agent.packet_in_overflow(*c));
+                let mut line = format!("  {}: {} role={role}", self.target_name(target), cs.state);
+                if let Some(p) = cs.pins {
+                    line.push_str(&format!(
+                        " packet-ins bypassed={} queued={} dropped={} backlog={}",
+                        p.bypassed, p.queued, p.dropped, p.backlog
+                    ));
+                }
+                if overflow > 0 {
+                    line.push_str(&format!(" overflow={overflow}"));
+                }
+                summary.push(line);
             }
         }
         for c in &self.controllers {
