@@ -930,26 +930,26 @@ impl<A: SwitchAgent> World<A> {
             }
         } else {
             let st = &self.net.streams[&id];
+            // The switch's socket, until it closes it or a reset aborts it.
+            let alive = st.switch_open && !st.switch_reset;
             match seg {
-                Seg::SynAck if st.switch_open => {
+                Seg::SynAck if alive => {
                     self.net.streams.get_mut(&id).expect("exists").established = true;
                     self.input(s, &Input::Connected(conn));
                     self.dirty_sw.insert(s);
                 }
-                Seg::SynAck | Seg::Data(_) if !st.switch_open => {
-                    self.send(id, UP, Seg::Rst(ConnError::CONNECTION_RESET))
-                }
-                Seg::Data(data) if st.switch_open => {
+                Seg::SynAck | Seg::Data(_) if !alive => self.send(id, UP, Seg::Rst(ConnError::CONNECTION_RESET)),
+                Seg::Data(data) => {
                     if !self.net.deliver_data(id, DOWN, data) {
                         self.violation(format!("{}: bytes from the controller out of order", self.label(s, conn)));
                     }
                     self.dirty_sw.insert(s);
                 }
-                Seg::Fin if st.switch_open => {
+                Seg::Fin if alive => {
                     self.net.streams.get_mut(&id).expect("exists").pipes[DOWN].fin = true;
                     self.dirty_sw.insert(s);
                 }
-                Seg::Rst(e) if st.switch_open => {
+                Seg::Rst(e) if alive => {
                     self.net.streams.get_mut(&id).expect("exists").switch_reset = true;
                     self.input(s, &Input::Error(conn, e));
                     self.dirty_sw.insert(s);
