@@ -67,7 +67,10 @@ pub type RuleKey = (u8, u16, String);
 pub struct AgentStatus {
     /// By target, active controllers only (as OVS's Controller table).
     pub controllers: BTreeMap<String, ControllerState>,
+    /// Flows OpenFlow sees.
     pub flows: u64,
+    /// Failing open (standalone mode, no controller for long enough).
+    pub fail_open: bool,
 }
 
 /// The switch state machine: the transport API of `connmgr_core::ConnMgr`, plus the datapath.
@@ -216,7 +219,11 @@ impl SwitchAgent for Interim {
     fn status(&self, now: Instant) -> AgentStatus {
         let controllers =
             self.mgr.controller_info(now).iter().map(|(t, ci)| (t.clone(), ControllerState::from_info(ci))).collect();
-        AgentStatus { controllers, flows: self.tables.n_rules() as u64 }
+        AgentStatus {
+            controllers,
+            flows: visible_rules(&self.tables).len() as u64,
+            fail_open: self.mgr.is_fail_open_active(),
+        }
     }
     fn packet_in_overflow(&self, conn: ConnId) -> u64 {
         self.mgr.n_packet_in_overflow(conn).unwrap_or(0)

@@ -95,8 +95,9 @@ struct SwitchNode<A> {
     /// Per target, the transport opened last (until it closes).
     current: BTreeMap<Arc<str>, ConnId>,
     scheduled: Option<Instant>,
-    /// What the transcript last said of each controller target.
+    /// What the transcript last said of each controller target, and of failing open.
     samples: BTreeMap<String, Sample>,
+    fail_open: bool,
     record: Option<Record>,
     frames: u64,
     packet_outs: u64,
@@ -359,6 +360,7 @@ impl<A: SwitchAgent> World<A> {
             current: BTreeMap::new(),
             scheduled: None,
             samples: BTreeMap::new(),
+            fail_open: false,
             record,
             frames: 0,
             packet_outs: 0,
@@ -816,6 +818,12 @@ impl<A: SwitchAgent> World<A> {
             return;
         }
         let status = self.switches[s].agent.status(self.now);
+        if status.fail_open != self.switches[s].fail_open {
+            self.switches[s].fail_open = status.fail_open;
+            let (name, now) = (&self.switches[s].name, self.now);
+            let what = if status.fail_open { "fails open" } else { "no longer fails open" };
+            self.transcript.push(format!("{now} {name} {what}"));
+        }
         let mut samples = BTreeMap::new();
         for (target, cs) in &status.controllers {
             let overflow = self.switches[s]
