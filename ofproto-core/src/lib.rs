@@ -96,10 +96,12 @@ mod opgroup;
 mod owner;
 mod rule;
 mod stats;
+pub mod switch;
 
 pub use datapath::{Datapath, DpCall, OpId, OpResult, TestDatapath};
 pub use flow_mod::{BundleRefusal, Progress, Refusal, Requester};
-pub use ofproto::{Config, Event, OfProto, RuleEvent, RuleEventKind, MAX_PENDING_GROUPS};
+pub use ofproto::{ActionCheck, Config, Event, OfProto, RuleEvent, RuleEventKind, MAX_PENDING_GROUPS};
 pub use owner::{fail_open_packet_in, NoSwitch, SwitchRequests, WithSwitch, BUNDLE_BUSY};
 pub use rule::{Rule, RuleId, RuleSnapshot, RuleState, MAX_OPENFLOW_PRIORITY};
 pub use stats::flow_stats_of;
+pub use switch::{NoSuchPort, Switch, SwitchStatus};
