@@ -112,7 +112,7 @@ fn controller_action_truncates_to_max_len_and_reports_rule_and_table() {
     let fm = FlowMod {
         match_: in_port(1),
         priority: 5,
-        new_cookie: 0xc0ff_ee,
+        new_cookie: 0x00c0_ffee,
         instructions: Instructions::apply([ctl, out(2)]),
         ..FlowMod::default()
     };
@@ -123,7 +123,7 @@ fn controller_action_truncates_to_max_len_and_reports_rule_and_table() {
     let r = p.recv(c);
     let Message::PacketIn(pin) = &r[0].body else { panic!("{r:?}") };
     assert_eq!(pin.data, f[..20]);
-    assert_eq!((pin.total_len, pin.cookie, pin.table_id, pin.reason), (f.len() as u32, 0xc0ff_ee, 0, 1));
+    assert_eq!((pin.total_len, pin.cookie, pin.table_id, pin.reason), (f.len() as u32, 0x00c0_ffee, 0, 1));
 
     // output:CONTROLLER with a max_len in OF1.0.
     let (mut p, c) = switch(2, 1);
