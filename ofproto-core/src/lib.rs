@@ -90,6 +90,7 @@ mod classifier;
 pub mod datapath;
 mod flow_mod;
 mod flush;
+pub mod fuzzing;
 mod hash;
 mod ofproto;
 mod opgroup;
