@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use connmgr_core::{
-    AsyncMsg, AsyncPacketIn, BundleEntry, BundleFailure, Config, ConnId, ConnInfo, ConnMgr, ControllerSettings,
-    Disposition, NormalFlow, Owner, Replies, Request,
+    AsyncMsg, AsyncPacketIn, BundleCommit, BundleEntry, BundleFailure, Config, ConnId, ConnInfo, ConnMgr,
+    ControllerSettings, Disposition, NormalFlow, Owner, Replies, Request,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ofp_proto::msg::Hello;
@@ -28,8 +28,8 @@ impl Owner for NoOwner {
         _: u16,
         _: &[BundleEntry],
         _: &mut Replies,
-    ) -> Result<(), BundleFailure> {
-        Ok(())
+    ) -> Result<BundleCommit, BundleFailure> {
+        Ok(BundleCommit::Committed)
     }
 
     fn flush(&mut self, _: Instant) {}

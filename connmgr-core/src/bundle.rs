@@ -14,11 +14,13 @@ enum State {
     Closed,
 }
 
-/// A bundle taken out of the connection for a commit.
+/// One bundle.
 #[derive(Debug)]
 pub struct Bundle {
     pub flags: u16,
     state: State,
+    /// Its commit was postponed: it waits for the COMMIT to come back, and does not expire.
+    committing: bool,
     /// The message that created it (open or first add), quoted by its timeout error.
     request: Bytes,
     used: Instant,
@@ -27,7 +29,14 @@ pub struct Bundle {
 
 impl Bundle {
     fn new(now: Instant, flags: u16, request: &Bytes) -> Bundle {
-        Bundle { flags, state: State::Open, request: request.clone(), used: now, entries: Vec::new() }
+        Bundle {
+            flags,
+            state: State::Open,
+            committing: false,
+            request: request.clone(),
+            used: now,
+            entries: Vec::new(),
+        }
     }
 }
 
@@ -85,14 +94,27 @@ impl Bundles {
         Err(err)
     }
 
-    /// COMMIT_REQUEST: the bundle leaves the connection whatever the outcome. Other flags than the
-    /// bundle's fail the commit.
-    pub fn take_for_commit(&mut self, id: u32, flags: u16) -> Result<Bundle, OfpErr> {
-        let b = self.map.remove(&id).ok_or(OfpErr::OFPBFC_BAD_ID)?;
+    /// COMMIT_REQUEST: the bundle to commit. Other flags than the bundle's fail the commit and
+    /// discard the bundle.
+    pub fn get_for_commit(&mut self, id: u32, flags: u16) -> Result<&Bundle, OfpErr> {
+        let b = self.map.get(&id).ok_or(OfpErr::OFPBFC_BAD_ID)?;
         if b.flags != flags {
+            self.map.remove(&id);
             return Err(OfpErr::OFPBFC_BAD_FLAGS);
         }
-        Ok(b)
+        Ok(&self.map[&id])
+    }
+
+    /// The owner postponed the bundle's commit.
+    pub fn set_committing(&mut self, id: u32) {
+        if let Some(b) = self.map.get_mut(&id) {
+            b.committing = true;
+        }
+    }
+
+    /// A commit happened (or failed): the bundle leaves, returning its messages.
+    pub fn remove(&mut self, id: u32) -> Vec<BundleEntry> {
+        self.map.remove(&id).map(|b| b.entries).unwrap_or_default()
     }
 
     /// Removes the bundles idle for `timeout` or more at `now`, returning the messages that created
@@ -102,7 +124,7 @@ impl Bundles {
             return Vec::new();
         };
         let expired: Vec<u32> =
-            self.map.iter().filter(|(_, b)| b.used.as_millis() <= limit).map(|(id, _)| *id).collect();
+            self.map.iter().filter(|(_, b)| !b.committing && b.used.as_millis() <= limit).map(|(id, _)| *id).collect();
         expired.into_iter().filter_map(|id| self.map.remove(&id)).map(|b| b.request).collect()
     }
 
@@ -153,18 +175,30 @@ mod tests {
     }
 
     #[test]
-    fn commit_takes_the_bundle_out_in_every_case() {
+    fn commit_finds_the_bundle_and_bad_flags_discard_it() {
         let mut b = Bundles::default();
-        assert_eq!(b.take_for_commit(7, 0).err(), Some(OfpErr::OFPBFC_BAD_ID));
+        assert_eq!(b.get_for_commit(7, 0).err(), Some(OfpErr::OFPBFC_BAD_ID));
         b.add(t(0), 7, 1, entry(1)).unwrap();
         b.add(t(0), 7, 1, entry(2)).unwrap();
-        assert_eq!(b.take_for_commit(7, 3).err(), Some(OfpErr::OFPBFC_BAD_FLAGS));
+        assert_eq!(b.get_for_commit(7, 3).err(), Some(OfpErr::OFPBFC_BAD_FLAGS));
         assert!(b.is_empty());
         b.add(t(0), 7, 1, entry(1)).unwrap();
         b.add(t(0), 7, 1, entry(2)).unwrap();
-        let taken = b.take_for_commit(7, 1).unwrap();
-        assert_eq!(taken.entries.iter().map(|e| e.part.msg.xid).collect::<Vec<_>>(), [1, 2]);
+        let xids = |es: &[BundleEntry]| es.iter().map(|e| e.part.msg.xid).collect::<Vec<_>>();
+        assert_eq!(xids(&b.get_for_commit(7, 1).unwrap().entries), [1, 2]);
+        assert!(!b.is_empty(), "still there until the commit is done");
+        assert_eq!(xids(&b.remove(7)), [1, 2]);
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn a_bundle_whose_commit_waits_does_not_expire() {
+        let mut b = Bundles::default();
+        b.add(t(0), 1, 0, entry(1)).unwrap();
+        b.add(t(0), 2, 0, entry(2)).unwrap();
+        b.set_committing(1);
+        assert_eq!(b.expire(t(60), Duration::from_secs(10)), vec![entry(2).request]);
+        assert_eq!(b.remove(1).len(), 1);
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub struct ConnMgr {
     pub(crate) snoop_targets: BTreeSet<Arc<str>>,
     pub(crate) next_id: u64,
     pub(crate) next_op_group: u64,
+    /// The next flow monitor seqno (OVS `monitor_seqno`; see the `monitor` module).
+    pub(crate) monitor_seqno: u64,
+    /// Some connection has flow monitor updates not flushed yet.
+    pub(crate) monitor_updates_pending: bool,
     /// The primary election generation id, once one was given (never reset).
     pub(crate) election_id: Option<u64>,
     pub(crate) fail_mode: FailMode,
@@ -106,6 +110,8 @@ impl ConnMgr {
             snoop_targets: BTreeSet::new(),
             next_id: 1,
             next_op_group: 1,
+            monitor_seqno: 1,
+            monitor_updates_pending: false,
             election_id: None,
             fail_mode: FailMode::Secure,
             fail_open: None,
@@ -221,9 +227,10 @@ impl ConnMgr {
 
     /// Does everything due at `now` (OVS `connmgr_run`): rconn timers, packet-in releases, reading
     /// up to 50 messages per connection (handing requests to `owner`), bundle expiry, the flow-mod
-    /// log, multipart timeouts and fail-open. Call it when [`ConnMgr::poll_timeout`] has passed,
-    /// after inputs, and after `retry`.
+    /// log, multipart timeouts, resuming flow monitors and fail-open. Call it when
+    /// [`ConnMgr::poll_timeout`] has passed, after inputs, and after `retry`.
     pub fn handle_timeout<O: Owner>(&mut self, now: Instant, owner: &mut O) {
+        self.flow_monitor_flush(now);
         let waiting: Vec<Arc<str>> = self
             .services
             .iter()
@@ -240,6 +247,7 @@ impl ConnMgr {
         for id in ids {
             self.run_conn(now, id, owner);
         }
+        self.run_monitors(now, owner);
         self.fail_open_run(now, owner);
         self.pump_all(now);
     }
@@ -305,6 +313,9 @@ impl ConnMgr {
             consider(c.next_wakeup());
         }
         consider(self.fail_open.as_ref().and_then(|f| f.next_wakeup()));
+        if self.monitor_updates_pending {
+            consider(Some(Instant::ZERO));
+        }
         t
     }
 
@@ -404,6 +415,7 @@ impl ConnMgr {
             if c.up != c.protocol.is_some() {
                 return Err(format!("{}: up {} but protocol {:?}", c.id, c.up, c.protocol));
             }
+            self.check_monitors(c)?;
             for ps in c.schedulers.iter().flatten() {
                 let queued = ps.backlog().count() as u32;
                 if queued != ps.stats().n_queued || queued > ps.limits().1 {

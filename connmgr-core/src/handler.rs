@@ -11,7 +11,9 @@ use rconn_core::Received;
 
 use crate::connmgr::ConnMgr;
 use crate::ofconn::{DEFAULT_MISS_SEND_LEN, MAX_RECV_PER_STEP};
-use crate::owner::{BundleEntry, ConnId, ConnType, Disposition, Item, Owner, Part, Protocol, Replies, Request, Role};
+use crate::owner::{
+    BundleCommit, BundleEntry, ConnId, ConnType, Disposition, Item, Owner, Part, Protocol, Replies, Request, Role,
+};
 
 /// What happened to a request.
 enum Outcome {
@@ -205,6 +207,14 @@ impl ConnMgr {
                 Message::BundleControl(bc) => self.handle_bundle_control(now, id, msg, bc, request, owner),
                 Message::BundleAddMessage(ba) => self.handle_bundle_add(now, id, ba, request, owner),
                 Message::SetConfig(cfg) => self.handle_set_config(now, id, msg.version, cfg, &parts, owner),
+                Message::FlowMonitorStatsRequest(_) => {
+                    self.handle_flow_monitor_request(now, id, &parts, owner);
+                    Outcome::Done
+                }
+                Message::FlowMonitorCancel(monitor) => match self.handle_flow_monitor_cancel(id, *monitor) {
+                    Ok(()) => Outcome::Done,
+                    Err(e) => Outcome::Fail(e),
+                },
                 _ if is_switch_to_controller(msg.msg_type()) => Outcome::Fail(OfpErr::OFPBRC_BAD_TYPE),
                 _ => self.call_owner(now, id, &parts, owner).into(),
             }
@@ -230,16 +240,18 @@ impl ConnMgr {
     /// Hands a request to the owner and applies what it produced.
     fn call_owner<O: Owner>(&mut self, now: Instant, id: ConnId, parts: &[Part], owner: &mut O) -> Disposition {
         let Some(info) = self.conns.get(&id).map(|c| c.info()) else { return Disposition::Handled };
-        let mut out = Replies::new(self.next_op_group);
+        let mut out = Replies::new(self.next_op_group, self.monitor_seqno);
         let d = owner.handle_request(now, &Request { conn: &info, parts }, &mut out);
         self.next_op_group = out.next_op_group();
+        self.monitor_seqno = out.next_seqno();
         if d != Disposition::Postponed {
             self.apply_replies(now, id, &parts[0].bytes, out);
         }
         d
     }
 
-    /// Applies in order what the owner produced for a request on `id`.
+    /// Applies in order what the owner produced for a request on `id`; its rule changes end the
+    /// flow monitors' batch.
     pub(crate) fn apply_replies(&mut self, now: Instant, id: ConnId, request: &Bytes, out: Replies) {
         for item in out.items {
             match item {
@@ -259,8 +271,10 @@ impl ConnMgr {
                         c.flow_mods.report(now, kind);
                     }
                 }
+                Item::RuleEvent(event) => self.queue_rule_event(&event),
             }
         }
+        self.flow_monitor_flush(now);
     }
 
     /// A barrier waits for the connection's operation groups.
@@ -416,7 +430,11 @@ impl ConnMgr {
             BundleCtrlType::OPEN_REQUEST => c.bundles.open(now, bc.bundle_id, bc.flags, request),
             BundleCtrlType::CLOSE_REQUEST => c.bundles.close(now, bc.bundle_id, bc.flags),
             BundleCtrlType::DISCARD_REQUEST => c.bundles.discard(bc.bundle_id),
-            _ => self.commit_bundle(now, id, bc, request, owner),
+            _ => match self.commit_bundle(now, id, bc, request, owner) {
+                Ok(BundleCommit::Postponed) => return Outcome::Postpone,
+                Ok(BundleCommit::Committed) => Ok(()),
+                Err(e) => Err(e),
+            },
         };
         match result {
             Ok(()) => {
@@ -428,8 +446,9 @@ impl ConnMgr {
         }
     }
 
-    /// OVS `do_bundle_commit`: the owner applies the messages as one group; the bundle is gone
-    /// whatever happens. A failing message's error goes out before the commit's MSG_FAILED.
+    /// OVS `do_bundle_commit`: the owner applies the messages as one group, or postpones the
+    /// commit (the bundle stays, the COMMIT waits as the blocked message). Otherwise the bundle is
+    /// gone whatever happened; a failing message's error goes out before the commit's MSG_FAILED.
     fn commit_bundle<O: Owner>(
         &mut self,
         now: Instant,
@@ -437,16 +456,25 @@ impl ConnMgr {
         bc: &BundleCtrl,
         request: &Bytes,
         owner: &mut O,
-    ) -> Result<(), OfpErr> {
+    ) -> Result<BundleCommit, OfpErr> {
+        let mut out = Replies::new(self.next_op_group, self.monitor_seqno);
         let c = self.conns.get_mut(&id).ok_or(OfpErr::OFPBFC_BAD_ID)?;
-        let bundle = c.bundles.take_for_commit(bc.bundle_id, bc.flags)?;
         let info = c.info();
-        let mut out = Replies::new(self.next_op_group);
+        let bundle = c.bundles.get_for_commit(bc.bundle_id, bc.flags)?;
         let result = owner.commit_bundle(now, &info, bundle.flags, &bundle.entries, &mut out);
+        let entries = if result == Ok(BundleCommit::Postponed) {
+            c.bundles.set_committing(bc.bundle_id);
+            None
+        } else {
+            Some(c.bundles.remove(bc.bundle_id))
+        };
+        // Ids and seqnos the owner took stay taken, even by a postponed commit.
         self.next_op_group = out.next_op_group();
+        self.monitor_seqno = out.next_seqno();
+        let Some(entries) = entries else { return Ok(BundleCommit::Postponed) };
         self.apply_replies(now, id, request, out);
         result.map_err(|f| {
-            if let Some(e) = bundle.entries.get(f.index) {
+            if let Some(e) = entries.get(f.index) {
                 self.send_error(now, id, f.error, &e.request);
             }
             OfpErr::OFPBFC_MSG_FAILED

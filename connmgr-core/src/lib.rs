@@ -34,7 +34,7 @@
 //!         Disposition::Handled
 //!     }
 //!     fn commit_bundle(&mut self, _: Instant, _: &ConnInfo, _: u16, _: &[BundleEntry], _: &mut Replies)
-//!         -> Result<(), BundleFailure> { Ok(()) }
+//!         -> Result<BundleCommit, BundleFailure> { Ok(BundleCommit::Committed) }
 //!     fn flush(&mut self, _: Instant) {}
 //!     fn add_normal_flow(&mut self, _: Instant, _: NormalFlow) {}
 //!     fn delete_normal_flow(&mut self, _: Instant, _: NormalFlow) {}
@@ -71,7 +71,7 @@
 //!   [`Replies::start_op_group`] and reports it with [`ConnMgr::op_group_completed`]: barriers and
 //!   role/protocol changes on that connection wait for it;
 //! - bundles are checked per message with [`Owner::check_bundle_entry`] and applied as one group
-//!   with [`Owner::commit_bundle`];
+//!   with [`Owner::commit_bundle`] (which may postpone the commit like a request);
 //! - asynchronous messages go out with [`ConnMgr::send_async`] (or [`Replies::notify`] while
 //!   handling a request, to keep them ordered before later replies);
 //! - connection management asks for [`Owner::flush`] and its [`NormalFlow`]s as OVS does.
@@ -80,10 +80,15 @@
 //!
 //! # Flow monitors
 //!
-//! Not here yet (they need the flow family). They will plug in as OVS's do: per-connection monitor
-//! state in `ofconn.rs` (created and discarded with the connection), `NXST_FLOW_MONITOR` requests
-//! and cancels moving from the owner to the handler here, and a `ConnMgr` method the owner calls
-//! with each rule change to queue updates, paused and resumed on a counter of their own.
+//! Connection management keeps each connection's monitors (see [`monitor`]): it answers flow
+//! monitor requests and cancels in every form (NXST 1.0–1.2, ONFST 1.3, OFPMP 1.4+ with add,
+//! modify and delete entries) with OVS's errors, and builds their initial replies from the rules
+//! [`Owner::flow_monitor_rules`] returns. The owner reports every change to a visible rule —
+//! through [`Replies::flow_monitor_event`] while handling a request or a bundle commit, through
+//! [`ConnMgr::flow_monitor_event`] otherwise (expiry, completions, flushes), ending such a batch
+//! with [`ConnMgr::flow_monitor_flush`] — and stores the seqno each add or modify returns on the
+//! rule. Connections with more than 128 KiB of monitor messages unsent pause and, once they are
+//! all sent, resume at a step with refresh updates and RESUMED.
 
 mod assembler;
 pub mod async_msg;
@@ -93,6 +98,7 @@ mod fail_open;
 mod flow_mod_log;
 pub mod fuzzing;
 mod handler;
+pub mod monitor;
 mod ofconn;
 pub mod owner;
 pub mod pinsched;
@@ -106,9 +112,10 @@ mod vlog;
 
 pub use async_msg::{AsyncFlowRemoved, AsyncMsg, AsyncPacketIn, AsyncRequestForward, PortChange};
 pub use connmgr::{Config, ConnMgr, Event, MemoryUsage, Output, BUNDLE_IDLE_TIMEOUT_DEFAULT};
+pub use monitor::{FlowMonitorStatus, RuleEvent, RuleEventKind, RuleQuery, RuleSnapshot, MONITOR_PAUSE_BYTES};
 pub use owner::{
-    BundleEntry, BundleFailure, ConnId, ConnInfo, ConnType, Disposition, FlowModKind, NormalFlow, OpGroupId, Owner,
-    Part, Protocol, Replies, Request, Role, FAIL_OPEN_PRIORITY,
+    BundleCommit, BundleEntry, BundleFailure, ConnId, ConnInfo, ConnType, Disposition, FlowModKind, NormalFlow,
+    OpGroupId, Owner, Part, Protocol, Replies, Request, Role, FAIL_OPEN_PRIORITY,
 };
 pub use service::{ControllerSettings, FailMode};
 pub use status::ControllerInfo;

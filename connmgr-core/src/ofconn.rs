@@ -13,6 +13,7 @@ use rconn_core::{PacketCounter, Rconn};
 use crate::assembler::Assembler;
 use crate::bundle::Bundles;
 use crate::flow_mod_log::FlowModLog;
+use crate::monitor::ConnMonitors;
 use crate::owner::{ConnId, ConnInfo, ConnType, Part, Protocol, Role};
 use crate::pinsched::PinSched;
 use crate::service::ControllerSettings;
@@ -67,6 +68,7 @@ pub(crate) struct OfConn {
     pub bundles: Bundles,
     pub next_bundle_check: Instant,
     pub flow_mods: FlowModLog,
+    pub monitors: ConnMonitors,
 }
 
 impl OfConn {
@@ -106,6 +108,7 @@ impl OfConn {
             bundles: Bundles::default(),
             next_bundle_check: now + crate::connmgr::BUNDLE_EXPIRY_INTERVAL,
             flow_mods: FlowModLog::default(),
+            monitors: ConnMonitors::default(),
         };
         c.set_rate_limit(settings.rate_limit, settings.burst_limit, seed);
         c
@@ -120,6 +123,11 @@ impl OfConn {
                 None => *s = Some(PinSched::new(rate, burst, seed ^ (self.id.0 << 1) ^ i as u64)),
             }
         }
+    }
+
+    /// The negotiated version (OF1.0 before the hello exchange is done).
+    pub fn version(&self) -> u8 {
+        self.protocol.map_or(header::OFP10_VERSION, Protocol::version)
     }
 
     /// Whether the connection should want table-miss packet-ins (controller id 0, before OF1.3).
@@ -152,7 +160,7 @@ impl OfConn {
     pub fn set_async_config(&mut self, mut c: AsyncConfig) {
         use packet_in_reason::{ACTION, ACTION_SET, GROUP, PACKET_OUT};
         let pi = AsyncMsgType::PacketIn as usize;
-        if self.protocol.map_or(header::OFP10_VERSION, Protocol::version) < header::OFP14_VERSION {
+        if self.version() < header::OFP14_VERSION {
             let of14_action_bits = 1 << ACTION_SET | 1 << GROUP | 1 << PACKET_OUT;
             for masks in [&mut c.primary, &mut c.secondary] {
                 if masks[pi] & 1 << ACTION != 0 {
@@ -229,6 +237,9 @@ impl OfConn {
         consider(self.assembler.next_timeout());
         if !self.bundles.is_empty() {
             consider(Some(self.next_bundle_check));
+        }
+        if self.monitors.may_resume() {
+            consider(Some(Instant::ZERO));
         }
         t
     }

@@ -9,13 +9,15 @@
 //!   NXT set controller id / packet-in format / flow format / flow-mod-table-id, flow age (ignored),
 //!   bundle control and bundle add (with [`Owner::check_bundle_entry`] and [`Owner::commit_bundle`]),
 //!   the per-connection part of SET_CONFIG (invalid-TTL bit and miss_send_len, applied after the
-//!   owner handled the message), multipart reassembly, and the errors OVS sends for reply types and
-//!   for multipart requests in several parts other than table features and flow monitor requests;
+//!   owner handled the message), flow monitor requests and cancels (the rules for initial replies
+//!   come from [`Owner::flow_monitor_rules`]), multipart reassembly, and the errors OVS sends for
+//!   reply types and for multipart requests in several parts other than table features and flow
+//!   monitor requests;
 //! - **handed to the owner** ([`Owner::handle_request`]): everything else a controller may send —
 //!   features request, get config request, set config (its switch-wide fragment handling), packet out,
-//!   port/flow/group/table/meter mods, every multipart request (desc, flow, aggregate, table, port,
-//!   port desc, queue, group, meter, table features, table desc, flow monitor, ipfix), queue get
-//!   config, flow monitor cancel, resume, TLV table mod/request, conntrack flush. An owner that does
+//!   port/flow/group/table/meter mods, every other multipart request (desc, flow, aggregate, table,
+//!   port, port desc, queue, group, meter, table features, table desc, ipfix), queue get config,
+//!   resume, TLV table mod/request, conntrack flush. An owner that does
 //!   not implement one answers `Disposition::Error(OfpErr::OFPBRC_BAD_TYPE)` (`OFPBRC_BAD_STAT` for a
 //!   multipart request), as OVS does for what it lacks.
 //!
@@ -32,6 +34,7 @@ use ofp_proto::msg::PacketInFormat;
 use ofp_proto::{header, Instant, OfpErr, OfpMsg};
 
 use crate::async_msg::{AsyncMsg, AsyncPacketIn};
+use crate::monitor::{stamp, RuleEvent, RuleQuery, RuleSnapshot};
 
 pub use ofp_proto::msg::role::Role;
 
@@ -203,6 +206,8 @@ pub(crate) enum Item {
     Async(Box<AsyncMsg>),
     OpGroup(OpGroupId),
     FlowMod(FlowModKind),
+    /// A rule change for flow monitors, already stamped.
+    RuleEvent(Box<RuleEvent>),
 }
 
 /// What the owner produces while handling one request, applied by `ConnMgr` in order right after
@@ -212,16 +217,22 @@ pub(crate) enum Item {
 pub struct Replies {
     pub(crate) items: Vec<Item>,
     next_op_group: u64,
+    next_seqno: u64,
 }
 
 impl Replies {
-    pub(crate) fn new(next_op_group: u64) -> Replies {
-        Replies { items: Vec::new(), next_op_group }
+    pub(crate) fn new(next_op_group: u64, next_seqno: u64) -> Replies {
+        Replies { items: Vec::new(), next_op_group, next_seqno }
     }
 
     /// The next operation group id not handed out.
     pub(crate) fn next_op_group(&self) -> u64 {
         self.next_op_group
+    }
+
+    /// The next flow monitor seqno not handed out.
+    pub(crate) fn next_seqno(&self) -> u64 {
+        self.next_seqno
     }
 
     /// Queues an encoded message to the requesting connection, counted as a reply (while 100
@@ -256,6 +267,17 @@ impl Replies {
     pub fn report_flow_mod(&mut self, kind: FlowModKind) {
         self.items.push(Item::FlowMod(kind));
     }
+
+    /// [`ConnMgr::flow_monitor_event`](crate::ConnMgr::flow_monitor_event) for a rule change made
+    /// while handling this request (or bundle commit): stamped now from the same counter (the
+    /// returned seqno, 0 for a removal, is the rule's new `modify_seqno`, and for an add also its
+    /// `add_seqno`); the updates are queued in order with the other items and flushed as one batch
+    /// after the request, before `ConnMgr`'s own reply to it.
+    pub fn flow_monitor_event(&mut self, mut event: RuleEvent) -> u64 {
+        let seqno = stamp(&mut self.next_seqno, &mut event);
+        self.items.push(Item::RuleEvent(Box::new(event)));
+        seqno
+    }
 }
 
 /// One message of a bundle, as added.
@@ -265,6 +287,19 @@ pub struct BundleEntry {
     pub request: Bytes,
     /// The embedded message's bytes and decoding (a flow mod, port mod, group mod or packet out).
     pub part: Part,
+}
+
+/// What the owner did with a bundle it was asked to commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BundleCommit {
+    /// Applied (replies and asynchronous messages, if any, are in the `Replies`).
+    Committed,
+    /// Not applied at all, to try again later (e.g. a rule it touches has an operation pending):
+    /// `ConnMgr` keeps the bundle, makes the COMMIT the connection's blocked message and offers it
+    /// again after `ConnMgr::retry` (or after one of the connection's operation groups completes),
+    /// exactly as for [`Disposition::Postponed`]. Anything put in the `Replies` is discarded. The
+    /// bundle does not expire meanwhile.
+    Postponed,
 }
 
 /// Why a bundle commit failed: entry `index` (in the order added) failed with `error`. `ConnMgr`
@@ -302,7 +337,7 @@ pub trait Owner {
     }
 
     /// Applies a bundle's messages as one group, all or nothing (`flags`: `OFPBF_ATOMIC`,
-    /// `OFPBF_ORDERED`). On failure nothing may remain applied.
+    /// `OFPBF_ORDERED`), or postpones the whole commit. On failure nothing may remain applied.
     fn commit_bundle(
         &mut self,
         now: Instant,
@@ -310,7 +345,25 @@ pub trait Owner {
         flags: u16,
         entries: &[BundleEntry],
         out: &mut Replies,
-    ) -> Result<(), BundleFailure>;
+    ) -> Result<BundleCommit, BundleFailure>;
+
+    /// How many flow tables there are (OVS `ofproto->n_tables`): a flow monitor naming a table at
+    /// or beyond this (other than 0xff, all tables) fails with OFPBRC_BAD_TABLE_ID.
+    fn n_tables(&self) -> u8 {
+        u8::MAX
+    }
+
+    /// The rules a flow monitor is to be told about, for its initial reply (`query.since` 0) and
+    /// for the refresh when a paused connection resumes (`query.since` the seqno at the pause):
+    /// the visible rules (never hidden ones) of table `query.table_id` (0xff: every table) at least
+    /// as specific as `query.match_` (OVS `CLS_FOR_EACH_TARGET`), each with the seqnos
+    /// `ConnMgr::flow_monitor_event` returned for it. With `since` above 0 the owner may leave out
+    /// rules whose `add_seqno` and `modify_seqno` are both at or below it. Returning more is
+    /// harmless: `ConnMgr` applies the monitor's whole selection (table, match, out_port,
+    /// out_group, seqnos) again. The default knows no rules.
+    fn flow_monitor_rules(&mut self, _now: Instant, _query: &RuleQuery<'_>) -> Vec<RuleSnapshot> {
+        Vec::new()
+    }
 
     /// Deletes every flow (OVS `ofproto_flush_flows`): the set of configured primary controllers
     /// went from empty to non-empty or back, the fail mode changed with no controller, or the

@@ -278,3 +278,61 @@ fn bundles_go_with_the_connection() {
     let got = roundtrip(&mut sw, c2, 5, &ctrl(5, 2, 6, 0));
     assert!(got.starts_with("OFPT_ERROR (OF1.4): OFPBFC_BAD_ID\n"), "{got}");
 }
+
+/// The ofproto helper's request: a commit the owner cannot do yet waits like a postponed request —
+/// the bundle stays, nothing more is read from the connection, and the COMMIT is offered again
+/// after a retry; the reply and what follows come in order once it is done.
+#[test]
+fn a_postponed_commit_blocks_the_connection_until_retried() {
+    let (mut sw, c) = monitor(5);
+    sw.send(c, &add(5, 1, &port_mod_14(0x21)));
+    sw.send(c, &add(5, 1, &port_mod_14(0x22)));
+    sw.owner.postpone_commits = 2;
+    sw.send(c, &ctrl(5, 0x30, 4, 1));
+    sw.send(c, "0514000800000031");
+    assert!(sw.take(c).is_empty(), "neither the commit nor the barrier behind it is answered");
+    assert_eq!(sw.owner.commits.len(), 1);
+    assert!(sw.mgr.poll_timeout().is_none_or(|t| t > sw.now), "nothing to do until a retry");
+    sw.mgr.retry();
+    sw.run();
+    assert_eq!(sw.owner.commits.len(), 2, "offered again, postponed again");
+    assert!(sw.take(c).is_empty());
+    sw.mgr.retry();
+    let got = sw.take(c);
+    assert_eq!(
+        got.iter().map(|m| strip_xid(&ofp_proto::print::ofp_to_string(m, 1))).collect::<String>(),
+        "OFPT_BUNDLE_CONTROL (OF1.4):\n bundle_id=0x1 type=COMMIT_REPLY flags=0\nOFPT_BARRIER_REPLY (OF1.4):\n"
+    );
+    assert_eq!(got.iter().map(|m| m[7]).collect::<Vec<_>>(), [0x30, 0x31]);
+    assert_eq!(sw.owner.commits, vec![(c, 1, vec![0x21, 0x22]); 3]);
+    let got = roundtrip(&mut sw, c, 5, &ctrl(5, 0x33, 4, 1));
+    assert!(got.starts_with("OFPT_ERROR (OF1.4): OFPBFC_BAD_ID\n"), "the bundle went with the commit: {got}");
+}
+
+#[test]
+fn a_bundle_whose_commit_waits_does_not_expire() {
+    let (mut sw, c) = monitor(5);
+    sw.send(c, &add(5, 0, &port_mod_14(0x41)));
+    sw.owner.postpone_commits = 1;
+    sw.send(c, &ctrl(5, 0x42, 4, 0));
+    sw.advance(30_000);
+    assert!(sw.take(c).is_empty(), "no OFPBFC_TIMEOUT while its commit waits");
+    sw.mgr.retry();
+    assert_eq!(sw.take_text(c), "OFPT_BUNDLE_CONTROL (OF1.4):\n bundle_id=0x1 type=COMMIT_REPLY flags=0\n");
+    assert_eq!(sw.owner.commits.len(), 2);
+}
+
+#[test]
+fn a_postponed_commit_may_fail_when_retried() {
+    let (mut sw, c) = monitor(4);
+    let pm = "04100028000000510000000300000000505400000001000000000001000000010000000800000000";
+    sw.send(c, &add(4, 0, pm));
+    sw.owner.postpone_commits = 1;
+    sw.send(c, &ctrl(4, 0x52, 4, 0));
+    assert!(sw.take(c).is_empty());
+    sw.owner.commit_result = Some(BundleFailure { index: 0, error: OfpErr::OFPBRC_EPERM });
+    sw.mgr.retry();
+    let text = sw.take_text(c);
+    assert!(text.starts_with("OFPT_ERROR (OF1.3): OFPBRC_EPERM\nONFT_BUNDLE_ADD_MESSAGE (OF1.3):\n"), "{text}");
+    assert!(text.contains("OFPT_ERROR (OF1.3): OFPBFC_MSG_FAILED\nONFT_BUNDLE_CONTROL (OF1.3):\n"), "{text}");
+}

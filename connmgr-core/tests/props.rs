@@ -33,6 +33,16 @@ proptest! {
     }
 
     #[test]
+    fn fuzz_driver_with_flow_monitors(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+        // Both live connections watch everything (catch-all monitors with actions) before the
+        // random operations: flow mods, bursts, expiries, partial reads, more monitor requests.
+        let mut input = SETUP.to_vec();
+        input.extend_from_slice(&[11, 0, 17, 0x3e, 0x20, 11, 2, 17, 0x3e, 0x42, 25]);
+        input.extend_from_slice(&data);
+        connmgr_core::fuzzing::run(&input);
+    }
+
+    #[test]
     fn pinsched_accounts_for_every_packet(
         rate in 1u32..50,
         burst in 0u32..8,

@@ -189,6 +189,27 @@ impl Instructions {
         format_instructions(self, &mut s);
         s
     }
+
+    /// Every action the instructions may run: apply-actions, then write-actions (OVS
+    /// `OFPACT_FOR_EACH_FLATTENED` over a rule's actions).
+    pub fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.apply.iter().chain(self.write_actions.iter().flatten())
+    }
+
+    /// OVS `ofpacts_output_to_port`: an output or enqueue to `port` (OVS's 16-bit numbering), or a
+    /// controller action when `port` is OFPP_CONTROLLER.
+    pub fn outputs_to_port(&self, port: u16) -> bool {
+        self.actions().any(|a| match a {
+            Action::Output { port: p, .. } | Action::Enqueue { port: p, .. } => *p == port,
+            Action::Controller(_) => port == crate::flow::port::OFPP_CONTROLLER,
+            _ => false,
+        })
+    }
+
+    /// OVS `ofpacts_output_to_group`.
+    pub fn outputs_to_group(&self, group: u32) -> bool {
+        self.actions().any(|a| matches!(a, Action::Group(g) if *g == group))
+    }
 }
 
 /// Every instruction kind is allowed in a flow's instruction set.
@@ -310,5 +331,24 @@ mod tests {
             let back = Instructions::decode(&b.freeze(), v).unwrap();
             assert_eq!(back.goto_table, Some(3), "version {v}");
         }
+    }
+    #[test]
+    fn outputs_to_port_and_group_look_into_write_actions() {
+        use crate::actions::Controller;
+        use crate::flow::port::{OFPP_CONTROLLER, OFPP_LOCAL};
+        let ins = Instructions {
+            apply: ActionList::from_vec(vec![Action::Enqueue { port: 3, queue: 1 }, Action::SetQueue(9)]),
+            write_actions: Some(ActionList::from_vec(vec![Action::Output { port: 7, max_len: 0 }, Action::Group(4)])),
+            ..Instructions::default()
+        };
+        assert_eq!(ins.actions().count(), 4);
+        assert!(ins.outputs_to_port(3) && ins.outputs_to_port(7));
+        assert!(!ins.outputs_to_port(9) && !ins.outputs_to_port(OFPP_CONTROLLER));
+        assert!(ins.outputs_to_group(4) && !ins.outputs_to_group(3));
+        let to_controller = Instructions::apply([Action::Controller(Controller::default())]);
+        assert!(to_controller.outputs_to_port(OFPP_CONTROLLER));
+        assert!(!to_controller.outputs_to_port(OFPP_LOCAL));
+        // An output_trunc is not an output for OVS's filters.
+        assert!(!Instructions::apply([Action::OutputTrunc { port: 3, max_len: 100 }]).outputs_to_port(3));
     }
 }

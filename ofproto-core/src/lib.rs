@@ -70,9 +70,8 @@
 //! - Asynchronous operations are seed 002's (OVS 1.2–2.3), which OVS 3.1 no longer has: flow and
 //!   aggregate statistics wait (are postponed) while a selected rule has an operation pending, and
 //!   flow removed messages for deletions go out when the datapath confirms them.
-//! - `Owner::commit_bundle` cannot be postponed: a commit that would have to wait fails at the
-//!   entry concerned with [`BUNDLE_BUSY`] (OFPBFC_BUNDLE_IN_PROGRESS); a change to the interface
-//!   is requested. A datapath failure reported after the commit was answered undoes the whole
+//! - A bundle commit that would have to wait (a flush, or a rule it touches with an operation
+//!   pending) is postponed whole, like a request, and offered again on retry. A datapath failure reported after the commit was answered undoes the whole
 //!   bundle and is reported (through the op group) against the commit request, not the entry.
 //! - Rules created and deleted within one bundle never reach the datapath or flow monitors.
 //! - Among equal-priority rules matching a packet, the oldest wins (OVS leaves it undefined).
@@ -102,7 +101,7 @@ pub mod switch;
 pub use datapath::{Datapath, DpCall, OpId, OpResult, TestDatapath};
 pub use flow_mod::{BundleRefusal, Progress, Refusal, Requester};
 pub use ofproto::{ActionCheck, Config, Event, OfProto, RuleEvent, RuleEventKind, MAX_PENDING_GROUPS};
-pub use owner::{fail_open_packet_in, NoSwitch, SwitchRequests, WithSwitch, BUNDLE_BUSY};
+pub use owner::{fail_open_packet_in, NoSwitch, SwitchRequests, WithSwitch};
 pub use rule::{Rule, RuleId, RuleSnapshot, RuleState, MAX_OPENFLOW_PRIORITY};
 pub use stats::flow_stats_of;
 pub use switch::{NoSuchPort, Switch, SwitchStatus};

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 use connmgr_core::{
-    AsyncPacketIn, BundleEntry, BundleFailure, ConnInfo, Disposition, FlowModKind, NormalFlow, Owner, Part, Replies,
-    Request,
+    AsyncPacketIn, BundleCommit, BundleEntry, BundleFailure, ConnInfo, Disposition, FlowModKind, NormalFlow, Owner,
+    Part, Replies, Request,
 };
 use ofp_proto::buf::Reader;
 use ofp_proto::flow::port::OFPP_LOCAL;
@@ -23,11 +23,6 @@ use ofp_proto::{port_no, Instant, Message, MsgType, OfpErr, OfpMsg, Raw};
 use crate::datapath::Datapath;
 use crate::flow_mod::{BundleRefusal, Refusal};
 use crate::ofproto::{Event, OfProto};
-
-/// Error for a bundle commit that would have to wait (a flush under way, or a rule it touches has
-/// an operation pending): `Owner::commit_bundle` cannot be postponed, so the commit fails with
-/// this error for the entry that would wait.
-pub const BUNDLE_BUSY: OfpErr = OfpErr::OFPBFC_BUNDLE_IN_PROGRESS;
 
 /// What the switch answers itself: every request that is not about flow tables (features, switch
 /// configuration, port mods, packet outs, port and description statistics, groups, meters, …),
@@ -301,7 +296,7 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         flags: u16,
         entries: &[BundleEntry],
         out: &mut Replies,
-    ) -> Result<(), BundleFailure> {
+    ) -> Result<BundleCommit, BundleFailure> {
         let t = &mut *self.tables;
         let mut fms = Vec::new();
         for (index, e) in entries.iter().enumerate() {
@@ -318,18 +313,16 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         }
         let mark = t.events.len();
         let refs: Vec<(usize, u32, &FlowMod)> = fms.iter().map(|(i, x, fm)| (*i, *x, &**fm)).collect();
-        let pending = t.run_bundle(now, &refs, Some(conn.id)).map_err(|BundleRefusal { index, refusal }| {
-            let error = match refusal {
-                Refusal::Postpone => BUNDLE_BUSY,
-                Refusal::Error(e) => e,
-            };
-            BundleFailure { index, error }
-        });
-        let pending = match pending {
+        let pending = match t.run_bundle(now, &refs, Some(conn.id)) {
             Ok(p) => p,
-            Err(f) => {
+            Err(BundleRefusal { refusal: Refusal::Postpone, .. }) => {
+                // Nothing was applied; connmgr keeps the bundle and offers the COMMIT again on retry.
                 t.notify_since(mark, out);
-                return Err(f);
+                return Ok(BundleCommit::Postponed);
+            }
+            Err(BundleRefusal { index, refusal: Refusal::Error(error) }) => {
+                t.notify_since(mark, out);
+                return Err(BundleFailure { index, error });
             }
         };
         fms.iter().for_each(|(_, _, fm)| out.report_flow_mod(kind(fm.command)));
@@ -341,7 +334,7 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
             self.switch.finish_bundle_entry(self.tables, now, conn, e, out);
         }
         self.tables.notify_since(mark, out);
-        Ok(())
+        Ok(BundleCommit::Committed)
     }
 
     fn flush(&mut self, now: Instant) {
@@ -378,7 +371,7 @@ impl<D: Datapath> Owner for OfProto<D> {
         flags: u16,
         entries: &[BundleEntry],
         out: &mut Replies,
-    ) -> Result<(), BundleFailure> {
+    ) -> Result<BundleCommit, BundleFailure> {
         WithSwitch { tables: self, switch: &mut NoSwitch }.commit_bundle(now, conn, flags, entries, out)
     }
 

@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Once;
 
 use bytes::Bytes;
+use connmgr_core::fuzzing::RuleTable;
 use connmgr_core::{
-    AsyncPacketIn, BundleEntry, BundleFailure, Config, ConnId, ConnInfo, ConnMgr, ControllerSettings, Disposition,
-    Event, NormalFlow, OpGroupId, Output, Owner, Replies, Request,
+    AsyncPacketIn, BundleCommit, BundleEntry, BundleFailure, Config, ConnId, ConnInfo, ConnMgr, ControllerSettings,
+    Disposition, Event, NormalFlow, OpGroupId, Output, Owner, Replies, Request, RuleQuery, RuleSnapshot,
 };
 use ofp_proto::msg::Hello;
 use ofp_proto::print::{ofp_to_string, parse_hex};
@@ -75,8 +76,8 @@ pub fn pin(data: &[u8], reason: u32, controller_id: u16, in_port: u32) -> AsyncP
 /// How the fake owner answers one request.
 pub type Handler = Box<dyn FnMut(Instant, &Request<'_>, &mut Replies) -> Disposition>;
 
-/// An owner that handles every request (answering features requests with a fixed reply) and
-/// records what it is asked, unless a test installs its own handler.
+/// An owner that handles every request and records what it is asked, unless a test installs its
+/// own handler; flow mods it handles change its toy flow table, reporting to flow monitors.
 #[derive(Default)]
 pub struct FakeOwner {
     /// (connection, message type, xid) of every request offered, in order (postponed ones again
@@ -88,19 +89,35 @@ pub struct FakeOwner {
     /// Bundle entries checked at add time fail with this error if set.
     pub bundle_add_error: Option<OfpErr>,
     pub commit_result: Option<BundleFailure>,
-    /// Every bundle committed: (connection, flags, xids of the entries' embedded messages).
+    /// Commits offered while this is above 0 are postponed (and counted down).
+    pub postpone_commits: u32,
+    /// Every bundle commit offered: (connection, flags, xids of the entries' embedded messages).
     pub commits: Vec<(ConnId, u16, Vec<u32>)>,
     pub conn_infos: Vec<ConnInfo>,
+    pub rules: RuleTable,
+    /// `Owner::n_tables`, if not the default.
+    pub n_tables: Option<u8>,
+    /// Every flow monitor query: (table, since).
+    pub queries: Vec<(u8, u64)>,
+    /// Answers flow monitor queries with every rule, selected or not.
+    pub query_returns_everything: bool,
+    /// Every rule change reported while handling requests and commits, as reported.
+    pub reported: Vec<connmgr_core::RuleEvent>,
 }
 
 impl Owner for FakeOwner {
     fn handle_request(&mut self, now: Instant, req: &Request<'_>, out: &mut Replies) -> Disposition {
         self.requests.push((req.conn.id, req.msg().msg_type(), req.msg().xid));
         self.conn_infos.push(*req.conn);
-        if let Some(h) = self.handler.as_mut() {
-            return h(now, req, out);
+        let d = self.handler.as_mut().map_or(Disposition::Handled, |h| h(now, req, out));
+        if let (Disposition::Handled, Message::FlowMod(fm)) = (d, &req.msg().body) {
+            let reported = &mut self.reported;
+            self.rules.apply(fm, Some((req.conn.id, req.msg().xid)), |e| {
+                reported.push(e.clone());
+                out.flow_monitor_event(e)
+            });
         }
-        Disposition::Handled
+        d
     }
 
     fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _entry: &BundleEntry) -> Result<(), OfpErr> {
@@ -113,11 +130,35 @@ impl Owner for FakeOwner {
         conn: &ConnInfo,
         flags: u16,
         entries: &[BundleEntry],
-        _out: &mut Replies,
-    ) -> Result<(), BundleFailure> {
+        out: &mut Replies,
+    ) -> Result<BundleCommit, BundleFailure> {
         let xids = entries.iter().map(|e| e.part.msg.xid).collect();
         self.commits.push((conn.id, flags, xids));
-        self.commit_result.map_or(Ok(()), Err)
+        if self.postpone_commits > 0 {
+            self.postpone_commits -= 1;
+            return Ok(BundleCommit::Postponed);
+        }
+        if let Some(f) = self.commit_result {
+            return Err(f);
+        }
+        for e in entries {
+            if let Message::FlowMod(fm) = &e.part.msg.body {
+                self.rules.apply(fm, Some((conn.id, e.part.msg.xid)), |ev| out.flow_monitor_event(ev));
+            }
+        }
+        Ok(BundleCommit::Committed)
+    }
+
+    fn n_tables(&self) -> u8 {
+        self.n_tables.unwrap_or(u8::MAX)
+    }
+
+    fn flow_monitor_rules(&mut self, _now: Instant, query: &RuleQuery<'_>) -> Vec<RuleSnapshot> {
+        self.queries.push((query.table_id, query.since));
+        if self.query_returns_everything {
+            return self.rules.rules().to_vec();
+        }
+        self.rules.query(query)
     }
 
     fn flush(&mut self, _now: Instant) {

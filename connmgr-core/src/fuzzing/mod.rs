@@ -1,28 +1,44 @@
 //! Test support: drives a `ConnMgr` with arbitrary operation sequences — configuration, transports
-//! and peers sending arbitrary or plausible messages, time, asynchronous messages, an owner that
-//! handles, postpones, fails or starts operation groups — checking its invariants after every
-//! step. `run` is the body of the cargo-fuzz target; the proptests call it too.
+//! and peers sending arbitrary or plausible messages (flow monitor requests and flow mods among
+//! them), time, asynchronous messages, rule changes and bursts of them, an owner that handles,
+//! postpones, fails or starts operation groups and keeps a toy flow table — checking its
+//! invariants after every step, and the order of every connection's flow monitor messages.
+//! `run` is the body of the cargo-fuzz target; the proptests call it too.
 //!
 //! Also the one place packet-in and flow-removed bodies are built for tests (those bodies belong
-//! to the flow family of `ofp-proto`).
+//! to the flow family of `ofp-proto`), and home of the toy flow table ([`RuleTable`]) and the
+//! controller's view of flow monitor messages ([`MonitorView`]) that tests and simulations share.
+
+mod monitor_view;
+mod rules;
+
+pub use monitor_view::{expected_view, MonitorView, RuleKey, ViewRule};
+pub use rules::{Requester, RuleTable};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use bytes::Bytes;
+use ofp_proto::actions::Action;
+use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::async_cfg::AsyncUpdate;
 use ofp_proto::msg::bundle::{BundleAdd, BundleCtrl, BundleCtrlType};
+use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand};
+use ofp_proto::msg::flow_removed::OFPRR_IDLE_TIMEOUT;
+use ofp_proto::msg::monitor::{cancel_message, FlowMonitor, FlowMonitorRequest, MonitorCommand, MonitorFlags};
 use ofp_proto::msg::port::{Port, PortMod, PortReason};
 use ofp_proto::msg::role::{Role, RoleMsg};
 use ofp_proto::msg::status::{ForwardReason, TableDesc, TableReason};
 use ofp_proto::msg::{FlowFormat, FlowRemoved, Hello, PacketIn, PacketInFormat, SwitchConfig, TableStatus};
+use ofp_proto::ofmatch::Match;
 use ofp_proto::{Instant, Message, OfpErr, OfpMsg, VersionBitmap};
 use rconn_core::ConnError;
 
 use crate::async_msg::{AsyncFlowRemoved, AsyncMsg, AsyncPacketIn, AsyncRequestForward, PortChange};
 use crate::connmgr::{Config, ConnMgr, Event, Output};
-use crate::owner::{BundleEntry, BundleFailure, ConnId, ConnInfo, ConnType, Disposition, FlowModKind, NormalFlow};
-use crate::owner::{OpGroupId, Owner, Replies, Request};
+use crate::monitor::{RuleEvent, RuleQuery, RuleSnapshot};
+use crate::owner::{BundleCommit, BundleEntry, BundleFailure, ConnId, ConnInfo, ConnType, Disposition, FlowModKind};
+use crate::owner::{NormalFlow, OpGroupId, Owner, Replies, Request};
 use crate::service::{ControllerSettings, FailMode};
 
 /// A table-miss packet-in carrying `data` as the packet.
@@ -39,11 +55,20 @@ pub fn flow_removed(reason: u32, tag: &[u8]) -> AsyncFlowRemoved {
 /// An owner whose behaviour the input chooses.
 #[derive(Debug, Default)]
 struct FuzzOwner {
-    /// 0: handle, 1: postpone, 2: fail, 3: handle and start an operation group.
+    /// 0: handle, 1: postpone (bundle commits too), 2: fail, 3: handle and start an operation group.
     mode: u8,
     groups: Vec<(ConnId, OpGroupId)>,
     commit_failure: Option<usize>,
+    table: RuleTable,
+    /// Xids of the flow mods the driver made, each applied to the table once (others, e.g. from
+    /// random bytes, are handled without changing it, so that every change has a unique xid).
+    flow_mod_xids: BTreeSet<u32>,
+    /// Changes made by requests, for the requesters' views to resolve ABBREV updates.
+    own: Vec<(ConnId, u32, RuleEvent)>,
 }
+
+/// Flow tables the fuzz owner has: monitors on tables 200 and up fail.
+const FUZZ_TABLES: u8 = 200;
 
 impl Owner for FuzzOwner {
     fn handle_request(&mut self, _now: Instant, req: &Request<'_>, out: &mut Replies) -> Disposition {
@@ -53,6 +78,13 @@ impl Owner for FuzzOwner {
             2 => Disposition::Error(OfpErr::OFPBRC_EPERM),
             m => {
                 let msg = req.msg();
+                if let (Message::FlowMod(fm), true) = (&msg.body, self.flow_mod_xids.remove(&msg.xid)) {
+                    let (conn, xid, own) = (req.conn.id, msg.xid, &mut self.own);
+                    self.table.apply(fm, Some((conn, xid)), |e| {
+                        own.push((conn, xid, e.clone()));
+                        out.flow_monitor_event(e)
+                    });
+                }
                 out.send_msg(&OfpMsg::new(msg.version, msg.xid, Message::EchoReply(Bytes::from_static(b"reply"))));
                 out.report_flow_mod(FlowModKind::Add);
                 if m == 3 {
@@ -84,13 +116,22 @@ impl Owner for FuzzOwner {
         _flags: u16,
         entries: &[BundleEntry],
         _out: &mut Replies,
-    ) -> Result<(), BundleFailure> {
+    ) -> Result<BundleCommit, BundleFailure> {
         match self.commit_failure {
+            _ if self.mode % 4 == 1 => Ok(BundleCommit::Postponed),
             Some(i) if !entries.is_empty() => {
                 Err(BundleFailure { index: i % entries.len(), error: OfpErr::OFPBRC_EPERM })
             }
-            _ => Ok(()),
+            _ => Ok(BundleCommit::Committed),
         }
+    }
+
+    fn n_tables(&self) -> u8 {
+        FUZZ_TABLES
+    }
+
+    fn flow_monitor_rules(&mut self, _now: Instant, query: &RuleQuery<'_>) -> Vec<RuleSnapshot> {
+        self.table.query(query)
     }
 
     fn flush(&mut self, _now: Instant) {}
@@ -130,6 +171,13 @@ struct Driver {
     connected: BTreeSet<ConnId>,
     disconnected: BTreeSet<ConnId>,
     transcript_hash: u64,
+    /// What each connection's controller saw of its flow monitors.
+    views: BTreeMap<ConnId, MonitorView>,
+    /// Connections that were sent raw bytes: their views are not kept.
+    unjudged: BTreeSet<ConnId>,
+    /// Xids of the flow mods and monitor requests the driver makes (unique, never 0, so views can
+    /// tell replies from updates and resolve ABBREVs).
+    next_xid: u32,
 }
 
 impl Driver {
@@ -144,6 +192,37 @@ impl Driver {
             connected: BTreeSet::new(),
             disconnected: BTreeSet::new(),
             transcript_hash: 0xcbf2_9ce4_8422_2325,
+            views: BTreeMap::new(),
+            unjudged: BTreeSet::new(),
+            next_xid: 0x1000,
+        }
+    }
+
+    /// The view of `t`'s controller, unless raw bytes made it unable to judge.
+    fn view(&mut self, t: ConnId) -> Option<&mut MonitorView> {
+        let judged = self.connected.contains(&t) && !self.unjudged.contains(&t);
+        judged.then(|| self.views.entry(t).or_insert_with(|| MonitorView::new(true)))
+    }
+
+    /// A message `t` transmitted: recorded, and shown to its controller's view.
+    fn transmitted(&mut self, t: ConnId, msg: &[u8]) {
+        self.record(msg);
+        if let Some(v) = self.view(t) {
+            v.receive(msg);
+        }
+    }
+
+    fn fresh_xid(&mut self) -> u32 {
+        self.next_xid += 1;
+        self.next_xid
+    }
+
+    /// Hands the owner's record of what requests did to the requesters' views.
+    fn note_own_changes(&mut self) {
+        for (conn, xid, e) in std::mem::take(&mut self.owner.own) {
+            if let Some(v) = self.view(conn) {
+                v.own_change(xid, &e);
+            }
         }
     }
 
@@ -163,6 +242,7 @@ impl Driver {
                     if let Err(e) = self.mgr.check_invariants() {
                         panic!("invariant broken: {e}");
                     }
+                    self.note_own_changes();
                     self.check_views();
                     return;
                 }
@@ -210,6 +290,9 @@ impl Driver {
             assert!(self.mgr.conn_info(*c).is_some(), "{c} connected but gone without an event");
         }
         assert_eq!(self.mgr.memory_usage().ofconns, self.mgr.conn_ids().count());
+        for (c, v) in &self.views {
+            assert!(v.violations.is_empty(), "{c}: flow monitor messages out of order: {:?}", v.violations);
+        }
     }
 
     fn configure(&mut self, b: u8) {
@@ -238,10 +321,10 @@ impl Driver {
     }
 
     /// A plausible message of kind `kind` for `t` (in its version when known).
-    fn message(&self, t: ConnId, kind: u8, v: u8, x: u8) -> Bytes {
+    fn message(&mut self, t: ConnId, kind: u8, v: u8, x: u8) -> Bytes {
         let version = self.versions.get(&t).copied().unwrap_or(1 + v % 6);
         let xid = u32::from(x);
-        let body = match kind % 18 {
+        let body = match kind % 21 {
             0 => Message::EchoRequest(Bytes::from_static(b"ping")),
             1 => Message::BarrierRequest,
             2 => Message::FeaturesRequest,
@@ -280,6 +363,21 @@ impl Driver {
                 m[11] = v % 2;
                 return Bytes::from(m);
             }
+            17 => {
+                let xid = self.fresh_xid();
+                let body = Message::FlowMonitorStatsRequest(FlowMonitorRequest { monitors: monitors(version, v, x) });
+                return OfpMsg::try_new(version, xid, body).map_or_else(Bytes::new, |m| m.to_bytes());
+            }
+            18 => {
+                return cancel_message(version, self.fresh_xid(), u32::from(x % 4))
+                    .map_or_else(Bytes::new, |m| m.to_bytes())
+            }
+            19 | 20 => {
+                let xid = self.fresh_xid();
+                self.owner.flow_mod_xids.insert(xid);
+                return OfpMsg::try_new(version, xid, Message::FlowMod(flow_mod(v, x)))
+                    .map_or_else(Bytes::new, |m| m.to_bytes());
+            }
             _ => Message::EchoReply(Bytes::new()),
         };
         OfpMsg::try_new(version, xid, body).map_or_else(Bytes::new, |m| m.to_bytes())
@@ -317,8 +415,8 @@ impl Driver {
 
     /// Applies one operation read from the front of `data`.
     fn step(&mut self, data: &mut &[u8]) {
-        let code = byte(data);
-        match code % 26 {
+        let op = byte(data) % 28;
+        match op {
             0 => self.now += Duration::from_millis(u64::from(byte(data)) * 37),
             1 => self.now += Duration::from_secs(u64::from(byte(data))),
             2 => {
@@ -340,7 +438,7 @@ impl Driver {
             }
             6..=9 => {
                 if let Some(t) = pick(&self.transports, byte(data)) {
-                    match code % 26 {
+                    match op {
                         6 => self.mgr.handle_connected(self.now, t),
                         7 => self.mgr.handle_open_failed(self.now, t, ConnError::CONNECTION_REFUSED),
                         8 => self.mgr.handle_error(self.now, t, ConnError::CONNECTION_RESET),
@@ -369,6 +467,10 @@ impl Driver {
                 let (bytes, rest) = data.split_at(n);
                 *data = rest;
                 if let Some(t) = pick(&self.transports, b) {
+                    // Raw bytes may hold monitor requests with xid 0 (whose initial replies look
+                    // like updates) or reused xids: that connection's view can no longer judge.
+                    self.unjudged.insert(t);
+                    self.views.remove(&t);
                     self.mgr.handle_bytes(self.now, t, bytes);
                 }
             }
@@ -377,7 +479,7 @@ impl Driver {
                 if let Some(t) = pick(&self.transports, b) {
                     for _ in 0..n {
                         match self.mgr.poll_transmit(self.now, t) {
-                            Some(m) => self.record(&m),
+                            Some(m) => self.transmitted(t, &m),
                             None => break,
                         }
                     }
@@ -385,7 +487,7 @@ impl Driver {
             }
             14..=18 => {
                 let (a, b) = (byte(data), byte(data));
-                let msg = self.async_msg(code % 26 - 14, a, b);
+                let msg = self.async_msg(op - 14, a, b);
                 self.mgr.send_async(self.now, msg);
             }
             19 => {
@@ -409,15 +511,105 @@ impl Driver {
             }
             23 => self.mgr.reconnect(self.now),
             24 => self.mgr.set_bundle_idle_timeout(u32::from(byte(data) % 20)),
-            _ => {
+            25 => {
                 for t in self.transports.clone() {
                     while let Some(m) = self.mgr.poll_transmit(self.now, t) {
-                        self.record(&m);
+                        self.transmitted(t, &m);
                     }
                 }
             }
+            26 => {
+                // The switch removes rules on its own (an expiry): no requester, no ABBREV.
+                let k = byte(data);
+                let Driver { mgr, owner, now, .. } = self;
+                owner.table.remove_where(
+                    |r| r.priority % 4 == u16::from(k % 4),
+                    OFPRR_IDLE_TIMEOUT,
+                    None,
+                    |e| mgr.flow_monitor_event(e),
+                );
+                mgr.flow_monitor_flush(*now);
+            }
+            _ => {
+                // A burst of adds with long instructions, reported outside any request (as
+                // completions of operations are), by a connection or by nobody: enough for pauses.
+                let (n, b, x) = (byte(data), byte(data), byte(data));
+                let by = pick(&self.transports, b).filter(|_| b & 0x80 != 0).map(|c| (c, self.fresh_xid()));
+                let Driver { mgr, owner, now, .. } = self;
+                for i in 0..u16::from(n % 64 + 1) * 4 {
+                    let mut fm = flow_mod(x, i as u8);
+                    fm.command = FlowModCommand::Add;
+                    fm.priority = i;
+                    let own = &mut owner.own;
+                    owner.table.apply(&fm, by, |e| {
+                        if let Some((c, xid)) = by {
+                            own.push((c, xid, e.clone()));
+                        }
+                        mgr.flow_monitor_event(e)
+                    });
+                }
+                mgr.flow_monitor_flush(*now);
+            }
         }
         self.settle();
+    }
+}
+
+/// A rule match from a fuzzer byte: one of 16 input ports, or every packet.
+fn rule_match(b: u8) -> Match {
+    let mut m = Match::catchall();
+    if b % 17 != 16 {
+        m.set_in_port(u16::from(b % 17));
+    }
+    m
+}
+
+/// Monitors of a request from fuzzer bytes: ids 0–3, any command OF1.4+ has, random flags (some
+/// invalid), tables (some beyond the owner's), out_ports and matches.
+fn monitors(version: u8, v: u8, x: u8) -> Vec<FlowMonitor> {
+    (0..=v % 2)
+        .map(|i| {
+            let b = x.rotate_left(u32::from(i) * 3);
+            let command = if version < ofp_proto::header::OFP14_VERSION {
+                MonitorCommand::Add
+            } else {
+                [MonitorCommand::Add, MonitorCommand::Modify, MonitorCommand::Delete, MonitorCommand::Other(9)]
+                    [usize::from(b >> 6)]
+            };
+            let flags = MonitorFlags(u16::from(v >> 1) & 0x5f | if b & 1 == 0 { MonitorFlags::REMOVED } else { 0 });
+            FlowMonitor {
+                command,
+                out_port: if b & 0x10 != 0 { u32::from(b & 3) } else { ofp_proto::port_no::ANY },
+                table_id: [0xff, 0, 1, 250][usize::from(b >> 2 & 3)],
+                match_: rule_match(b.rotate_right(1)),
+                ..FlowMonitor::new(u32::from(b % 4), flags)
+            }
+        })
+        .collect()
+}
+
+/// A flow mod from fuzzer bytes: any command, on one of two tables, with an output and sometimes a
+/// long note (so that bursts of updates fill a connection's 128 KiB quickly).
+fn flow_mod(v: u8, x: u8) -> FlowMod {
+    let commands = [
+        FlowModCommand::Add,
+        FlowModCommand::Modify,
+        FlowModCommand::ModifyStrict,
+        FlowModCommand::Delete,
+        FlowModCommand::DeleteStrict,
+    ];
+    let mut actions = vec![Action::Output { port: u16::from(x % 4), max_len: 0 }];
+    if v & 1 != 0 {
+        actions.push(Action::Note(Bytes::from(vec![x; 600])));
+    }
+    FlowMod {
+        command: commands[usize::from(v >> 1) % commands.len()],
+        table_id: if v & 0x40 != 0 { 1 } else { 0xff },
+        priority: u16::from(x % 4),
+        new_cookie: u64::from(x),
+        match_: rule_match(x),
+        instructions: Instructions::apply(actions),
+        ..FlowMod::default()
     }
 }
 
@@ -462,5 +654,27 @@ mod tests {
             }
             assert!(got.iter().any(|m| m.ends_with(b"reply")), "{t}: {got:?}");
         }
+    }
+
+    #[test]
+    fn the_driver_reaches_flow_monitor_pauses() {
+        let setup: &[u8] = &[3, 0x0f, 5, 0, 1, 6, 0, 10, 0, 3, 10, 1, 3, 10, 2, 3, 25];
+        // A monitor request on transport 0 (OF1.3): one catch-all monitor of everything, with actions.
+        let x = (0..=255u8).find(|x| x & 0x1c == 0 && x.rotate_right(1) % 17 == 16).unwrap();
+        let mut input = setup.to_vec();
+        input.extend_from_slice(&[11, 0, 17, 0b0011_1110, x, 25]);
+        // 256 adds with long notes while nobody reads; then read, let it resume, read again.
+        input.extend_from_slice(&[27, 63, 0, 1, 25, 25]);
+        let mut d: &[u8] = &input;
+        let mut driver = Driver::new(0);
+        while !d.is_empty() {
+            driver.step(&mut d);
+        }
+        let t = driver.transports[0];
+        let status = driver.mgr.flow_monitor_status(t).unwrap();
+        assert_eq!((status.monitors.len(), status.paused), (1, None));
+        let view = &driver.views[&t];
+        assert_eq!((view.n_paused, view.n_resumed), (1, 1));
+        assert!(view.rules().len() > 200, "the refresh brought the rest: {}", view.rules().len());
     }
 }
