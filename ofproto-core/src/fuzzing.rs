@@ -22,6 +22,7 @@ use ofp_proto::ofmatch::Match;
 use ofp_proto::{port_no, raw, Instant, Message, MsgType, OfpErr, OfpMsg, Raw, VersionBitmap};
 use rconn_core::ConnError;
 
+use crate::datapath::Datapath;
 use crate::switch::{Config, Switch};
 
 const ACTIVE: &str = "tcp:192.0.2.1:6653";
@@ -228,6 +229,10 @@ impl Driver {
         let tx: u64 = st.ports.iter().map(|p| p.counters.tx_packets).sum();
         assert_eq!(tx, self.frames_out + st.queues["frames_out_queue"]);
         assert!(st.flows as usize <= self.sw.tables().n_rules());
+        let dp = self.sw.datapath();
+        if self.sw.tables().n_pending_groups() > 0 {
+            assert!(dp.is_clogged() || dp.poll_timeout().is_some(), "operations pending with nothing to complete them");
+        }
     }
 
     fn message(&self, conn: ConnId, kind: u8, a: u8, b: u8) -> Bytes {

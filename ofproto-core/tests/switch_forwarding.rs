@@ -271,3 +271,23 @@ fn dec_ttl_at_one_sends_invalid_ttl_packet_ins_and_stops() {
     let Message::PacketIn(pin) = &r[0].body else { panic!("{r:?}") };
     assert_eq!((pin.reason, pin.data.len()), (2, f.len()));
 }
+
+#[test]
+fn a_table_miss_flow_sends_explicit_miss_packet_ins_as_no_match() {
+    for version in [4u8, 1] {
+        let (mut p, c) = switch(2, version);
+        assert!(exchange(
+            &mut p,
+            c,
+            version,
+            add(Match::catchall(), 0, [Action::Output { port: 0xfffd, max_len: 0xffff }])
+        )
+        .is_empty());
+        p.frame(1, &tcp(1, 2, b"miss"));
+        let r = p.recv(c);
+        let Message::PacketIn(pin) = &r[0].body else { panic!("{r:?}") };
+        // OVS's internal reason is explicit miss: NO_MATCH on the wire from OF1.3, ACTION before.
+        assert_eq!(pin.reason, if version >= 4 { OFPR_NO_MATCH } else { 1 });
+        assert_eq!((pin.cookie, pin.table_id), (if version >= 4 { 0 } else { u64::MAX }, 0));
+    }
+}

@@ -47,6 +47,8 @@ pub struct PacketCounters {
 
 /// See the module docs.
 pub(crate) struct Bridge {
+    /// The bridge name, in log lines.
+    pub name: String,
     pub ports: PortTable,
     /// Beside `ports`, same order.
     pub counters: Vec<PortCounters>,
@@ -61,9 +63,10 @@ pub(crate) struct Bridge {
 }
 
 impl Bridge {
-    pub fn new(ports: PortTable, datapath_id: u64, desc: DescStats) -> Bridge {
+    pub fn new(name: &str, ports: PortTable, datapath_id: u64, desc: DescStats) -> Bridge {
         let counters = vec![PortCounters::default(); ports.len()];
         Bridge {
+            name: name.to_string(),
             ports,
             counters,
             mac: MacLearning::default(),

@@ -152,7 +152,6 @@ pub struct Switch<D = TestDatapath> {
     tables: OfProto<D>,
     bridge: Bridge,
     udpif: Udpif<Flow>,
-    name: String,
     /// Frames dispatched to handlers since the last step.
     upcalls_pending: bool,
     conn_events: VecDeque<ConnEvent>,
@@ -184,9 +183,8 @@ impl<D: Datapath> Switch<D> {
         let mut sw = Switch {
             mgr: ConnMgr::new(connmgr_core::Config { name: cfg.bridge.clone(), seed: cfg.seed }),
             tables,
-            bridge: Bridge::new(ports, cfg.datapath_id, desc),
+            bridge: Bridge::new(&cfg.bridge, ports, cfg.datapath_id, desc),
             udpif: Udpif::new(mix(cfg.seed) as u32, cfg.n_handlers),
-            name: cfg.bridge.clone(),
             upcalls_pending: false,
             conn_events: VecDeque::new(),
             config_errors: Vec::new(),
@@ -473,7 +471,7 @@ impl<D: Datapath> Switch<D> {
         .map(|(k, v)| (k.to_string(), v as u64))
         .collect();
         SwitchStatus {
-            bridge: self.name.clone(),
+            bridge: self.bridge.name.clone(),
             datapath_id: self.bridge.datapath_id,
             fail_mode: self.mgr.fail_mode(),
             controllers: self.mgr.controller_info(now),

@@ -105,7 +105,7 @@ impl Bridge {
         }
         if cfg.frag != self.frag {
             if cfg.frag == FragHandling::Reassemble {
-                warn!(target: "ofproto", "unsupported fragment handling mode {}", cfg.frag.name());
+                warn!(target: "ofproto", "{}: unsupported fragment handling mode {}", self.name, cfg.frag.name());
             } else {
                 self.frag = cfg.frag;
             }
