@@ -1,5 +1,7 @@
 //! Flow tables with asynchronous operations (OVS `ofproto.c` with the asynchronous flow mods of
-//! seed 002), as a sans-IO state machine.
+//! seed 002), as a sans-IO state machine, and [`Switch`]: the whole switch (connection
+//! management, these tables, ports and a software packet path, the upcall dispatcher) as one
+//! deterministic state machine — see the [`switch`] module.
 //!
 //! [`OfProto`] holds N flow tables of rules (match, priority, cookie, timeouts, flags,
 //! instructions, counters). Connection management hands it OpenFlow requests through
@@ -38,8 +40,8 @@
 //!
 //! # Composing a switch
 //!
-//! The `Switch` (a later crate layer) owns a `ConnMgr`, an `OfProto<D>` and its port/packet state
-//! `P`, and implements [`SwitchRequests`] for `P`. For each `ConnMgr` call that takes an owner it
+//! [`Switch`] owns a `ConnMgr`, an `OfProto<D>` and its port/packet state `P`, and implements
+//! [`SwitchRequests`] for `P` (another embedder can compose its own the same way). For each `ConnMgr` call that takes an owner it
 //! passes both halves:
 //!
 //! ```

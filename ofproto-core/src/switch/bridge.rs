@@ -19,7 +19,7 @@ use upcall_core::{DpifOp, DpifOperate, DpifUpcall, MissStats, ReceiveError, Rece
 use super::normal::MacLearning;
 use super::odp::{self, DpAction, Executor, Frame};
 use super::ports::{PortCounters, PortTable};
-use super::xlate::{of16, translate, Env, PinSpec, Purpose, Start, Translation, XAction};
+use super::xlate::{of16, pin_metadata, translate, Env, PinSpec, Purpose, Start, Translation, XAction};
 use crate::datapath::Datapath;
 use crate::ofproto::OfProto;
 
@@ -193,6 +193,23 @@ fn packet_in(spec: &PinSpec, frame: &Frame) -> AsyncPacketIn {
         continuation: None,
     };
     AsyncPacketIn { pin, reason: u32::from(spec.reason), controller_id: spec.controller_id, in_port: spec.in_port }
+}
+
+/// The packet-in upcall-core asks for while failing open (OVS 2.0: reason no_match, table 0,
+/// cookie 0, the flow's metadata, the whole packet).
+pub(crate) fn fail_open_traffic(p: upcall_core::PacketIn) -> AsyncPacketIn {
+    let flow = Flow::extract(&p.packet, of16(p.in_port));
+    let pin = PacketIn {
+        reason: p.reason,
+        table_id: 0,
+        cookie: 0,
+        metadata: pin_metadata(&flow),
+        total_len: u32::try_from(p.total_len).unwrap_or(u32::MAX),
+        buffer_id: NO_BUFFER,
+        data: p.packet,
+        ..PacketIn::default()
+    };
+    AsyncPacketIn { pin, reason: u32::from(p.reason), controller_id: 0, in_port: p.in_port }
 }
 
 /// Runs a translation on `frame` in order: header changes, outputs through `dpif` (none when it

@@ -53,20 +53,15 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 use bytes::Bytes;
-use connmgr_core::{
-    AsyncMsg, AsyncPacketIn, ConnId, ConnInfo, ConnMgr, ControllerSettings, Event as ConnEvent, FailMode, Output,
-};
+use connmgr_core::{AsyncMsg, ConnId, ConnInfo, ConnMgr, ControllerSettings, Event as ConnEvent, FailMode, Output};
 use ofp_proto::flow::Flow;
-use ofp_proto::msg::flow_mod::NO_BUFFER;
 use ofp_proto::msg::stats::DescStats;
-use ofp_proto::msg::PacketIn;
 use ofp_proto::{Instant, OfpErr};
 use rconn_core::{ConnError, TargetError};
 use upcall_core::Udpif;
 
-use self::bridge::{Bridge, Handler};
+use self::bridge::{fail_open_traffic, Bridge, Handler};
 use self::ports::PortTable;
-use self::xlate::pin_metadata;
 use crate::datapath::{Datapath, OpId, TestDatapath};
 use crate::ofproto::OfProto;
 use crate::owner::WithSwitch;
@@ -424,79 +419,4 @@ impl<D: Datapath> Switch<D> {
     pub fn connmgr(&self) -> &ConnMgr {
         &self.mgr
     }
-
-    // ----- status -----
-
-    /// Everything `status` shows, at `now`.
-    pub fn status(&self, now: Instant) -> SwitchStatus {
-        let ports = (self.bridge.ports.iter())
-            .zip(&self.bridge.counters)
-            .map(|(p, c)| PortStatus {
-                port_no: p.desc.port_no,
-                name: p.desc.name.to_string_lossy(),
-                config: p.desc.config,
-                state: p.desc.state,
-                counters: *c,
-            })
-            .collect();
-        let mut upcalls: BTreeMap<String, u64> =
-            self.udpif.counters().iter().map(|(k, v)| (k.to_string(), v)).collect();
-        let pkt = &self.bridge.pkt;
-        for (k, v) in [
-            ("frames_received", pkt.frames_received),
-            ("frames_port_down", pkt.frames_port_down),
-            ("frames_forwarded", pkt.frames_forwarded),
-            ("frames_unsent", pkt.frames_unsent),
-            ("packet_ins", pkt.packet_ins),
-            ("packet_out_frames", pkt.packet_out_frames),
-        ] {
-            upcalls.insert(k.to_string(), v);
-        }
-        let u = &self.udpif;
-        let mem = self.mgr.memory_usage();
-        let overflow: u64 = self.mgr.conn_ids().filter_map(|c| self.mgr.n_packet_in_overflow(c)).sum();
-        let handler_queue: usize = (0..u.n_handlers()).map(|i| u.handler_queue_len(i)).sum();
-        let queues = [
-            ("handler_queue", handler_queue),
-            ("upcalls_in_flight", u.in_flight()),
-            ("fail_open_packet_in_queue", u.packet_in_queue_len()),
-            ("frames_out_queue", self.bridge.out.len()),
-            ("mac_entries", self.bridge.mac.len()),
-            ("ofconns", mem.ofconns),
-            ("controller_tx_packets", mem.packets),
-            ("packet_in_queue_overflow", overflow as usize),
-            ("pending_op_groups", self.tables.n_pending_groups()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v as u64))
-        .collect();
-        SwitchStatus {
-            bridge: self.bridge.name.clone(),
-            datapath_id: self.bridge.datapath_id,
-            fail_mode: self.mgr.fail_mode(),
-            controllers: self.mgr.controller_info(now),
-            fail_open_active: self.mgr.is_fail_open_active(),
-            flows: self.tables.n_visible_flows() as u64,
-            ports,
-            upcalls,
-            queues,
-        }
-    }
-}
-
-/// The packet-in upcall-core asks for while failing open (OVS 2.0: reason no_match, table 0,
-/// cookie 0, the flow's metadata, the whole packet).
-fn fail_open_traffic(p: upcall_core::PacketIn) -> AsyncPacketIn {
-    let flow = Flow::extract(&p.packet, xlate::of16(p.in_port));
-    let pin = PacketIn {
-        reason: p.reason,
-        table_id: 0,
-        cookie: 0,
-        metadata: pin_metadata(&flow),
-        total_len: u32::try_from(p.total_len).unwrap_or(u32::MAX),
-        buffer_id: NO_BUFFER,
-        data: p.packet,
-        ..PacketIn::default()
-    };
-    AsyncPacketIn { pin, reason: u32::from(p.reason), controller_id: 0, in_port: p.in_port }
 }
