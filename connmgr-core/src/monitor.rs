@@ -19,7 +19,6 @@ use std::sync::Arc;
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
 use log::warn;
-use ofp_proto::flow::port::OFPP_ANY;
 use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_mod::OFPG_ANY;
 use ofp_proto::msg::monitor::{
@@ -227,14 +226,14 @@ pub(crate) fn is_loose_match(rule: &Match, criteria: &Match) -> bool {
     rule.mask.and(&criteria.mask) == criteria.mask && rule.flow.and(&criteria.mask) == criteria.flow.and(&criteria.mask)
 }
 
-/// The monitor's out_port in OVS's 16-bit numbering (`None`: a port no action can name).
-fn out_port(m: &FlowMonitor) -> Option<u16> {
-    port_no::ofp11_to_ofp10(m.out_port)
+/// The monitor's out_port (`None`: a port number in the range no action can name).
+fn out_port(m: &FlowMonitor) -> Option<u32> {
+    port_no::from_ofp11(m.out_port).ok()
 }
 
 /// OVS `ofproto_rule_has_out_port`.
-fn has_out_port(ins: &Instructions, port: Option<u16>) -> bool {
-    port.is_some_and(|p| p == OFPP_ANY || ins.outputs_to_port(p))
+fn has_out_port(ins: &Instructions, port: Option<u32>) -> bool {
+    port.is_some_and(|p| p == port_no::ANY || ins.outputs_to_port(p))
 }
 
 /// OVS `ofproto_rule_has_out_group`.

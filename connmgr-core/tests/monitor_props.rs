@@ -70,12 +70,15 @@ fn op() -> impl Strategy<Value = Op> {
 /// Instructions of a few hundred bytes or more: an output and an 8-byte aligned note.
 fn actions(key: u16, note: u8) -> Instructions {
     let len = 6 + 8 * usize::from(note % 160);
-    Instructions::apply([Action::Output { port: key % 7, max_len: 0 }, Action::Note(Bytes::from(vec![note; len]))])
+    Instructions::apply([
+        Action::Output { port: u32::from(key % 7), max_len: 0 },
+        Action::Note(Bytes::from(vec![note; len])),
+    ])
 }
 
 fn key_match(key: u16) -> Match {
     let mut m = Match::catchall();
-    m.set_in_port(key);
+    m.set_in_port(key.into());
     m
 }
 

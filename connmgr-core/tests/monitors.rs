@@ -39,7 +39,7 @@ fn setup(version: u8) -> (Sw, ConnId, ConnId) {
 }
 
 /// "in_port=P" plus "dl_vlan=V" and "dl_vlan_pcp=C" when given.
-fn flow(in_port: u16, vlan: Option<u16>, pcp: Option<u8>) -> Match {
+fn flow(in_port: u32, vlan: Option<u16>, pcp: Option<u8>) -> Match {
     let mut m = Match::catchall();
     m.set_in_port(in_port);
     if let Some(v) = vlan {
@@ -58,7 +58,7 @@ fn dl_vlan(vid: u16) -> Match {
     m
 }
 
-fn output(port: u16) -> Instructions {
+fn output(port: u32) -> Instructions {
     Instructions::apply([Action::Output { port, max_len: 0 }])
 }
 
@@ -684,7 +684,7 @@ fn pause_exactly_above_128_kib_unsent() {
     let (mut sw, mon, _, ctl13) = stalled(5, WATCH);
     let k = (MONITOR_PAUSE_BYTES / 56) as u16;
     assert_eq!(k, 2340);
-    let port = |i: u16| add(flow(i, None, None), Instructions::default());
+    let port = |i: u16| add(flow(i.into(), None, None), Instructions::default());
     send_many(&mut sw, ctl13, 100, (0..k).map(port));
     let status = sw.mgr.flow_monitor_status(mon).unwrap();
     assert_eq!((status.paused, status.unsent_msgs, status.unsent_bytes), (None, 2340, 131_040));
@@ -767,7 +767,7 @@ fn monitors_and_pauses_go_with_the_connection() {
     assert_eq!((status.monitors.len(), status.paused, status.unsent_msgs), (0, None, 0));
 }
 
-fn snapshot(in_port: u16, cookie: u64) -> RuleSnapshot {
+fn snapshot(in_port: u32, cookie: u64) -> RuleSnapshot {
     RuleSnapshot {
         table_id: 0,
         priority: 0x8000,

@@ -5,7 +5,7 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use bytes::Bytes;
-use ofp_proto::print::{ofp_to_string, parse_hex};
+use ofp_proto::print::{key_fields, ofp_to_string, parse_hex, KeyValue};
 use ofp_proto::{raw, Header, OfpMsg};
 use serde_json::{json, Map, Value};
 
@@ -45,11 +45,8 @@ pub fn main(args: &OfpPrintArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The fields every message has: `name`, `version`, `type`, `length`, `xid`, and `error` (the OVS
-/// error name) if it does not decode.
-///
-/// Hook: `ofp_proto::print::key_fields(&OfpMsg)` (branch `unify`) adds each message's own key
-/// fields; once it lands, merge its map into `fields` where the decoded message is at hand below.
+/// The fields every message has (`name`, `version`, `type`, `length`, `xid`), then the message's own
+/// key fields (`ofp_proto::print::key_fields`), or `error` (the OVS error name) if it does not decode.
 pub fn json_fields(data: &[u8]) -> Map<String, Value> {
     let mut fields = Map::new();
     let Some(h) = Header::parse(data) else {
@@ -64,15 +61,31 @@ pub fn json_fields(data: &[u8]) -> Map<String, Value> {
     fields.insert("type".into(), json!(h.msg_type));
     fields.insert("length".into(), json!(h.length));
     fields.insert("xid".into(), json!(h.xid));
-    let error = if usize::from(h.length) != data.len() {
-        Some(format!("length {} in the header, {} bytes given", h.length, data.len()))
-    } else {
-        OfpMsg::decode(&Bytes::copy_from_slice(data)).err().map(|e| e.error.name().to_string())
-    };
-    if let Some(e) = error {
+    if usize::from(h.length) != data.len() {
+        let e = format!("length {} in the header, {} bytes given", h.length, data.len());
         fields.insert("error".into(), json!(e));
+        return fields;
+    }
+    match OfpMsg::decode(&Bytes::copy_from_slice(data)) {
+        Ok(msg) => {
+            for (key, value) in key_fields(&msg) {
+                fields.insert(key.into(), to_json(value));
+            }
+        }
+        Err(e) => {
+            fields.insert("error".into(), json!(e.error.name()));
+        }
     }
     fields
+}
+
+fn to_json(v: KeyValue) -> Value {
+    match v {
+        KeyValue::Str(s) => Value::String(s),
+        KeyValue::Int(i) => json!(i),
+        KeyValue::Bool(b) => Value::Bool(b),
+        KeyValue::List(l) => Value::Array(l.into_iter().map(to_json).collect()),
+    }
 }
 
 #[cfg(test)]
@@ -80,10 +93,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_carries_the_common_fields() {
+    fn json_carries_the_common_and_key_fields() {
         let hello = parse_hex("04000010000000010001000800000012").unwrap();
         let v = Value::Object(json_fields(&hello));
-        assert_eq!(v, json!({"name": "OFPT_HELLO", "version": 4, "type": 0, "length": 16, "xid": 1}));
+        assert_eq!(
+            v,
+            json!({"name": "OFPT_HELLO", "version": 4, "type": 0, "length": 16, "xid": 1, "version_bitmap": [1, 4]})
+        );
+        let role = parse_hex("041800180000000500000002000000000000000000000001").unwrap();
+        let v = Value::Object(json_fields(&role));
+        assert_eq!((&v["role"], &v["generation_id"]), (&json!("primary"), &json!(1)));
+        let bad = parse_hex("0463000800000000").unwrap();
+        assert_eq!(Value::Object(json_fields(&bad))["error"], "OFPBRC_BAD_TYPE");
         // An OF1.3 echo request cut short: identified, but the length disagrees.
         let short = parse_hex("04020010000000ab").unwrap();
         let v = Value::Object(json_fields(&short));

@@ -5,7 +5,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::framer::Framer;
 use crate::msg::OfpMsg;
-use crate::print::ofp_to_string;
+use crate::print::{key_fields, ofp_to_string};
 use crate::raw::{finish_msg, MsgType, Raw};
 
 /// Groups of message types, one fuzz target each.
@@ -98,11 +98,12 @@ impl Family {
 }
 
 /// Decodes `frame`; if it decodes, checks that encode→decode→encode is a fixed point and that
-/// printing never panics. Panics (for the fuzzer) on any violation.
+/// printing (text and key fields) never panics. Panics (for the fuzzer) on any violation.
 pub fn check_message(frame: &[u8]) {
     let frame = Bytes::copy_from_slice(frame);
     let _ = ofp_to_string(&frame, 5);
     let Ok(m1) = OfpMsg::decode(&frame) else { return };
+    let _ = key_fields(&m1);
     let e1 = m1.to_bytes();
     let m2 =
         OfpMsg::decode(&e1).unwrap_or_else(|e| panic!("re-encoded {m1:?} as {e1:02x?} which does not decode: {e:?}"));

@@ -3,11 +3,12 @@
 //! `ofpacts_put_openflow_instructions`).
 
 use bytes::{BufMut, Bytes, BytesMut};
+use smallvec::SmallVec;
 
 use crate::actions::decode::{item_kind, verify, InstKind};
 use crate::actions::encode::{encode_action, put_nx_goto_table, put_nx_write_metadata};
 use crate::actions::{decode_action_set, decode_items, format_instructions, Action, ActionList, Item};
-use crate::buf::patch_len16;
+use crate::buf::{be32, be64, patch_len16};
 use crate::errors::OfpErr;
 use crate::header::{OFP10_VERSION, OFP13_VERSION, OFP14_VERSION, OFP15_VERSION};
 
@@ -88,8 +89,8 @@ impl Instructions {
         }
 
         let [meter, apply, clear, write, metadata, goto] = slots;
-        let be32 = |b: &[u8], at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-        let mut items: Vec<(InstKind, Option<Item>)> = Vec::new();
+        // Short instruction lists stay inline.
+        let mut items: SmallVec<[(InstKind, Option<Item>); 8]> = SmallVec::new();
         if meter.is_some() {
             items.push((InstKind::Meter, None));
         }
@@ -121,8 +122,7 @@ impl Instructions {
         ins.clear_actions = clear.is_some();
         ins.write_actions = write_actions;
         if let Some(md) = metadata {
-            let be64 = |at| u64::from(be32(&md, at)) << 32 | u64::from(be32(&md, at + 4));
-            ins.write_metadata = Some((be64(8), be64(16)));
+            ins.write_metadata = Some((be64(&md, 8), be64(&md, 16)));
         }
         ins.goto_table = goto.map(|g| g[4]);
         Ok(ins)
@@ -196,12 +196,12 @@ impl Instructions {
         self.apply.iter().chain(self.write_actions.iter().flatten())
     }
 
-    /// OVS `ofpacts_output_to_port`: an output or enqueue to `port` (OVS's 16-bit numbering), or a
-    /// controller action when `port` is OFPP_CONTROLLER.
-    pub fn outputs_to_port(&self, port: u16) -> bool {
+    /// OVS `ofpacts_output_to_port`: an output or enqueue to `port`, or a controller action when
+    /// `port` is OFPP_CONTROLLER.
+    pub fn outputs_to_port(&self, port: u32) -> bool {
         self.actions().any(|a| match a {
             Action::Output { port: p, .. } | Action::Enqueue { port: p, .. } => *p == port,
-            Action::Controller(_) => port == crate::flow::port::OFPP_CONTROLLER,
+            Action::Controller(_) => port == crate::port_no::CONTROLLER,
             _ => false,
         })
     }
@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn outputs_to_port_and_group_look_into_write_actions() {
         use crate::actions::Controller;
-        use crate::flow::port::{OFPP_CONTROLLER, OFPP_LOCAL};
+        use crate::port_no::{CONTROLLER as OFPP_CONTROLLER, LOCAL as OFPP_LOCAL};
         let ins = Instructions {
             apply: ActionList::from_vec(vec![Action::Enqueue { port: 3, queue: 1 }, Action::SetQueue(9)]),
             write_actions: Some(ActionList::from_vec(vec![Action::Output { port: 7, max_len: 0 }, Action::Group(4)])),

@@ -19,7 +19,6 @@ pub mod instructions;
 pub mod mf;
 pub mod msg;
 pub mod ofmatch;
-pub mod ofpprop;
 pub mod oxs;
 pub mod port_no;
 pub mod print;

@@ -1,5 +1,6 @@
-//! Decoding a packet-in (or a packet-out with a short action list) allocates nothing: the packet
-//! stays a slice of the frame the framer cut from the connection's read buffer, and the metadata
+//! Decoding a packet-in, a packet-out with a short action list, an echo or a barrier allocates
+//! nothing: packets and echo payloads stay slices of the frame the framer cut from the
+//! connection's read buffer, message identification looks up a prebuilt index, and the metadata
 //! match and short action lists are stored inline. (Counted with a per-thread counting
 //! allocator.)
 
@@ -89,11 +90,36 @@ fn decoding_packet_ins_and_outs_allocates_nothing() {
     for v in [1u8, 4, 6] {
         let acts: ActionList =
             [Action::Output { port: 1, max_len: 0 }, Action::Output { port: 2, max_len: 0 }].into_iter().collect();
-        let po = PacketOut::new(0xfffd, acts, Bytes::from(vec![0xcd; 64]));
+        let po = PacketOut::new(ofp_proto::port_no::CONTROLLER, acts, Bytes::from(vec![0xcd; 64]));
         let frame = received(&OfpMsg::new(v, 1, Message::PacketOut(po)).to_bytes());
         let (n, msg) = allocations(|| OfpMsg::decode(&frame).unwrap());
         let Message::PacketOut(p) = &msg.body else { panic!() };
         assert!(frame.as_ptr_range().contains(&p.data.as_ptr()), "v{v}: data copied");
         assert_eq!(n, 0, "packet-out v{v}: {n} allocations");
+    }
+}
+
+#[test]
+fn decoding_echoes_and_barriers_allocates_nothing() {
+    // The first decode builds the message-identification index (once per process).
+    OfpMsg::decode(&received(&OfpMsg::new(1, 1, Message::BarrierRequest).to_bytes())).unwrap();
+    let payload = Bytes::from_static(b"keepalive payload");
+    for v in 1u8..=6 {
+        let bodies = [
+            Message::EchoRequest(payload.clone()),
+            Message::EchoReply(payload.clone()),
+            Message::EchoRequest(Bytes::new()),
+            Message::BarrierRequest,
+            Message::BarrierReply,
+        ];
+        for body in bodies {
+            let frame = received(&OfpMsg::new(v, 7, body.clone()).to_bytes());
+            let (n, msg) = allocations(|| OfpMsg::decode(&frame).unwrap());
+            assert_eq!(n, 0, "{body:?} v{v}: {n} allocations");
+            assert_eq!(msg.body, body);
+            if let Message::EchoRequest(p) | Message::EchoReply(p) = &msg.body {
+                assert!(p.is_empty() || frame.as_ptr_range().contains(&p.as_ptr()), "v{v}: echo payload copied");
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 
 use ofp_proto::actions::{Action, ActionList, Controller, SetField, SetFieldRaw};
-use ofp_proto::flow::{port, EthAddr};
+use ofp_proto::flow::EthAddr;
 use ofp_proto::instructions::Instructions;
 use ofp_proto::mf::MfId;
 use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModFlags};
@@ -20,6 +20,7 @@ use ofp_proto::msg::flow_stats::{AggregateStats, FlowStats, FlowStatsReply, Flow
 use ofp_proto::msg::packet_in::{Continuation, ContinuationActions, PacketIn};
 use ofp_proto::msg::packet_out::PacketOut;
 use ofp_proto::ofmatch::Match;
+use ofp_proto::port_no;
 use ofp_proto::print::{first_line, ofp_to_string, parse_hex};
 use ofp_proto::{Message, MsgType, OfpMsg, Raw};
 
@@ -304,10 +305,10 @@ fn sf(field: MfId, value: u128) -> Action {
 fn every_action(version: u8) -> Vec<Action> {
     let mut v = vec![
         Action::Output { port: 2, max_len: 0 },
-        Action::Output { port: port::OFPP_CONTROLLER, max_len: 128 },
-        Action::Output { port: port::OFPP_LOCAL, max_len: 0 },
-        Action::Output { port: port::OFPP_IN_PORT, max_len: 0 },
-        Action::Output { port: port::OFPP_FLOOD, max_len: 0 },
+        Action::Output { port: port_no::CONTROLLER, max_len: 128 },
+        Action::Output { port: port_no::LOCAL, max_len: 0 },
+        Action::Output { port: port_no::IN_PORT, max_len: 0 },
+        Action::Output { port: port_no::FLOOD, max_len: 0 },
         Action::Group(5),
         Action::Controller(Controller { max_len: 200, controller_id: 3, reason: 0, ..Controller::default() }),
         Action::Controller(Controller {
@@ -321,7 +322,7 @@ fn every_action(version: u8) -> Vec<Action> {
         Action::SetQueue(3),
         Action::PopQueue,
         Action::Resubmit { in_port: 3, table_id: 255, with_ct_orig: false, plain: true },
-        Action::Resubmit { in_port: port::OFPP_IN_PORT, table_id: 2, with_ct_orig: false, plain: false },
+        Action::Resubmit { in_port: port_no::IN_PORT, table_id: 2, with_ct_orig: false, plain: false },
         Action::Note(Bytes::from_static(&[1, 2, 3, 4, 5, 6])),
         Action::Exit,
         Action::CtClear,
@@ -486,7 +487,7 @@ fn our_packet_ins_decode_in_ovs() {
                 continue;
             }
             let mut md = Match::catchall();
-            md.set_in_port(if raw == Raw::Ofpt10PacketIn { 1 } else { port::OFPP_LOCAL });
+            md.set_in_port(if raw == Raw::Ofpt10PacketIn { 1 } else { port_no::LOCAL });
             if !matches!(raw, Raw::Ofpt10PacketIn | Raw::Ofpt11PacketIn) {
                 md.set_metadata_masked(0x55, u64::MAX);
                 md.set(MfId::TunId, 0x1c8, u64::MAX.into());
@@ -569,7 +570,7 @@ fn our_packet_in2_continuations_print_as_ovs() {
 fn our_packet_outs_decode_in_ovs() {
     for (raw, v) in forms(MsgType::PacketOut) {
         let acts = every_action(v).into_iter().filter(|a| !matches!(a, Action::Group(_))).take(8).collect();
-        for (buffered, in_port) in [(false, port::OFPP_CONTROLLER), (true, 1), (false, port::OFPP_NONE)] {
+        for (buffered, in_port) in [(false, port_no::CONTROLLER), (true, 1), (false, port_no::ANY)] {
             let data = if buffered { Bytes::new() } else { Bytes::copy_from_slice(&common_packet()) };
             let mut po = PacketOut::new(in_port, ActionList::clone(&acts), data);
             if buffered {
@@ -684,7 +685,7 @@ fn our_multipart_flow_stats_decode_in_ovs() {
     for v in 1u8..=6 {
         let raw = Raw::candidates(MsgType::FlowStatsReply, v).next().unwrap();
         let entries: Vec<FlowStats> = (0..1500).map(|i| stats_entry(raw, v, i)).collect();
-        let pieces = FlowStatsReply::encode_multipart(v, 0x99, &entries);
+        let pieces = FlowStatsReply { entries: entries.clone() }.encode_multipart(v, 0x99);
         assert!(pieces.len() >= 2, "v{v}: {} pieces", pieces.len());
         let mut back = Vec::new();
         for (i, piece) in pieces.iter().enumerate() {

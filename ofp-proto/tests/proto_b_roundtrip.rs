@@ -13,6 +13,7 @@ use ofp_proto::flow::{self, EthAddr, Flow};
 use ofp_proto::instructions::Instructions;
 use ofp_proto::mf::{self, MfId};
 use ofp_proto::ofmatch::{nxm, Match};
+use ofp_proto::port_no;
 use ofp_proto::{Message, OfpMsg, Raw};
 
 use proto_b_gen::*;
@@ -56,7 +57,7 @@ proptest! {
         pkt.tun_id = n(0);
         pkt.metadata = n(1);
         pkt.regs = std::array::from_fn(|i| (n(i % 8) >> (i % 4 * 8)) as u32);
-        pkt.in_port = n(2) as u16;
+        pkt.in_port = port_no::ofp10_to_ofp11(n(2) as u16);
         pkt.dl_src = EthAddr::from_u64(n(3));
         pkt.dl_dst = EthAddr::from_u64(n(4));
         pkt.dl_type = n(5) as u16;
@@ -269,7 +270,7 @@ proptest! {
     /// Flow extraction and packet text never panic, on plausible frames or on any bytes, and a
     /// packet's exact-match flow matches the packet.
     #[test]
-    fn flow_extract_never_panics(pkt in prop_oneof![packet(), proptest::collection::vec(any::<u8>(), 0..120)], in_port in any::<u16>()) {
+    fn flow_extract_never_panics(pkt in prop_oneof![packet(), proptest::collection::vec(any::<u8>(), 0..120)], in_port in any::<u32>()) {
         let f = Flow::extract(&pkt, in_port);
         prop_assert_eq!(f.in_port, in_port);
         let _ = flow::packet_to_string(&pkt, 0);

@@ -14,6 +14,7 @@ use ofp_proto::msg::table_features::{
     FeaturesView, PropId, PropValue, TableFeatureProp, TableFeatures, TableFeaturesMsg,
 };
 use ofp_proto::msg::{Message, OfpMsg};
+use ofp_proto::port_no;
 use ofp_proto::print::{first_line, ofp_to_string};
 
 /// A flow mod "ADD priority=10,in_port=1 actions=output:2" in OF1.4 with xid 9, built by hand.
@@ -43,7 +44,7 @@ fn msg(hex: &str) -> OfpMsg {
     OfpMsg::decode(&Bytes::from(common::hex(hex))).unwrap()
 }
 
-fn port(port_no: u16, version: u8) -> PortStats {
+fn port(port_no: u32, version: u8) -> PortStats {
     let mut p = PortStats::unknown(port_no);
     (p.rx_packets, p.tx_packets, p.rx_bytes, p.tx_bytes) = (1000, 2000, 64_000, 128_000);
     (p.rx_dropped, p.rx_errors, p.rx_crc_err) = (1, 2, 3);
@@ -70,13 +71,13 @@ fn own_text_samples() -> Vec<(String, Bytes)> {
             dp_desc: "br0 \"quoted\" \\ text".into(),
         };
         push(format!("desc v{v}"), OfpMsg::new(v, 0x10, Message::DescStatsReply(desc)));
-        for p in [PortStatsRequest::ANY, 0xfffe, 7, 0xfff8] {
+        for p in [PortStatsRequest::ANY, port_no::LOCAL, 7, port_no::IN_PORT] {
             push(
                 format!("port request {p:#x} v{v}"),
                 OfpMsg::new(v, 3, Message::PortStatsRequest(PortStatsRequest { port_no: p })),
             );
         }
-        let ports = vec![port(1, v), PortStats::unknown(0xfffe), port(23, v)];
+        let ports = vec![port(1, v), PortStats::unknown(port_no::LOCAL), port(23, v)];
         push(format!("port reply v{v}"), OfpMsg::new(v, 4, Message::PortStatsReply(PortStatsReply { ports })));
         let tables = (0..4u8)
             .map(|i| {

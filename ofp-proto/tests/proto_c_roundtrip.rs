@@ -34,7 +34,7 @@ proptest! {
     }
 
     #[test]
-    fn port_request_round_trips(version in 1u8..=6, xid in any::<u32>(), port_no in any::<u16>()) {
+    fn port_request_round_trips(version in 1u8..=6, xid in any::<u32>(), port_no in port_number()) {
         assert_round_trip(&OfpMsg::new(version, xid, Message::PortStatsRequest(PortStatsRequest { port_no })))?;
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
-use connmgr_core::{ConnId, ConnMgr, ControllerSettings, Output};
+use connmgr_core::{ConnId, ConnMgr, ControllerSettings, Output, RuleEvent};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use ofp_proto::actions::Action;
 use ofp_proto::flow::{Flow, ETH_TYPE_IP, IPPROTO_TCP};
@@ -14,9 +14,20 @@ use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::{FlowMod, Hello};
 use ofp_proto::ofmatch::Match;
 use ofp_proto::{Instant, Message, OfpMsg, VersionBitmap};
-use ofproto_core::{Config, OfProto, TestDatapath};
+use ofproto_core::{Config, MonitorSink, OfProto, TestDatapath};
 
 const N_ADDS: u32 = 100_000;
+
+/// Drops rule changes (no flow monitors).
+struct Discard;
+
+impl MonitorSink for Discard {
+    fn rule_event(&mut self, _: RuleEvent) -> u64 {
+        0
+    }
+
+    fn end_batch(&mut self, _: Instant) {}
+}
 
 /// The i-th of many distinct TCP flows: exact IPv4 destination and port, as a controller
 /// programming a forwarding table would send.
@@ -30,7 +41,7 @@ fn tcp_flow(i: u32) -> FlowMod {
         match_: m,
         priority: 100,
         new_cookie: u64::from(i),
-        instructions: Instructions::apply([Action::Output { port: (i % 48) as u16 + 1, max_len: 0 }]),
+        instructions: Instructions::apply([Action::Output { port: (i % 48) + 1, max_len: 0 }]),
         ..FlowMod::default()
     }
 }
@@ -49,8 +60,8 @@ fn adds(c: &mut Criterion) {
             |mut tb| {
                 for fm in &fms {
                     tb.flow_mod(Instant::ZERO, fm, None).unwrap();
-                    // As an embedder does: hand the monitor event on (here, drop it).
-                    while tb.poll_monitor_event().is_some() {}
+                    // As an embedder does: hand the rule change on (here, drop it).
+                    tb.forward_monitor_events(Instant::ZERO, &mut Discard);
                 }
                 tb
             },
@@ -72,7 +83,7 @@ fn adds(c: &mut Criterion) {
                     mgr.handle_bytes(now, conn, chunk);
                     while mgr.poll_timeout().is_some_and(|t| t <= now) {
                         mgr.handle_timeout(now, &mut tb);
-                        while tb.poll_monitor_event().is_some() {}
+                        tb.forward_events(now, &mut mgr);
                     }
                 }
                 assert_eq!(tb.table_len(0), N_ADDS as usize);
@@ -130,7 +141,7 @@ fn table_10k() -> OfProto<TestDatapath> {
     }
     for i in 0..900u16 {
         let mut m = Match::catchall();
-        m.set_in_port(i + 1);
+        m.set_in_port(u32::from(i) + 1);
         add(m, 100);
     }
     for i in 0..100u16 {
@@ -149,7 +160,7 @@ fn lookups(c: &mut Criterion) {
     // Hits on each mask and misses, in a fixed mix.
     let packets: Vec<Flow> = (0..1024u32)
         .map(|i| Flow {
-            in_port: (i % 1200) as u16,
+            in_port: i % 1200,
             dl_type: ETH_TYPE_IP,
             nw_proto: IPPROTO_TCP,
             nw_dst: match i % 4 {

@@ -54,6 +54,12 @@ impl Subtable {
     }
 }
 
+/// OVS `cls_rule_is_loose_match`: a rule with match `m` is at least as specific as `target`
+/// (canonical): it matches every bit `target` matches, with the same values.
+pub(crate) fn is_loose_match(m: &Match, target: &Match) -> bool {
+    m.mask.and(&target.mask) == target.mask && m.flow.and(&target.mask) == target.flow
+}
+
 /// The rules of one flow table, by match and priority.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Classifier {
@@ -192,8 +198,8 @@ impl Classifier {
         })
     }
 
-    /// Calls `f` for every rule at least as specific as `target` (OVS `CLS_FOR_EACH_TARGET`): the
-    /// rule matches every bit `target` matches, with the same values.
+    /// Calls `f` for every rule at least as specific as `target` (canonical; OVS
+    /// `CLS_FOR_EACH_TARGET`, see [`is_loose_match`]), a whole subtable at a time.
     pub(crate) fn for_each_loose(&self, rules: &Rules, target: &Match, mut f: impl FnMut(RuleId)) {
         for st in self.subtables.iter().flatten() {
             if target.mask.and(&st.mask) != target.mask {
@@ -264,7 +270,7 @@ mod tests {
                 byte_count: 0,
             };
             self.seq += 1;
-            let rule = Rule { table_id: 0, match_: m, priority, seq: self.seq, st, pending: None, scheduled: None };
+            let rule = Rule::new(0, m, priority, self.seq, st);
             let id = self.rules.insert(rule);
             self.cls.insert(&m, priority, self.seq, id);
             id
@@ -276,7 +282,7 @@ mod tests {
         }
     }
 
-    fn port(p: u16) -> Match {
+    fn port(p: u32) -> Match {
         let mut m = Match::catchall();
         m.set_in_port(p);
         m
@@ -289,7 +295,7 @@ mod tests {
         m
     }
 
-    fn pkt(in_port: u16, nw_dst: u32) -> Flow {
+    fn pkt(in_port: u32, nw_dst: u32) -> Flow {
         Flow { in_port, dl_type: ETH_TYPE_IP, nw_dst, ..Flow::default() }
     }
 

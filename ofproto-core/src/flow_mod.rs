@@ -5,13 +5,10 @@
 use std::sync::Arc;
 
 use connmgr_core::{ConnId, OpGroupId};
-use ofp_proto::actions::Action;
-use ofp_proto::flow::port::OFPP_ANY;
-use ofp_proto::flow::port::OFPP_CONTROLLER;
-use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModFlags, NO_BUFFER, OFPG_ANY, OFPTT_ALL};
 use ofp_proto::msg::flow_removed::OFPRR_DELETE;
 use ofp_proto::ofmatch::Match;
+use ofp_proto::port_no;
 use ofp_proto::{Instant, OfpErr};
 
 use crate::datapath::Datapath;
@@ -71,7 +68,7 @@ pub(crate) struct Criteria {
     pub(crate) priority: Option<u32>,
     pub(crate) cookie: u64,
     pub(crate) cookie_mask: u64,
-    pub(crate) out_port: u16,
+    pub(crate) out_port: u32,
     pub(crate) out_group: u32,
     /// Only internal requests (priorities above 65535) see hidden rules.
     pub(crate) include_hidden: bool,
@@ -86,7 +83,7 @@ impl Criteria {
         target: &Match,
         cookie: u64,
         cookie_mask: u64,
-        out_port: u16,
+        out_port: u32,
         out_group: u32,
     ) -> Self {
         Criteria {
@@ -103,7 +100,7 @@ impl Criteria {
     }
 
     /// What a modify or delete selects (OVS `rule_criteria_init` + `rule_criteria_require_rw`).
-    fn write(fm: &FlowMod, priority: Option<u32>, out_port: u16, out_group: u32) -> Self {
+    fn write(fm: &FlowMod, priority: Option<u32>, out_port: u32, out_group: u32) -> Self {
         Criteria {
             table_id: fm.table_id,
             target: fm.match_.canonical(),
@@ -116,27 +113,6 @@ impl Criteria {
             include_readonly: false,
         }
     }
-}
-
-/// Every action a rule's instructions may run, write-actions included (OVS
-/// `OFPACT_FOR_EACH_FLATTENED`).
-fn all_actions(ins: &Instructions) -> impl Iterator<Item = &Action> {
-    ins.apply.iter().chain(ins.write_actions.iter().flatten())
-}
-
-/// OVS `ofproto_rule_has_out_port`: output, enqueue, or controller for OFPP_CONTROLLER.
-pub(crate) fn has_out_port(ins: &Instructions, port: u16) -> bool {
-    port == OFPP_ANY
-        || all_actions(ins).any(|a| match a {
-            Action::Output { port: p, .. } | Action::Enqueue { port: p, .. } => *p == port,
-            Action::Controller(_) => port == OFPP_CONTROLLER,
-            _ => false,
-        })
-}
-
-/// OVS `ofproto_rule_has_out_group`.
-pub(crate) fn has_out_group(ins: &Instructions, group: u32) -> bool {
-    group == OFPG_ANY || all_actions(ins).any(|a| matches!(a, Action::Group(g) if *g == group))
 }
 
 /// A new rule's state from an add (OVS `ofproto_rule_create`).
@@ -212,8 +188,10 @@ impl<D: Datapath> OfProto<D> {
                     postpone = true;
                     return;
                 }
-                if !has_out_port(&r.st.instructions, c.out_port)
-                    || !has_out_group(&r.st.instructions, c.out_group)
+                // OVS `ofproto_rule_has_out_port` / `_out_group`.
+                let ins = &r.st.instructions;
+                if (c.out_port != port_no::ANY && !ins.outputs_to_port(c.out_port))
+                    || (c.out_group != OFPG_ANY && !ins.outputs_to_group(c.out_group))
                     || (r.st.cookie ^ c.cookie) & c.cookie_mask != 0
                     || (r.is_hidden() && !c.include_hidden)
                 {
@@ -252,7 +230,7 @@ impl<D: Datapath> OfProto<D> {
         match fm.command {
             FlowModCommand::Add => self.start_add(now, g, fm),
             FlowModCommand::Modify | FlowModCommand::ModifyStrict => {
-                let criteria = Criteria::write(fm, strict(FlowModCommand::ModifyStrict), OFPP_ANY, OFPG_ANY);
+                let criteria = Criteria::write(fm, strict(FlowModCommand::ModifyStrict), port_no::ANY, OFPG_ANY);
                 let ids = self.collect(&criteria, Some(g))?;
                 if ids.is_empty() {
                     // OF1.0 and NXM modifies (which carry a new cookie) add when nothing matches.
@@ -340,7 +318,7 @@ impl<D: Datapath> OfProto<D> {
         if self.flushing || self.groups.len() >= MAX_PENDING_GROUPS {
             return Err(Refusal::Postpone);
         }
-        let g = self.new_group(requester, false, true);
+        let g = self.new_group(requester, false, false);
         if let Err(r) = self.start_flow_mod(now, g, fm) {
             self.revert_unsubmitted(g);
             return Err(r);
@@ -388,7 +366,7 @@ impl<D: Datapath> OfProto<D> {
         if self.flushing {
             return Err(BundleRefusal { index: 0, refusal: Refusal::Postpone });
         }
-        let g = self.new_group(conn.map(|c| (c, 0)), true, true);
+        let g = self.new_group(conn.map(|c| (c, 0)), true, false);
         for &(index, xid, fm) in fms {
             let group = self.group_mut(g);
             (group.tag, group.xid) = (index, xid);

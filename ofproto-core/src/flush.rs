@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use connmgr_core::{NormalFlow, FAIL_OPEN_PRIORITY};
 use ofp_proto::actions::Action;
-use ofp_proto::flow::port::OFPP_NORMAL;
 use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_mod::FlowModFlags;
 use ofp_proto::msg::flow_removed::OFPRR_DELETE;
 use ofp_proto::ofmatch::Match;
+use ofp_proto::port_no::NORMAL as OFPP_NORMAL;
 use ofp_proto::Instant;
 
 use crate::datapath::Datapath;
@@ -64,7 +64,7 @@ impl<D: Datapath> OfProto<D> {
             return false;
         }
         self.sort_rules(&mut ids);
-        let g = self.new_group(None, false, true);
+        let g = self.new_group(None, false, false);
         for id in ids {
             self.remove_rule(now, g, id, OFPRR_DELETE);
         }
@@ -106,7 +106,7 @@ impl<D: Datapath> OfProto<D> {
                 continue;
             }
             self.normal[s] = None;
-            let g = self.new_group(None, false, true);
+            let g = self.new_group(None, false, false);
             let wanted = Arc::new(normal_instructions());
             match (add, existing) {
                 (true, None) => {

@@ -81,14 +81,14 @@ fn frame(k: u8, a: u8, n: u8) -> Bytes {
 
 fn action(k: u8, a: u8) -> Action {
     let port = match a % 8 {
-        0 => 0xfffb,
-        1 => 0xfffc,
-        2 => 0xfffa,
-        3 => 0xfffd,
-        4 => 0xfff8,
-        5 => 0xfff9,
-        6 => 0xfffe,
-        _ => u16::from(a % 6),
+        0 => port_no::FLOOD,
+        1 => port_no::ALL,
+        2 => port_no::NORMAL,
+        3 => port_no::CONTROLLER,
+        4 => port_no::IN_PORT,
+        5 => port_no::TABLE,
+        6 => port_no::LOCAL,
+        _ => u32::from(a % 6),
     };
     match k % 12 {
         0..=3 => Action::Output { port, max_len: u16::from(a) },
@@ -102,7 +102,7 @@ fn action(k: u8, a: u8) -> Action {
         7 => Action::DecTtl { cnt_ids: [0].into_iter().collect(), cnt_ids_form: false },
         8 => Action::PushVlan { ethertype: 0x8100 },
         9 => Action::StripVlan { pop_vlan: true },
-        10 => Action::Resubmit { in_port: 0xfff8, table_id: a % 3, with_ct_orig: false, plain: false },
+        10 => Action::Resubmit { in_port: port_no::IN_PORT, table_id: a % 3, with_ct_orig: false, plain: false },
         _ => Action::Group(u32::from(a)),
     }
 }
@@ -241,7 +241,7 @@ impl Driver {
         let msg = |body| OfpMsg::try_new(v, u32::from(a), body).map(|m| m.to_bytes());
         let mut m = Match::catchall();
         if a & 1 != 0 {
-            m.set_in_port(u16::from(b % 4));
+            m.set_in_port(u32::from(b % 4));
         }
         if a & 2 != 0 {
             m.set_dl_type(ETH_TYPE_IP);
@@ -265,14 +265,13 @@ impl Driver {
                     idle_timeout: u16::from(a % 3),
                     hard_timeout: u16::from(b % 5),
                     flags: FlowModFlags(if a & 4 != 0 { FlowModFlags::SEND_FLOW_REM } else { 0 }),
-                    out_port: if command.is_delete() { 0xffff } else { 0 },
                     instructions: ins,
                     ..FlowMod::default()
                 }))
             }
             6 => {
                 let actions = (0..b % 3).map(|i| action(a ^ i, b.wrapping_add(i))).collect();
-                let in_port = [0xfffd, 0xfffe, 1, 2, 0xffff][usize::from(b % 5)];
+                let in_port = [port_no::CONTROLLER, port_no::LOCAL, 1, 2, port_no::ANY][usize::from(b % 5)];
                 msg(Message::PacketOut(PacketOut::new(in_port, actions, frame(a, b, a))))
             }
             7 => {
@@ -296,7 +295,7 @@ impl Driver {
                 }))
             }
             9 => msg(Message::PortStatsRequest(PortStatsRequest {
-                port_no: if b & 1 != 0 { 0xffff } else { u16::from(a % 4) },
+                port_no: if b & 1 != 0 { port_no::ANY } else { u32::from(a % 4) },
             })),
             10 => msg(Message::PortDescStatsRequest(PortDescRequest {
                 port_no: if b & 1 != 0 { port_no::ANY } else { port },

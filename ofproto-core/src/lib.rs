@@ -38,11 +38,26 @@
 //! nothing. A flush stops all request processing until nothing is pending. Bundles commit as one
 //! atomic group. See `opgroup.rs` for the rules.
 //!
+//! # Flow monitors
+//!
+//! Connection management keeps the monitors; the tables report every change to a visible rule
+//! once it took effect — when its operation group finishes, as OVS 2.x did — so monitors never
+//! hear of a change that is rolled back afterwards (a failed add, modify or bundle reports
+//! nothing). Each group's changes are one batch: `Added` for a new rule or an add that replaced
+//! one, `Modified` when a modify changed the actions or the cookie (with the old instructions
+//! when the actions changed), `Removed` with OVS's `OFPRR_*` reason (delete, idle or hard timeout;
+//! a flush or a NORMAL-flow delete is a delete). A request's batch names it (connection and xid,
+//! for its ABBREV update) unless the group failed; the switch's own changes name nobody. Changes
+//! finished while `ConnMgr` handles the request go into its `Replies`; the others wait in the
+//! tables for [`OfProto::forward_events`], which stores the seqnos `ConnMgr` stamps on the rules.
+//! [`Owner::flow_monitor_rules`](connmgr_core::Owner::flow_monitor_rules) shows the rules as
+//! monitors know them: without pending adds, with pending modifies and removals not yet applied.
+//!
 //! # Composing a switch
 //!
 //! [`Switch`] owns a `ConnMgr`, an `OfProto<D>` and its port/packet state `P`, and implements
-//! [`SwitchRequests`] for `P` (another embedder can compose its own the same way). For each `ConnMgr` call that takes an owner it
-//! passes both halves:
+//! [`SwitchRequests`] for `P` (another embedder can compose its own the same way). For each
+//! `ConnMgr` call that takes an owner it passes both halves:
 //!
 //! ```
 //! use connmgr_core::{Config as MgrConfig, ConnMgr};
@@ -55,17 +70,22 @@
 //! let now = Instant::from_secs(1);
 //! mgr.handle_timeout(now, &mut WithSwitch { tables: &mut tables, switch: &mut ports });
 //! tables.handle_timeout(now);
-//! tables.forward_events(now, &mut mgr); // flow removed, op-group completions, retries
+//! tables.forward_events(now, &mut mgr); // monitor updates, flow removed, completions, retries
 //! assert_eq!(tables.n_visible_tables(), 254);
 //! ```
 //!
 //! [`WithSwitch`] answers flow mods, flow/aggregate/table statistics, table features, bundle checks
 //! and commits, flushes and NORMAL flows itself and hands every other request (features, config,
 //! port mods, packet outs, port/desc statistics, …) to `P`, with the tables at hand. After any call
-//! into the tables (`handle_timeout`, `run`, `complete`, `lookup`-driven `credit`), drain
-//! [`OfProto::poll_event`] (or call [`OfProto::forward_events`]) and
-//! [`OfProto::poll_monitor_event`]. Asynchronous messages caused while `ConnMgr` is handling a
-//! request go into that request's `Replies`, so they precede the replies to later requests.
+//! into the tables (`handle_timeout`, `run`, `complete`) and after any `ConnMgr` call that takes
+//! them as owner, call [`OfProto::forward_events`] (or drain [`OfProto::poll_event`] and
+//! [`OfProto::forward_monitor_events`] into a [`MonitorSink`] of your own). Asynchronous messages
+//! and rule changes caused while `ConnMgr` is handling a request go into that request's
+//! `Replies`, so they precede the replies to later requests. Groups whose completions the
+//! datapath delivers while `ConnMgr` handles some other request finish at the next such call
+//! ([`OfProto::poll_timeout`] says so), so their changes never join that request's batch; a flow
+//! mod or bundle commit arriving while changes still wait to be forwarded is postponed until
+//! `forward_events` has sent them (it asks `ConnMgr` to retry).
 
 //! # Where this differs from OVS 3.1
 //!
@@ -75,7 +95,14 @@
 //! - A bundle commit that would have to wait (a flush, or a rule it touches with an operation
 //!   pending) is postponed whole, like a request, and offered again on retry. A datapath failure reported after the commit was answered undoes the whole
 //!   bundle and is reported (through the op group) against the commit request, not the entry.
-//! - Rules created and deleted within one bundle never reach the datapath or flow monitors.
+//! - Rules created and deleted within one bundle never reach the datapath or flow monitors, and a
+//!   rule a bundle changes several times is reported once, with its final state.
+//! - Flow monitors hear of a change when the datapath confirmed it (OVS 2.x), and a group's rules
+//!   stay busy until all its operations completed (OVS 1.9–2.3; seed 002 freed them one by one).
+//!   A group that failed reports what did take effect in full to everyone, its requester included
+//!   (no ABBREV: OVS 2.x). If a compensation undoing a failed bundle in the datapath fails, the
+//!   bundle's change stays and is reported then (an add or modify as such, a delete as `Removed`
+//!   with reason delete).
 //! - Among equal-priority rules matching a packet, the oldest wins (OVS leaves it undefined).
 //! - Timeouts fire exactly at `modified + hard` / `used + idle` (OVS sweeps once a second and
 //!   removes up to a second late).
@@ -93,6 +120,7 @@ mod flow_mod;
 mod flush;
 pub mod fuzzing;
 mod hash;
+mod monitor;
 mod ofproto;
 mod opgroup;
 mod owner;
@@ -102,8 +130,9 @@ pub mod switch;
 
 pub use datapath::{Datapath, DpCall, OpId, OpResult, TestDatapath};
 pub use flow_mod::{BundleRefusal, Progress, Refusal, Requester};
-pub use ofproto::{ActionCheck, Config, Event, OfProto, RuleEvent, RuleEventKind, MAX_PENDING_GROUPS};
+pub use monitor::MonitorSink;
+pub use ofproto::{ActionCheck, Config, Event, OfProto, MAX_PENDING_GROUPS};
 pub use owner::{fail_open_packet_in, NoSwitch, SwitchRequests, WithSwitch};
-pub use rule::{Rule, RuleId, RuleSnapshot, RuleState, MAX_OPENFLOW_PRIORITY};
+pub use rule::{Rule, RuleId, RuleState, MAX_OPENFLOW_PRIORITY};
 pub use stats::flow_stats_of;
 pub use switch::{NoSuchPort, Switch, SwitchStatus};

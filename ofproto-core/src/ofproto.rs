@@ -1,20 +1,21 @@
 //! `OfProto`: the flow tables, the rules in them, lookups and statistics, and what the tables hand
-//! out for their embedder to drain (asynchronous messages, op-group completions, monitor events).
+//! out for their embedder to drain (asynchronous messages, op-group completions, retries; rule
+//! changes for flow monitors are in `monitor.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::Arc;
 
 use connmgr_core::{AsyncMsg, ConnId, ConnMgr, OpGroupId};
-use ofp_proto::flow::port::OFPP_MAX;
 use ofp_proto::flow::Flow;
 use ofp_proto::instructions::Instructions;
+use ofp_proto::port_no::MAX_PHYSICAL as OFPP_MAX;
 use ofp_proto::{Instant, OfpErr};
 
 use crate::classifier::Classifier;
 use crate::datapath::{Datapath, OpId, OpResult};
 use crate::hash::{MixMap, PreHashedMap};
+use crate::monitor::MonitorBatch;
 use crate::opgroup::{GroupKey, OpGroup, Operation};
-use crate::rule::{Rule, RuleId, RuleSnapshot, Rules};
+use crate::rule::{Rule, RuleId, Rules};
 
 /// How many flow tables there are and which are internal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +26,7 @@ pub struct Config {
     /// "all tables" requests, statistics and table features, and read-only to OpenFlow.
     pub n_hidden_tables: u8,
     /// Output ports at or above this (and below the reserved ports) are refused in actions.
-    pub max_ports: u16,
+    pub max_ports: u32,
 }
 
 impl Default for Config {
@@ -74,35 +75,6 @@ pub enum Event {
     Retry,
 }
 
-/// What happened to a rule, for flow monitors (OVS `enum nx_flow_update_event`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RuleEventKind {
-    Added,
-    Modified,
-    /// With the `OFPRR_*` reason.
-    Removed {
-        reason: u8,
-    },
-}
-
-/// A rule change that took effect (its datapath operation succeeded), for flow monitors (OVS
-/// `ofmonitor_report`). Hidden rules are never reported.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RuleEvent {
-    /// Increases by one per event.
-    pub seqno: u64,
-    pub kind: RuleEventKind,
-    /// The rule after the change (before it, for removals).
-    pub rule: RuleSnapshot,
-    /// The instructions before a change that replaced them (so a monitor on an out_port sees a
-    /// rule that stopped outputting there).
-    pub old_instructions: Option<Arc<Instructions>>,
-    /// The connection and xid of the request that made the change (`None`/0 for the switch's own
-    /// changes: expiry, flush, fail-open), for OVS's ABBREV updates.
-    pub conn: Option<ConnId>,
-    pub xid: u32,
-}
-
 /// Which of connection management's NORMAL flows a pending request is about.
 pub(crate) const N_NORMAL: usize = 2;
 
@@ -129,8 +101,15 @@ pub struct OfProto<D> {
     /// when not flushing and the flow has no operation pending.
     pub(crate) normal: [Option<bool>; N_NORMAL],
     pub(crate) events: VecDeque<Event>,
-    pub(crate) monitor: VecDeque<RuleEvent>,
-    pub(crate) next_seqno: u64,
+    /// Rule changes of finished groups not yet handed to flow monitors, a batch per group.
+    pub(crate) monitor: VecDeque<MonitorBatch>,
+    /// While `ConnMgr` has the tables handle a request: the key its group gets (or got). Groups
+    /// created before it that complete meanwhile are held back in `deferred`.
+    pub(crate) request_floor: Option<GroupKey>,
+    /// Groups whose operations all completed during a request that did not start them.
+    pub(crate) deferred: Vec<GroupKey>,
+    /// A request waited for undelivered rule changes: `ConnMgr` should retry once they are out.
+    pub(crate) retry_after_reports: bool,
     /// Groups finished during the current call that were never handed to `ConnMgr`, with their
     /// first error and the tag (bundle entry) of the operation that caused it.
     pub(crate) finished: Vec<(GroupKey, Option<(OfpErr, usize)>)>,
@@ -164,7 +143,9 @@ impl<D: Datapath> OfProto<D> {
             normal: [None; N_NORMAL],
             events: VecDeque::new(),
             monitor: VecDeque::new(),
-            next_seqno: 0,
+            request_floor: None,
+            deferred: Vec::new(),
+            retry_after_reports: false,
             finished: Vec::new(),
             epoch: 0,
             action_check: accept_all,
@@ -299,10 +280,14 @@ impl<D: Datapath> OfProto<D> {
         }
     }
 
-    /// The next instant a rule's idle or hard timeout fires. Expiry is exact to the millisecond:
-    /// a rule with hard timeout T added at t is removed by `handle_timeout(t + T s)` (OVS checks
-    /// once a second, so it removes it up to a second later).
+    /// The next instant a rule's idle or hard timeout fires (or a past instant, if groups held
+    /// back during a request wait to finish). Expiry is exact to the millisecond: a rule with
+    /// hard timeout T added at t is removed by `handle_timeout(t + T s)` (OVS checks once a
+    /// second, so it removes it up to a second later).
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if !self.deferred.is_empty() {
+            return Some(Instant::ZERO);
+        }
         self.timers.first().map(|(t, _)| *t)
     }
 
@@ -323,7 +308,7 @@ impl<D: Datapath> OfProto<D> {
             } else {
                 ofp_proto::msg::flow_removed::OFPRR_IDLE_TIMEOUT
             };
-            let g = *group.get_or_insert_with(|| self.new_group(None, false, true));
+            let g = *group.get_or_insert_with(|| self.new_group(None, false, false));
             self.remove_rule(now, g, id, reason);
         }
         if let Some(g) = group {
@@ -346,18 +331,21 @@ impl<D: Datapath> OfProto<D> {
 
     // ----- output -----
 
-    /// The next thing for the embedder: see [`Event`]. Drain after every call into the tables.
+    /// The next thing for the embedder: see [`Event`]. Drain after every call into the tables,
+    /// together with [`OfProto::forward_monitor_events`] (or call [`OfProto::forward_events`]).
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
-    /// The next rule change for flow monitors.
-    pub fn poll_monitor_event(&mut self) -> Option<RuleEvent> {
-        self.monitor.pop_front()
-    }
-
-    /// Hands every pending [`Event`] to `mgr` (monitor events stay queued).
+    /// Hands everything pending to `mgr`: first the rule changes for flow monitors (each
+    /// request's or switch operation's changes as one batch, flushed), then every [`Event`]. Call
+    /// it after every call into the tables and after every `ConnMgr` call that takes the tables
+    /// as owner.
     pub fn forward_events(&mut self, now: Instant, mgr: &mut ConnMgr) {
+        self.forward_monitor_events(now, mgr);
+        if std::mem::take(&mut self.retry_after_reports) {
+            mgr.retry();
+        }
         while let Some(e) = self.poll_event() {
             match e {
                 Event::Async(msg) => mgr.send_async(now, msg),

@@ -4,39 +4,53 @@
 //!
 //! - A rule has at most one operation pending. A second change to it by the *same* group (only a
 //!   bundle does that) is folded into the first operation, which keeps the state to restore.
-//! - Groups that are not atomic (one flow mod, an expiry, a flush) finish operation by operation:
-//!   a failed one is rolled back alone, the group reports the first error.
-//! - An atomic group (a bundle commit) finishes as a whole once every operation completed: if any
-//!   failed, all of them are undone in reverse order, and those the datapath had already carried
-//!   out are undone there too by a compensating group (which reports nothing).
+//! - A group finishes once every operation of it completed, and its rules stay busy until then
+//!   (OVS 1.9–2.3 `ofopgroup_complete`; the first asynchronous version, seed 002, freed each rule
+//!   as its own operation completed). A group that is not atomic (one flow mod, an expiry, a
+//!   flush) rolls back each failed operation alone and reports the first error. An atomic group
+//!   (a bundle commit) with a failure undoes all its operations in reverse order, and those the
+//!   datapath had already carried out are undone there too by a compensating group.
 //! - Reports (flow removed messages, flow-monitor events) of a group go out when it finishes, for
-//!   the changes that took effect.
+//!   the changes that took effect: flow monitors only ever hear about changes the datapath
+//!   confirmed, as in OVS 2.x, so nothing they were told is ever rolled back. The one exception
+//!   is a compensation that fails: the bundle's change it could not undo stays, and is reported
+//!   then.
 
+use std::hash::BuildHasher;
 use std::mem;
 use std::sync::Arc;
 
-use connmgr_core::{AsyncFlowRemoved, AsyncMsg, ConnId, OpGroupId};
+use connmgr_core::{AsyncFlowRemoved, AsyncMsg, ConnId, OpGroupId, RuleEvent, RuleEventKind, RuleSnapshot};
 use log::warn;
 use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_removed::{FlowRemoved, OFPRR_DELETE};
 use ofp_proto::ofmatch::Match;
 use ofp_proto::{Instant, OfpErr};
 
-use std::hash::BuildHasher;
-
 use crate::datapath::{Datapath, OpId, OpResult};
 use crate::hash::{hash_flow, MixState};
-use crate::ofproto::{Event, OfProto, RuleEvent, RuleEventKind};
-use crate::rule::{Rule, RuleId, RuleSnapshot, RuleState};
+use crate::monitor::MonitorBatch;
+use crate::ofproto::{Event, OfProto};
+use crate::rule::{Rule, RuleId, RuleState};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct GroupKey(u64);
+pub(crate) struct GroupKey(pub(crate) u64);
 
-/// What one finished operation has to tell the world.
+/// A change to a visible rule one finished operation made, for flow monitors.
 #[derive(Debug)]
-enum Report {
-    FlowRemoved(AsyncFlowRemoved),
-    Monitor { kind: RuleEventKind, rule: RuleSnapshot, old: Option<Arc<Instructions>>, xid: u32 },
+struct Change {
+    rule: RuleId,
+    kind: RuleEventKind,
+    snapshot: RuleSnapshot,
+    old_instructions: Option<Arc<Instructions>>,
+    xid: u32,
+}
+
+/// What the finished operations of a group have to tell the world.
+#[derive(Debug, Default)]
+struct Reports {
+    removed: Vec<AsyncFlowRemoved>,
+    changes: Vec<Change>,
 }
 
 #[derive(Debug)]
@@ -48,7 +62,9 @@ pub(crate) struct OpGroup {
     /// Set once handed to `ConnMgr` (the group outlived its request).
     pub(crate) og: Option<OpGroupId>,
     atomic: bool,
-    report: bool,
+    /// Undoes in the datapath what a failed atomic group did there: monitors never heard of that
+    /// group's changes, so only a compensation that fails (leaving the change) is reported.
+    pub(crate) compensating: bool,
     pub(crate) ops: Vec<OpId>,
     n_pending: usize,
     submitted: bool,
@@ -56,7 +72,6 @@ pub(crate) struct OpGroup {
     error: Option<(OfpErr, usize)>,
     /// Tag given to operations created from now on (a bundle's entry index).
     pub(crate) tag: usize,
-    reports: Vec<Report>,
     /// `OfProto::epoch` when created.
     epoch: u64,
 }
@@ -102,7 +117,7 @@ fn flow_removed(r: &Rule, reason: u8, now: Instant) -> FlowRemoved {
 }
 
 impl<D: Datapath> OfProto<D> {
-    pub(crate) fn new_group(&mut self, requester: Option<(ConnId, u32)>, atomic: bool, report: bool) -> GroupKey {
+    pub(crate) fn new_group(&mut self, requester: Option<(ConnId, u32)>, atomic: bool, compensating: bool) -> GroupKey {
         let g = GroupKey(self.next_group);
         self.next_group += 1;
         let group = OpGroup {
@@ -110,13 +125,12 @@ impl<D: Datapath> OfProto<D> {
             xid: requester.map_or(0, |(_, x)| x),
             og: None,
             atomic,
-            report,
+            compensating,
             ops: Vec::new(),
             n_pending: 0,
             submitted: false,
             error: None,
             tag: 0,
-            reports: Vec::new(),
             epoch: self.epoch,
         };
         self.groups.insert(g, group);
@@ -202,7 +216,7 @@ impl<D: Datapath> OfProto<D> {
     pub(crate) fn create_rule(&mut self, g: GroupKey, table_id: u8, m: Match, priority: u32, st: RuleState) -> RuleId {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let rule = Rule { table_id, match_: m, priority, seq, st, pending: None, scheduled: None };
+        let rule = Rule::new(table_id, m, priority, seq, st);
         let id = self.rules.insert(rule);
         self.insert_in_table(id);
         self.add_op(g, id, Undo::Created);
@@ -210,12 +224,20 @@ impl<D: Datapath> OfProto<D> {
     }
 
     /// Gives rule `id` a new state in group `g` (the caller checked it has no operation pending
-    /// elsewhere).
+    /// elsewhere). A change folded into the group's earlier one is a replacing add if either was
+    /// (it is then reported as one: an add may change what a modify cannot, the timeouts).
     pub(crate) fn change_rule(&mut self, g: GroupKey, id: RuleId, st: RuleState, by_add: bool) {
         let r = self.rules.at_mut(id);
         let old = mem::replace(&mut r.st, st);
-        if r.pending.is_none() {
-            self.add_op(g, id, Undo::Changed { old: Box::new(old), by_add });
+        match r.pending {
+            None => {
+                self.add_op(g, id, Undo::Changed { old: Box::new(old), by_add });
+            }
+            Some(op) => {
+                if let Some(Operation { undo: Undo::Changed { by_add: earlier, .. }, .. }) = self.ops.get_mut(&op) {
+                    *earlier |= by_add;
+                }
+            }
         }
     }
 
@@ -285,7 +307,7 @@ impl<D: Datapath> OfProto<D> {
         group.submitted = true;
         group.n_pending = group.ops.len();
         if group.ops.is_empty() {
-            self.finish_group(g);
+            self.group_done(g);
             return;
         }
         for i in 0..self.groups[&g].ops.len() {
@@ -327,88 +349,111 @@ impl<D: Datapath> OfProto<D> {
         if let Err(e) = result {
             group.error.get_or_insert((e, tag));
         }
-        let (atomic, done) = (group.atomic, group.n_pending == 0 && group.submitted);
-        if !atomic {
-            let reports = self.finish_op(op, result.is_ok());
-            self.group_mut(g).reports.extend(reports);
+        if group.n_pending == 0 && group.submitted {
+            self.group_done(g);
         }
-        if done {
+    }
+
+    /// Every operation of group `g` completed: it finishes now, unless `ConnMgr` is handling a
+    /// request that did not start it (its reports could not join that request's and must not
+    /// precede them), in which case it finishes at the next call into the tables outside requests.
+    fn group_done(&mut self, g: GroupKey) {
+        if self.request_floor.is_some_and(|floor| g < floor) {
+            self.deferred.push(g);
+        } else {
             self.finish_group(g);
         }
     }
 
-    /// Makes operation `op` final: kept if `ok`, rolled back if not.
-    fn finish_op(&mut self, op: OpId, ok: bool) -> Vec<Report> {
+    /// Finishes the groups [`Self::group_done`] held back.
+    pub(crate) fn finish_deferred(&mut self) {
+        for g in mem::take(&mut self.deferred) {
+            self.finish_group(g);
+        }
+    }
+
+    /// Makes operation `op` final: its change is kept if `ok`, rolled back if not. What monitors
+    /// must hear goes into `reports`: a kept change of an ordinary group, or the rollback of a
+    /// compensation (which leaves the failed bundle's change in place).
+    fn finish_op(&mut self, op: OpId, ok: bool, compensating: bool, reports: &mut Reports) {
         let o = self.ops.remove(&op).expect("finished operations exist");
         let (id, xid) = (o.rule, o.xid);
-        let mut reports = Vec::new();
+        self.rules.at_mut(id).pending = None;
         // Hidden rules are never reported to flow monitors.
-        let monitored = !self.rules.at(id).is_hidden();
+        let report = ok != compensating && !self.rules.at(id).is_hidden();
+        let change =
+            |rule: RuleId, kind, snapshot, old_instructions| Change { rule, kind, snapshot, old_instructions, xid };
         match o.undo {
-            Undo::Created if !ok => {
+            Undo::Created if ok => {
+                if report {
+                    reports.changes.push(change(id, RuleEventKind::Added, self.rules.at(id).snapshot(), None));
+                }
+            }
+            Undo::Created => {
+                if report {
+                    let kind = RuleEventKind::Removed { reason: OFPRR_DELETE };
+                    reports.changes.push(change(id, kind, self.rules.at(id).snapshot(), None));
+                }
                 self.take_from_table(id);
                 self.rules.remove(id);
-                return reports;
+                return;
             }
-            Undo::Created if monitored => {
-                let rule = self.rules.at(id).snapshot();
-                reports.push(Report::Monitor { kind: RuleEventKind::Added, rule, old: None, xid })
-            }
-            Undo::Created => {}
-            Undo::Changed { old, .. } if !ok => self.rules.at_mut(id).st = *old,
-            Undo::Changed { .. } if !monitored => {}
             Undo::Changed { old, by_add } => {
+                let before = if ok { *old } else { mem::replace(&mut self.rules.at_mut(id).st, *old) };
                 let r = self.rules.at(id);
-                let new_actions = old.instructions != r.st.instructions;
-                let old_actions = new_actions.then(|| old.instructions.clone());
+                let new_actions = before.instructions != r.st.instructions;
+                let old_instructions = new_actions.then(|| before.instructions.clone());
+                // OVS reports a replacing add always, a modify only if it changed actions or cookie.
                 let kind = if by_add { RuleEventKind::Added } else { RuleEventKind::Modified };
-                if by_add || new_actions || old.cookie != r.st.cookie {
-                    reports.push(Report::Monitor { kind, rule: r.snapshot(), old: old_actions, xid });
+                if report && (by_add || new_actions || before.cookie != r.st.cookie) {
+                    reports.changes.push(change(id, kind, r.snapshot(), old_instructions));
                 }
             }
             Undo::Removed { reason, fr, .. } => {
                 if let Some(fr) = fr {
-                    reports.push(Report::FlowRemoved(AsyncFlowRemoved { reason: u32::from(reason), fr: *fr }));
+                    reports.removed.push(AsyncFlowRemoved { reason: u32::from(reason), fr: *fr });
                 }
-                if monitored {
-                    let rule = self.rules.at(id).snapshot();
-                    reports.push(Report::Monitor { kind: RuleEventKind::Removed { reason }, rule, old: None, xid });
+                if report {
+                    let kind = RuleEventKind::Removed { reason };
+                    reports.changes.push(change(id, kind, self.rules.at(id).snapshot(), None));
                 }
                 self.forget_deletion(id);
                 self.rules.remove(id);
-                return reports;
+                return;
             }
         }
-        self.rules.at_mut(id).pending = None;
         self.schedule(id);
-        reports
     }
 
     fn finish_group(&mut self, g: GroupKey) {
-        let mut group = self.groups.remove(&g).expect("groups live until finished");
-        if group.atomic {
-            if group.error.is_none() {
-                for &op in &group.ops {
-                    let reports = self.finish_op(op, true);
-                    group.reports.extend(reports);
-                }
-            } else {
-                self.compensate(&group.ops);
+        let group = self.groups.remove(&g).expect("groups live until finished");
+        let mut reports = Reports::default();
+        if group.atomic && group.error.is_some() {
+            self.compensate(&group.ops);
+        } else {
+            for &op in &group.ops {
+                let ok = self.ops[&op].result == Some(Ok(()));
+                self.finish_op(op, ok, group.compensating, &mut reports);
             }
         }
-        if group.report {
-            let conn = group.conn;
-            for report in group.reports {
-                match report {
-                    Report::FlowRemoved(fr) => self.events.push_back(Event::Async(AsyncMsg::FlowRemoved(fr))),
-                    Report::Monitor { kind, rule, old, xid } => {
-                        let seqno = self.next_seqno;
-                        self.next_seqno += 1;
-                        let old_instructions = old;
-                        self.monitor.push_back(RuleEvent { seqno, kind, rule, old_instructions, conn, xid });
-                    }
-                }
-            }
+        for fr in reports.removed {
+            self.events.push_back(Event::Async(AsyncMsg::FlowRemoved(fr)));
+        }
+        // A group that failed cannot be summed up as "what request xid did" (OVS 2.x gives no
+        // ABBREV then): its requester gets the changes that took effect in full, like everyone.
+        let conn = if group.error.is_some() { None } else { group.conn };
+        let events: Vec<(RuleId, RuleEvent)> = reports
+            .changes
+            .into_iter()
+            .map(|c| {
+                let xid = if conn.is_some() { c.xid } else { 0 };
+                let event =
+                    RuleEvent { kind: c.kind, rule: c.snapshot, old_instructions: c.old_instructions, conn, xid };
+                (c.rule, event)
+            })
+            .collect();
+        if !events.is_empty() {
+            self.monitor.push_back(MonitorBatch { group: g, events });
         }
         match (group.conn, group.og) {
             (Some(conn), Some(og)) => {
@@ -423,9 +468,9 @@ impl<D: Datapath> OfProto<D> {
     }
 
     /// Undoes a failed atomic group's operations in reverse order. Those the datapath carried out
-    /// are undone there by a new group, which reports nothing.
+    /// are undone there by a compensating group.
     fn compensate(&mut self, ops: &[OpId]) {
-        let comp = self.new_group(None, false, false);
+        let comp = self.new_group(None, false, true);
         for &op in ops.iter().rev() {
             let o = self.ops.remove(&op).expect("group operations exist");
             let (id, done) = (o.rule, o.result == Some(Ok(())));
@@ -440,10 +485,10 @@ impl<D: Datapath> OfProto<D> {
                         self.rules.remove(id);
                     }
                 }
-                Undo::Changed { old, .. } => {
+                Undo::Changed { old, by_add } => {
                     let new = mem::replace(&mut self.rules.at_mut(id).st, *old);
                     if done {
-                        self.add_op(comp, id, Undo::Changed { old: Box::new(new), by_add: false });
+                        self.add_op(comp, id, Undo::Changed { old: Box::new(new), by_add });
                     } else {
                         self.schedule(id);
                     }
@@ -460,6 +505,9 @@ impl<D: Datapath> OfProto<D> {
     /// Processes completions until none are left, then moves a flush or connection management's
     /// NORMAL flows along, which may start more operations.
     pub(crate) fn pump(&mut self, now: Instant) {
+        if self.request_floor.is_none() {
+            self.finish_deferred();
+        }
         loop {
             while let Some((op, r)) = self.local.pop_front().or_else(|| self.dp.poll_completion()) {
                 self.complete_op(op, r);

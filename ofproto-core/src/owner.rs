@@ -7,10 +7,9 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use connmgr_core::{
     AsyncPacketIn, BundleCommit, BundleEntry, BundleFailure, ConnInfo, Disposition, FlowModKind, NormalFlow, Owner,
-    Part, Replies, Request,
+    Part, Replies, Request, RuleQuery, RuleSnapshot,
 };
 use ofp_proto::buf::Reader;
-use ofp_proto::flow::port::OFPP_LOCAL;
 use ofp_proto::msg::async_cfg::packet_in_reason;
 use ofp_proto::msg::bundle::OFPBF_ATOMIC;
 use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModOpts, NO_BUFFER};
@@ -18,11 +17,13 @@ use ofp_proto::msg::flow_stats::FlowStatsRequest;
 use ofp_proto::msg::multipart::MultipartBuilder;
 use ofp_proto::msg::{Cx, PacketIn};
 use ofp_proto::ofmatch::Match;
+use ofp_proto::port_no::LOCAL as OFPP_LOCAL;
 use ofp_proto::{port_no, Instant, Message, MsgType, OfpErr, OfpMsg, Raw};
 
 use crate::datapath::Datapath;
 use crate::flow_mod::{BundleRefusal, Refusal};
 use crate::ofproto::{Event, OfProto};
+use crate::opgroup::GroupKey;
 
 /// What the switch answers itself: every request that is not about flow tables (features, switch
 /// configuration, port mods, packet outs, port and description statistics, groups, meters, …),
@@ -155,6 +156,33 @@ impl<D: Datapath> OfProto<D> {
         FlowMod::decode_with(Cx { version, raw }, &mut Reader::new(body), &opts).map(Cow::Owned)
     }
 
+    /// Starts handling a request for `ConnMgr`; returns the key the request's group will get.
+    fn begin_request(&mut self) -> GroupKey {
+        let key = GroupKey(self.next_group);
+        self.request_floor = Some(key);
+        key
+    }
+
+    /// Ends handling a request. Unless it was postponed (`ConnMgr` then drops `out`), the changes
+    /// of its group, if it already finished, and the asynchronous messages queued since `mark`
+    /// go into `out`.
+    fn end_request(&mut self, key: GroupKey, postponed: bool, mark: usize, out: &mut Replies) {
+        self.request_floor = None;
+        if !postponed {
+            self.report_request_changes(key, out);
+            self.notify_since(mark, out);
+        }
+    }
+
+    /// True if a request that changes rules must wait: rule changes from before it wait to be
+    /// delivered (its own go out with its replies, and must not overtake them). The tables then
+    /// ask for a retry once they were forwarded.
+    fn must_wait_for_reports(&mut self) -> bool {
+        let wait = self.has_undelivered_changes();
+        self.retry_after_reports |= wait;
+        wait
+    }
+
     /// Moves the asynchronous messages queued since `mark` into `out`, so they reach connections
     /// before the replies to later requests.
     fn notify_since(&mut self, mark: usize, out: &mut Replies) {
@@ -258,13 +286,15 @@ impl<D: Datapath> OfProto<D> {
 
 impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
     /// Every request is postponed while the tables are flushing (seed 002 processes no OpenFlow
-    /// message then).
+    /// message then), and a flow mod while earlier rule changes wait to be forwarded.
     fn handle_request(&mut self, now: Instant, req: &Request<'_>, out: &mut Replies) -> Disposition {
         let t = &mut *self.tables;
-        if t.flushing {
+        let is_flow_mod = matches!(req.msg().body, Message::FlowMod(_));
+        if t.flushing || (is_flow_mod && t.must_wait_for_reports()) {
             return Disposition::Postponed;
         }
         let mark = t.events.len();
+        let key = t.begin_request();
         let d = match &req.msg().body {
             Message::FlowMod(_) => t.owner_flow_mod(now, req, out),
             Message::FlowStatsRequest(fsr) => t.owner_flow_stats(now, req, fsr, out),
@@ -273,9 +303,7 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
             Message::TableFeaturesStatsRequest(_) => t.owner_table_features(req, out),
             _ => self.switch.handle_request(t, now, req, out),
         };
-        if d != Disposition::Postponed {
-            self.tables.notify_since(mark, out);
-        }
+        self.tables.end_request(key, d == Disposition::Postponed, mark, out);
         d
     }
 
@@ -311,19 +339,20 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
                 _ => {}
             }
         }
+        if t.must_wait_for_reports() {
+            return Ok(BundleCommit::Postponed);
+        }
         let mark = t.events.len();
+        let key = t.begin_request();
         let refs: Vec<(usize, u32, &FlowMod)> = fms.iter().map(|(i, x, fm)| (*i, *x, &**fm)).collect();
-        let pending = match t.run_bundle(now, &refs, Some(conn.id)) {
+        let result = t.run_bundle(now, &refs, Some(conn.id));
+        let postponed = matches!(result, Err(BundleRefusal { refusal: Refusal::Postpone, .. }));
+        t.end_request(key, postponed, mark, out);
+        let pending = match result {
             Ok(p) => p,
-            Err(BundleRefusal { refusal: Refusal::Postpone, .. }) => {
-                // Nothing was applied; connmgr keeps the bundle and offers the COMMIT again on retry.
-                t.notify_since(mark, out);
-                return Ok(BundleCommit::Postponed);
-            }
-            Err(BundleRefusal { index, refusal: Refusal::Error(error) }) => {
-                t.notify_since(mark, out);
-                return Err(BundleFailure { index, error });
-            }
+            // Nothing was applied; connmgr keeps the bundle and offers the COMMIT again on retry.
+            Err(BundleRefusal { refusal: Refusal::Postpone, .. }) => return Ok(BundleCommit::Postponed),
+            Err(BundleRefusal { index, refusal: Refusal::Error(error) }) => return Err(BundleFailure { index, error }),
         };
         fms.iter().for_each(|(_, _, fm)| out.report_flow_mod(kind(fm.command)));
         if pending.is_some() {
@@ -335,6 +364,15 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         }
         self.tables.notify_since(mark, out);
         Ok(BundleCommit::Committed)
+    }
+
+    /// OVS `ofproto->n_tables`: the internal table counts (a monitor may name it, as in OVS).
+    fn n_tables(&self) -> u8 {
+        self.tables.cfg.n_tables
+    }
+
+    fn flow_monitor_rules(&mut self, _now: Instant, query: &RuleQuery<'_>) -> Vec<RuleSnapshot> {
+        self.tables.monitored_rules(query)
     }
 
     fn flush(&mut self, now: Instant) {
@@ -373,6 +411,14 @@ impl<D: Datapath> Owner for OfProto<D> {
         out: &mut Replies,
     ) -> Result<BundleCommit, BundleFailure> {
         WithSwitch { tables: self, switch: &mut NoSwitch }.commit_bundle(now, conn, flags, entries, out)
+    }
+
+    fn n_tables(&self) -> u8 {
+        self.cfg.n_tables
+    }
+
+    fn flow_monitor_rules(&mut self, _now: Instant, query: &RuleQuery<'_>) -> Vec<RuleSnapshot> {
+        self.monitored_rules(query)
     }
 
     fn flush(&mut self, now: Instant) {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use connmgr_core::RuleSnapshot;
 use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_mod::FlowModFlags;
 use ofp_proto::ofmatch::Match;
@@ -74,9 +75,18 @@ pub struct Rule {
     pub(crate) pending: Option<OpId>,
     /// The deadline this rule is filed under in the expiry timer, if any.
     pub(crate) scheduled: Option<Instant>,
+    /// The flow-monitor seqnos connection management stamped on its last reported add and on its
+    /// last reported add or modify (OVS `rule->add_seqno`, `rule->modify_seqno`); 0 before any.
+    pub(crate) add_seqno: u64,
+    pub(crate) modify_seqno: u64,
 }
 
 impl Rule {
+    /// A rule with no operation, no expiry filed and no seqnos yet.
+    pub(crate) fn new(table_id: u8, match_: Match, priority: u32, seq: u64, st: RuleState) -> Rule {
+        Rule { table_id, match_, priority, seq, st, pending: None, scheduled: None, add_seqno: 0, modify_seqno: 0 }
+    }
+
     pub fn table_id(&self) -> u8 {
         self.table_id
     }
@@ -109,30 +119,30 @@ impl Rule {
         self.pending.is_some()
     }
 
-    /// The rule as a flow monitor reports it.
+    /// The seqnos of the rule's last reported add and of its last reported add or modify.
+    pub fn seqnos(&self) -> (u64, u64) {
+        (self.add_seqno, self.modify_seqno)
+    }
+
+    /// The rule as a flow monitor reports it (meaningful for visible rules only).
     pub fn snapshot(&self) -> RuleSnapshot {
+        self.snapshot_with(&self.st)
+    }
+
+    /// The rule with state `st` (its state before a change not yet reported).
+    pub(crate) fn snapshot_with(&self, st: &RuleState) -> RuleSnapshot {
         RuleSnapshot {
             table_id: self.table_id,
             priority: self.priority as u16,
             match_: self.match_,
-            cookie: self.st.cookie,
-            idle_timeout: self.st.idle_timeout,
-            hard_timeout: self.st.hard_timeout,
-            instructions: self.st.instructions.clone(),
+            cookie: st.cookie,
+            idle_timeout: st.idle_timeout,
+            hard_timeout: st.hard_timeout,
+            instructions: st.instructions.clone(),
+            add_seqno: self.add_seqno,
+            modify_seqno: self.modify_seqno,
         }
     }
-}
-
-/// What flow monitors are told about a rule (OVS `ofputil_flow_update` without the event).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuleSnapshot {
-    pub table_id: u8,
-    pub priority: u16,
-    pub match_: Match,
-    pub cookie: u64,
-    pub idle_timeout: u16,
-    pub hard_timeout: u16,
-    pub instructions: Arc<Instructions>,
 }
 
 #[derive(Clone, Debug)]
@@ -203,12 +213,12 @@ mod tests {
 
     fn rule(priority: u32) -> Rule {
         let t = Instant::from_secs(1);
-        Rule {
-            table_id: 0,
-            match_: Match::catchall(),
+        Rule::new(
+            0,
+            Match::catchall(),
             priority,
-            seq: 0,
-            st: RuleState {
+            0,
+            RuleState {
                 cookie: 0,
                 idle_timeout: 0,
                 hard_timeout: 0,
@@ -221,9 +231,7 @@ mod tests {
                 packet_count: 0,
                 byte_count: 0,
             },
-            pending: None,
-            scheduled: None,
-        }
+        )
     }
 
     #[test]

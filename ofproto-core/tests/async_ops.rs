@@ -4,12 +4,12 @@
 mod common;
 
 use common::*;
-use connmgr_core::{ConnId, NormalFlow, OpGroupId, FAIL_OPEN_PRIORITY};
+use connmgr_core::{ConnId, NormalFlow, OpGroupId, RuleEventKind, FAIL_OPEN_PRIORITY};
 use ofp_proto::msg::flow_mod::FlowModFlags;
 use ofp_proto::msg::flow_removed::OFPRR_DELETE;
 use ofp_proto::ofmatch::Match;
 use ofp_proto::OfpErr;
-use ofproto_core::{BundleRefusal, DpCall, Event, Progress, Refusal, RuleEventKind, MAX_PENDING_GROUPS};
+use ofproto_core::{BundleRefusal, DpCall, Event, Progress, Refusal, MAX_PENDING_GROUPS};
 
 fn drain(t: &mut Tables) -> Vec<Event> {
     std::iter::from_fn(|| t.poll_event()).collect()
@@ -61,7 +61,7 @@ fn failed_add_is_removed() {
     assert_eq!(drain(&mut tb), vec![completed(1, 1, Err(OfpErr::OFPFMFC_TABLE_FULL))]);
     assert_eq!(tb.classify(0, &pkt_in_port(1)), None);
     assert_eq!((tb.table_len(0), tb.n_rules()), (0, 0));
-    assert!(tb.poll_monitor_event().is_none(), "nothing took effect");
+    assert!(monitor_events(&mut tb, t(1)).is_empty(), "nothing took effect");
 }
 
 #[test]
@@ -149,7 +149,10 @@ fn fifty_pending_groups_postpone_flow_mods() {
     let mut tb = tables();
     tb.datapath_mut().clog();
     for i in 0..MAX_PENDING_GROUPS as u16 {
-        assert_eq!(tb.flow_mod(t(0), &add(in_port(i), 10, 1), req(1, i.into(), i.into())), Ok(Progress::Pending));
+        assert_eq!(
+            tb.flow_mod(t(0), &add(in_port(i.into()), 10, 1), req(1, i.into(), i.into())),
+            Ok(Progress::Pending)
+        );
     }
     assert_eq!(tb.n_pending_groups(), 50);
     // Even a flow mod touching nothing pending waits.
@@ -213,7 +216,7 @@ fn flush_removes_hidden_flows_and_normal_flows_come_back() {
     tb.delete_normal_flow(t(4), NormalFlow::FailOpen);
     assert_eq!(tb.n_rules(), 0);
     // Hidden rules never reach flow monitors.
-    assert!(tb.poll_monitor_event().is_none());
+    assert!(monitor_events(&mut tb, t(4)).is_empty());
 }
 
 #[test]
@@ -239,7 +242,7 @@ fn bundle_undoes_everything_when_the_datapath_fails_later() {
     let mut tb = tables();
     tb.flow_mod(t(0), &add(in_port(1), 10, 2), None).unwrap();
     tb.flow_mod(t(0), &add(in_port(5), 30, 2), None).unwrap();
-    assert_eq!(std::iter::from_fn(|| tb.poll_monitor_event()).count(), 2);
+    assert_eq!(monitor_events(&mut tb, t(0)).len(), 2);
     tb.datapath_mut().fail_priority(20, OfpErr::OFPFMFC_TABLE_FULL);
     tb.datapath_mut().clog();
     let fms = [modify_strict(in_port(1), 10, 3), delete(in_port(5)), add(in_port(2), 20, 3), add(in_port(3), 40, 3)];
@@ -254,7 +257,7 @@ fn bundle_undoes_everything_when_the_datapath_fails_later() {
     assert_eq!(drain(&mut tb), vec![completed(1, 6, Err(OfpErr::OFPFMFC_TABLE_FULL))]);
     // Back to the two original rules, as they were.
     let ids = tb.table_rules(0);
-    let summary: Vec<(u32, u16)> =
+    let summary: Vec<(u32, u32)> =
         ids.iter().map(|&id| (tb.rule(id).unwrap().priority(), out_port_of(&tb, id))).collect();
     assert_eq!(summary, [(30, 2), (10, 2)]);
     // The datapath carried out the modify, the delete and the priority-40 add: each was undone
@@ -272,7 +275,7 @@ fn bundle_undoes_everything_when_the_datapath_fails_later() {
             (DpCall::Modify, 10),
         ]
     );
-    assert!(tb.poll_monitor_event().is_none(), "a failed bundle reports nothing");
+    assert!(monitor_events(&mut tb, t(3)).is_empty(), "a failed bundle reports nothing");
     assert_eq!(tb.n_pending_groups(), 0);
 }
 
@@ -306,10 +309,10 @@ fn bundle_may_change_a_rule_several_times() {
     assert_eq!(tb.datapath().held().count(), 2);
     tb.datapath_mut().unclog();
     tb.run(t(1));
-    let ports: Vec<(u16, u16)> =
+    let ports: Vec<(u32, u16)> =
         tb.table_rules(0).iter().map(|&id| (out_port_of(&tb, id), tb.rule(id).unwrap().state().idle_timeout)).collect();
     assert_eq!(ports, [(5, 50), (6, 60)]);
-    let kinds: Vec<RuleEventKind> = std::iter::from_fn(|| tb.poll_monitor_event()).map(|e| e.kind).collect();
+    let kinds: Vec<RuleEventKind> = monitor_events(&mut tb, t(1)).into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [RuleEventKind::Added, RuleEventKind::Added]);
 
     // Second and third bundles of the OVS test.
@@ -376,16 +379,20 @@ fn monitor_events_name_the_change_and_its_author() {
     // Same actions, same cookie: no event.
     tb.flow_mod(t(2), &modify(in_port(1), 3), req(4, 42, 3)).unwrap();
     tb.flow_mod(t(3), &delete(in_port(1)), req(5, 43, 4)).unwrap();
-    let events: Vec<_> = std::iter::from_fn(|| tb.poll_monitor_event()).collect();
-    let summary: Vec<_> = events.iter().map(|e| (e.seqno, e.kind, e.conn, e.xid)).collect();
+    let events = monitor_events(&mut tb, t(3));
+    let summary: Vec<_> = events.iter().map(|e| (e.kind, e.conn, e.xid)).collect();
     assert_eq!(
         summary,
         [
-            (0, RuleEventKind::Added, Some(ConnId(4)), 40),
-            (1, RuleEventKind::Modified, Some(ConnId(4)), 41),
-            (2, RuleEventKind::Removed { reason: OFPRR_DELETE }, Some(ConnId(5)), 43),
+            (RuleEventKind::Added, Some(ConnId(4)), 40),
+            (RuleEventKind::Modified, Some(ConnId(4)), 41),
+            (RuleEventKind::Removed { reason: OFPRR_DELETE }, Some(ConnId(5)), 43),
         ]
     );
+    // The removal carries the seqnos the add and the modify took before it was delivered.
+    assert_eq!((events[0].rule.add_seqno, events[0].rule.modify_seqno), (1, 1));
+    assert_eq!((events[1].rule.add_seqno, events[1].rule.modify_seqno), (1, 2));
+    assert_eq!((events[2].rule.add_seqno, events[2].rule.modify_seqno), (1, 2));
     assert_eq!(events[1].old_instructions.as_deref(), Some(&output(2)));
     assert_eq!(*events[1].rule.instructions, output(3));
     assert_eq!((events[2].rule.table_id, events[2].rule.priority), (0, 10));

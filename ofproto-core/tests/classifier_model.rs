@@ -20,7 +20,7 @@ struct ModelRule {
     priority: u16,
     seq: u64,
     /// Unique per add: identifies the rule in lookups.
-    port: u16,
+    port: u32,
 }
 
 #[derive(Default)]
@@ -40,7 +40,7 @@ fn within(rule: &Match, target: &Match) -> bool {
 }
 
 impl Model {
-    fn add(&mut self, m: Match, priority: u16, port: u16, check_overlap: bool) -> Result<(), OfpErr> {
+    fn add(&mut self, m: Match, priority: u16, port: u32, check_overlap: bool) -> Result<(), OfpErr> {
         if let Some(r) = self.rules.iter_mut().find(|r| r.m == m && r.priority == priority) {
             r.port = port;
             return Ok(());
@@ -53,7 +53,7 @@ impl Model {
         Ok(())
     }
 
-    fn lookup(&self, pkt: &Flow) -> Option<u16> {
+    fn lookup(&self, pkt: &Flow) -> Option<u32> {
         self.rules
             .iter()
             .filter(|r| r.m.matches(pkt))
@@ -62,7 +62,7 @@ impl Model {
     }
 
     /// (priority, port) by priority descending, then age: the statistics order.
-    fn listing(&self) -> Vec<(u16, u16)> {
+    fn listing(&self) -> Vec<(u16, u32)> {
         let mut v: Vec<&ModelRule> = self.rules.iter().collect();
         v.sort_by_key(|r| (std::cmp::Reverse(r.priority), r.seq));
         v.iter().map(|r| (r.priority, r.port)).collect()
@@ -82,7 +82,7 @@ const TP_MASKS: [u16; 3] = [0xffff, 0xff00, 0x000f];
 
 fn a_match() -> impl Strategy<Value = Match> {
     (
-        proptest::option::of(0u16..4),
+        proptest::option::of(0u32..4),
         proptest::option::of(prop_oneof![Just(0x0800u16), Just(0x0806u16)]),
         proptest::option::of((0u32..8, 1usize..5)),
         proptest::option::of((prop_oneof![Just(80u16), Just(443u16), Just(0x1f50u16)], 0usize..3)),
@@ -112,7 +112,7 @@ fn a_match() -> impl Strategy<Value = Match> {
 
 fn a_packet() -> impl Strategy<Value = Flow> {
     (
-        0u16..5,
+        0u32..5,
         prop_oneof![Just(0x0800u16), Just(0x0806u16), Just(0u16)],
         prop_oneof![(0u32..8).prop_map(|h| 0x0a00_0000 | h), any::<u32>()],
         prop_oneof![Just(80u16), Just(443u16), Just(0x1f50u16), Just(0x0050u16), any::<u16>()],
@@ -137,7 +137,7 @@ fn an_op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn listing(tb: &Tables) -> Vec<(u16, u16)> {
+fn listing(tb: &Tables) -> Vec<(u16, u32)> {
     tb.flow_stats(t(0), &FlowStatsRequest::default())
         .unwrap()
         .iter()
@@ -156,7 +156,7 @@ proptest! {
         let mut tb = tables();
         let mut model = Model::default();
         for (i, op) in ops.into_iter().enumerate() {
-            let port = i as u16 + 1;
+            let port = i as u32 + 1;
             match op {
                 Op::Add(m, p, check) => {
                     let mut f = add(m, p, port);

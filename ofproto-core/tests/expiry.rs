@@ -3,14 +3,14 @@
 mod common;
 
 use common::*;
-use connmgr_core::AsyncMsg;
+use connmgr_core::{AsyncMsg, RuleEventKind};
 use ofp_proto::msg::flow_mod::FlowModFlags;
 use ofp_proto::msg::flow_removed::{OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT};
 use ofp_proto::msg::FlowRemoved;
 use ofp_proto::ofmatch::Match;
-use ofproto_core::{Event, RuleEventKind};
+use ofproto_core::Event;
 
-fn timed(port: u16, idle: u16, hard: u16) -> ofp_proto::msg::FlowMod {
+fn timed(port: u32, idle: u16, hard: u16) -> ofp_proto::msg::FlowMod {
     let mut f = with_flags(add(in_port(port), 10, 1), FlowModFlags::SEND_FLOW_REM);
     (f.idle_timeout, f.hard_timeout) = (idle, hard);
     f
@@ -46,7 +46,7 @@ fn hard_timeout_fires_at_its_exact_deadline() {
     assert_eq!((fr.priority, fr.table_id, fr.hard_timeout, fr.packet_count, fr.byte_count), (10, 0, 10, 4, 400));
     assert_eq!(fr.match_, in_port(1));
     assert_eq!(tb.poll_timeout(), None);
-    let ev = std::iter::from_fn(|| tb.poll_monitor_event()).last().unwrap();
+    let ev = monitor_events(&mut tb, t(11_000)).pop().unwrap();
     assert_eq!(ev.kind, RuleEventKind::Removed { reason: OFPRR_HARD_TIMEOUT });
     assert_eq!(ev.conn, None);
 }
@@ -78,7 +78,7 @@ fn hard_wins_when_both_fire_together_and_late_calls_expire_everything_due() {
     tb.flow_mod(t(0), &timed(3, 0, 0), None).unwrap();
     assert_eq!(tb.poll_timeout(), Some(t(2_000)));
     tb.handle_timeout(t(60_000));
-    let reasons: Vec<(u32, u16)> = removed(&mut tb).iter().map(|(r, fr)| (*r, fr.match_.flow.in_port)).collect();
+    let reasons: Vec<(u32, u32)> = removed(&mut tb).iter().map(|(r, fr)| (*r, fr.match_.flow.in_port)).collect();
     assert_eq!(reasons, [(u32::from(OFPRR_IDLE_TIMEOUT), 2), (u32::from(OFPRR_HARD_TIMEOUT), 1)]);
     assert_eq!(tb.table_len(0), 1, "the rule without timeouts stays");
     assert_eq!(tb.poll_timeout(), None);
@@ -95,7 +95,7 @@ fn modify_restarts_the_hard_timeout_and_flows_without_send_flow_rem_go_quietly()
     tb.handle_timeout(t(14_000));
     assert_eq!(tb.table_len(0), 0);
     assert!(removed(&mut tb).is_empty(), "no SEND_FLOW_REM: no flow removed");
-    let kinds: Vec<_> = std::iter::from_fn(|| tb.poll_monitor_event()).map(|e| e.kind).collect();
+    let kinds: Vec<_> = monitor_events(&mut tb, t(14_000)).into_iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
         [RuleEventKind::Added, RuleEventKind::Modified, RuleEventKind::Removed { reason: OFPRR_HARD_TIMEOUT }]

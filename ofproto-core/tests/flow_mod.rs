@@ -7,11 +7,11 @@ mod common;
 use common::*;
 use connmgr_core::NormalFlow;
 use ofp_proto::actions::{Action, Controller};
-use ofp_proto::flow::port::{OFPP_ANY, OFPP_CONTROLLER};
 use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_mod::{FlowModCommand, FlowModFlags, OFPG_ANY};
 use ofp_proto::msg::FlowStatsRequest;
 use ofp_proto::ofmatch::Match;
+use ofp_proto::port_no::{ANY as OFPP_ANY, CONTROLLER as OFPP_CONTROLLER};
 use ofp_proto::OfpErr;
 use ofproto_core::{Config, OfProto, Progress, Refusal, TestDatapath};
 
@@ -20,7 +20,7 @@ fn stats(tb: &Tables, ms: u64) -> Vec<ofp_proto::msg::flow_stats::FlowStats> {
 }
 
 /// (priority, output port) of every visible rule, in statistics order.
-fn summary(tb: &Tables) -> Vec<(u16, u16)> {
+fn summary(tb: &Tables) -> Vec<(u16, u32)> {
     stats(tb, 0)
         .iter()
         .map(|s| {
@@ -174,9 +174,9 @@ fn deletes_filter_by_out_port_and_out_group() {
     let group = Instructions::apply([Action::Group(5)]);
     let enqueue = Instructions::apply([Action::Enqueue { port: 4, queue: 1 }]);
     for (i, ins) in [output(3), ctl, write, group, enqueue].into_iter().enumerate() {
-        tb.flow_mod(t(0), &fm(FlowModCommand::Add, in_port(i as u16), 10, ins), None).unwrap();
+        tb.flow_mod(t(0), &fm(FlowModCommand::Add, in_port(i as u32), 10, ins), None).unwrap();
     }
-    let del = |port: u16, group: u32| {
+    let del = |port: u32, group: u32| {
         let mut d = delete(Match::catchall());
         (d.out_port, d.out_group) = (port, group);
         d

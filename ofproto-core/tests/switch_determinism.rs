@@ -17,7 +17,7 @@ use ofp_proto::msg::flow_mod::{FlowMod, FlowModFlags};
 use ofp_proto::msg::port::{config as pc, PortMod};
 use ofp_proto::msg::PacketOut;
 use ofp_proto::ofmatch::Match;
-use ofp_proto::{Message, OfpMsg};
+use ofp_proto::{port_no, Message, OfpMsg};
 use rconn_core::ConnError;
 
 /// A scripted session: two controllers (one rate-limited), flows with timeouts, frames on every
@@ -55,7 +55,7 @@ fn session(seed: u64) -> String {
         flags: FlowModFlags(FlowModFlags::SEND_FLOW_REM),
         instructions: Instructions::apply([
             Action::Output { port: 2, max_len: 0 },
-            Action::Output { port: 0xfffd, max_len: 40 },
+            Action::Output { port: port_no::CONTROLLER, max_len: 40 },
         ]),
         ..FlowMod::default()
     };
@@ -69,8 +69,8 @@ fn session(seed: u64) -> String {
     }
     p.frame(3, &arp_request(3, 9));
     let po = PacketOut::new(
-        0xfffd,
-        [Action::Output { port: 0xfffb, max_len: 0 }].into_iter().collect(),
+        port_no::CONTROLLER,
+        [Action::Output { port: port_no::FLOOD, max_len: 0 }].into_iter().collect(),
         Bytes::from(tcp(9, 8, b"po")),
     );
     p.send(c13, &OfpMsg::new(4, 3, Message::PacketOut(po)));

@@ -64,7 +64,7 @@ fn unreachable_controller_fails_open_into_normal_forwarding_and_packet_ins() {
     let bogus: Vec<_> =
         r.iter().filter_map(|m| if let Message::PacketIn(pin) = &m.body { Some(pin) } else { None }).collect();
     assert_eq!(bogus.len(), 1, "{r:?}");
-    assert_eq!((bogus[0].in_port(), bogus[0].cookie, bogus[0].reason), (0xfffe, u64::MAX, OFPR_NO_MATCH));
+    assert_eq!((bogus[0].in_port(), bogus[0].cookie, bogus[0].reason), (port_no::LOCAL, u64::MAX, OFPR_NO_MATCH));
     assert_eq!(&bogus[0].data[12..14], &[0x80, 0x35], "a RARP");
 
     let f = tcp(2, 1, b"shown to the controller");

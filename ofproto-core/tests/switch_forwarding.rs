@@ -35,13 +35,13 @@ fn switch(n: u16, version: u8) -> (Pair, ConnId) {
     (p, c)
 }
 
-fn in_port(port: u16) -> Match {
+fn in_port(port: u32) -> Match {
     let mut m = Match::catchall();
     m.set_in_port(port);
     m
 }
 
-fn out(port: u16) -> Action {
+fn out(port: u32) -> Action {
     Action::Output { port, max_len: 0 }
 }
 
@@ -127,7 +127,8 @@ fn controller_action_truncates_to_max_len_and_reports_rule_and_table() {
 
     // output:CONTROLLER with a max_len in OF1.0.
     let (mut p, c) = switch(2, 1);
-    assert!(exchange(&mut p, c, 1, add(in_port(1), 5, [Action::Output { port: 0xfffd, max_len: 30 }])).is_empty());
+    assert!(exchange(&mut p, c, 1, add(in_port(1), 5, [Action::Output { port: port_no::CONTROLLER, max_len: 30 }]))
+        .is_empty());
     p.frame(1, &f);
     let r = p.recv(c);
     let Message::PacketIn(pin) = &r[0].body else { panic!("{r:?}") };
@@ -137,7 +138,7 @@ fn controller_action_truncates_to_max_len_and_reports_rule_and_table() {
 #[test]
 fn flood_skips_the_input_port_no_flood_ports_and_down_ports() {
     let (mut p, c) = switch(5, 1);
-    assert!(exchange(&mut p, c, 1, add(Match::catchall(), 1, [out(0xfffb)])).is_empty());
+    assert!(exchange(&mut p, c, 1, add(Match::catchall(), 1, [out(port_no::FLOOD)])).is_empty());
     let pm = PortMod {
         port_no: 3,
         hw_addr: [0xaa, 0x55, 0xaa, 0x55, 0, 3],
@@ -156,7 +157,7 @@ fn flood_skips_the_input_port_no_flood_ports_and_down_ports() {
     assert_eq!(ports, [2, 5, port_no::LOCAL]);
 
     // ALL includes NO_FLOOD ports, not the input or down ports.
-    assert!(exchange(&mut p, c, 1, add(Match::catchall(), 2, [out(0xfffc)])).is_empty());
+    assert!(exchange(&mut p, c, 1, add(Match::catchall(), 2, [out(port_no::ALL)])).is_empty());
     p.frame(2, &f);
     let ports: Vec<u32> = p.take_frames().into_iter().map(|(port, _)| port).collect();
     assert_eq!(ports, [1, 3, 5, port_no::LOCAL]);
@@ -166,19 +167,25 @@ fn flood_skips_the_input_port_no_flood_ports_and_down_ports() {
 fn packet_out_runs_the_same_actions_and_answers_ovs_errors() {
     let (mut p, c) = switch(3, 4);
     let f = Bytes::from(tcp(1, 2, b"out"));
-    let po =
-        PacketOut::new(0xfffd, [out(2), Action::Output { port: 0xfffd, max_len: 10 }].into_iter().collect(), f.clone());
+    let po = PacketOut::new(
+        port_no::CONTROLLER,
+        [out(2), Action::Output { port: port_no::CONTROLLER, max_len: 10 }].into_iter().collect(),
+        f.clone(),
+    );
     let r = exchange(&mut p, c, 4, Message::PacketOut(po));
     assert_eq!(p.take_frames(), [(2, f.clone())]);
     let Message::PacketIn(pin) = &r[0].body else { panic!("{r:?}") };
-    assert_eq!((pin.data.len(), pin.total_len, pin.cookie, pin.in_port()), (10, f.len() as u32, u64::MAX, 0xfffd));
+    assert_eq!(
+        (pin.data.len(), pin.total_len, pin.cookie, pin.in_port()),
+        (10, f.len() as u32, u64::MAX, port_no::CONTROLLER)
+    );
     let st = p.sw.status(p.now);
     assert_eq!(st.upcalls["packet_out_frames"], 1);
     assert_eq!(st.ports[1].counters.tx_packets, 1);
 
     // To TABLE: through the flow table, crediting the flow.
     assert!(exchange(&mut p, c, 4, add(in_port(1), 9, [out(3)])).is_empty());
-    let po = PacketOut::new(1, [out(0xfff9)].into_iter().collect(), f.clone());
+    let po = PacketOut::new(1, [out(port_no::TABLE)].into_iter().collect(), f.clone());
     assert!(exchange(&mut p, c, 4, Message::PacketOut(po)).is_empty());
     assert_eq!(p.take_frames(), [(3, f.clone())]);
 
@@ -189,10 +196,10 @@ fn packet_out_runs_the_same_actions_and_answers_ovs_errors() {
         },
         other => panic!("{other:?}"),
     };
-    let mut po = PacketOut::new(0xfffd, [out(2)].into_iter().collect(), f.clone());
+    let mut po = PacketOut::new(port_no::CONTROLLER, [out(2)].into_iter().collect(), f.clone());
     po.buffer_id = 5;
     assert_eq!(error(exchange(&mut p, c, 4, Message::PacketOut(po))), OfpErr::OFPBRC_BUFFER_UNKNOWN);
-    let po = PacketOut::new(0xfffd, [Action::Group(1)].into_iter().collect(), f.clone());
+    let po = PacketOut::new(port_no::CONTROLLER, [Action::Group(1)].into_iter().collect(), f.clone());
     assert_eq!(error(exchange(&mut p, c, 4, Message::PacketOut(po))), OfpErr::OFPBAC_BAD_OUT_GROUP);
     assert!(p.take_frames().is_empty());
 }
@@ -280,7 +287,7 @@ fn a_table_miss_flow_sends_explicit_miss_packet_ins_as_no_match() {
             &mut p,
             c,
             version,
-            add(Match::catchall(), 0, [Action::Output { port: 0xfffd, max_len: 0xffff }])
+            add(Match::catchall(), 0, [Action::Output { port: port_no::CONTROLLER, max_len: 0xffff }])
         )
         .is_empty());
         p.frame(1, &tcp(1, 2, b"miss"));

@@ -19,7 +19,7 @@ use ofp_proto::msg::flow_mod::{FlowMod, FlowModFlags};
 use ofp_proto::msg::port::{config as pc, PortMod};
 use ofp_proto::msg::PacketOut;
 use ofp_proto::ofmatch::Match;
-use ofp_proto::{Message, OfpMsg};
+use ofp_proto::{port_no, Message, OfpMsg};
 
 fn switch(n: u16, version: u8, delay_ms: u64) -> (Pair, ConnId) {
     let mut cfg = config(n);
@@ -31,7 +31,7 @@ fn switch(n: u16, version: u8, delay_ms: u64) -> (Pair, ConnId) {
     (p, c)
 }
 
-fn out(port: u16) -> Action {
+fn out(port: u32) -> Action {
     Action::Output { port, max_len: 0 }
 }
 
@@ -39,7 +39,7 @@ fn flow(table_id: u8, m: Match, priority: u16, ins: Instructions) -> Message {
     Message::FlowMod(FlowMod { table_id, match_: m, priority, instructions: ins, ..FlowMod::default() })
 }
 
-fn in_port(p: u16) -> Match {
+fn in_port(p: u32) -> Match {
     let mut m = Match::catchall();
     m.set_in_port(p);
     m
@@ -100,7 +100,7 @@ fn resubmit_looks_up_another_table_as_if_from_another_port() {
     p.send(c, &OfpMsg::new(1, 1, Message::FlowModTableId(true)));
     let resubmit = Action::Resubmit { in_port: 2, table_id: 2, with_ct_orig: false, plain: false };
     p.send(c, &OfpMsg::new(1, 2, flow(0, in_port(1), 1, Instructions::apply([resubmit, out(3)]))));
-    p.send(c, &OfpMsg::new(1, 3, flow(2, in_port(2), 1, Instructions::apply([out(0xfff8)]))));
+    p.send(c, &OfpMsg::new(1, 3, flow(2, in_port(2), 1, Instructions::apply([out(port_no::IN_PORT)]))));
     assert!(p.recv(c).is_empty());
     p.frame(1, &tcp(1, 2, b""));
     // IN_PORT is the packet's real input port, whatever the lookup used.
@@ -116,7 +116,7 @@ fn resubmit_looks_up_another_table_as_if_from_another_port() {
                 in_port(2),
                 1,
                 Instructions::apply([
-                    Action::Resubmit { in_port: 0xfff8, table_id: 255, with_ct_orig: false, plain: true },
+                    Action::Resubmit { in_port: port_no::IN_PORT, table_id: 255, with_ct_orig: false, plain: true },
                     out(1),
                 ]),
             ),
@@ -182,7 +182,11 @@ fn a_bundle_carries_a_port_mod_and_a_packet_out() {
         mask: pc::NO_FWD,
         advertise: 0,
     };
-    let po = PacketOut::new(0xfffd, [out(0xfffc)].into_iter().collect(), Bytes::from(tcp(9, 1, b"bundled")));
+    let po = PacketOut::new(
+        port_no::CONTROLLER,
+        [out(port_no::ALL)].into_iter().collect(),
+        Bytes::from(tcp(9, 1, b"bundled")),
+    );
     for (xid, m) in [(2, Message::PortMod(pm)), (3, Message::PacketOut(po))] {
         let inner = OfpMsg::new(6, xid, m);
         let add = BundleAdd {
@@ -204,5 +208,5 @@ fn a_bundle_carries_a_port_mod_and_a_packet_out() {
     );
     assert!(matches!(&r[1].body, Message::BundleControl(b) if b.ctrl_type == BundleCtrlType::COMMIT_REPLY), "{r:?}");
     // The packet out ran after the port mod: port 2 no longer forwards.
-    assert_eq!(ports(&mut p), [1, 3, ofp_proto::port_no::LOCAL]);
+    assert_eq!(ports(&mut p), [1, 3, port_no::LOCAL]);
 }

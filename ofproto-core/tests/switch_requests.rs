@@ -56,7 +56,7 @@ fn every_version_gets_replies_ovs_ofctl_prints_exactly() {
         p.send(c, &OfpMsg::new(version, 1, Message::FeaturesRequest));
         p.send(c, &OfpMsg::new(version, 2, Message::GetConfigRequest));
         p.send(c, &OfpMsg::new(version, 3, Message::DescStatsRequest));
-        p.send(c, &OfpMsg::new(version, 4, Message::PortStatsRequest(PortStatsRequest { port_no: 0xffff })));
+        p.send(c, &OfpMsg::new(version, 4, Message::PortStatsRequest(PortStatsRequest { port_no: port_no::ANY })));
         p.send(c, &OfpMsg::new(version, 5, Message::PortDescStatsRequest(PortDescRequest::default())));
         p.sw.set_port_link(p.now, 2, false).unwrap();
         p.run();

@@ -559,7 +559,7 @@ impl Driver {
 fn rule_match(b: u8) -> Match {
     let mut m = Match::catchall();
     if b % 17 != 16 {
-        m.set_in_port(u16::from(b % 17));
+        m.set_in_port(u32::from(b % 17));
     }
     m
 }
@@ -598,7 +598,7 @@ fn flow_mod(v: u8, x: u8) -> FlowMod {
         FlowModCommand::Delete,
         FlowModCommand::DeleteStrict,
     ];
-    let mut actions = vec![Action::Output { port: u16::from(x % 4), max_len: 0 }];
+    let mut actions = vec![Action::Output { port: u32::from(x % 4), max_len: 0 }];
     if v & 1 != 0 {
         actions.push(Action::Note(Bytes::from(vec![x; 600])));
     }

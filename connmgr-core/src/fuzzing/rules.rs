@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use ofp_proto::flow::port::OFPP_ANY;
 use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, OFPG_ANY};
 use ofp_proto::msg::flow_removed::OFPRR_DELETE;
+use ofp_proto::port_no::ANY as OFPP_ANY;
 
 use crate::monitor::{is_loose_match, RuleEvent, RuleEventKind, RuleQuery, RuleSnapshot};
 use crate::owner::ConnId;

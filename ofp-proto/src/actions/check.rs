@@ -5,18 +5,19 @@
 
 use super::*;
 use crate::errors::OfpErr;
-use crate::flow::{port, Flow, VlanHeader, FLOW_NW_FRAG_LATER, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, VLAN_CFI};
+use crate::flow::{Flow, VlanHeader, FLOW_NW_FRAG_LATER, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, VLAN_CFI};
 use crate::flow::{ETH_TYPE_IP, FLOW_MAX_VLAN_HEADERS};
 use crate::header::OFP10_VERSION;
 use crate::instructions::Instructions;
 use crate::mf;
 use crate::ofmatch::Match;
+use crate::port_no;
 
 /// The switch limits actions are checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckParams {
     /// Ports at or above this (other than reserved ports) are invalid.
-    pub max_ports: u16,
+    pub max_ports: u32,
     /// Table the flow goes in (255: unknown); goto_table must go forward from it.
     pub table_id: u8,
     /// Number of tables (255: no limit checked).
@@ -26,21 +27,21 @@ pub struct CheckParams {
 impl Default for CheckParams {
     /// What `ovs-ofctl ofp-print` checks with: any port below OFPP_MAX, any table.
     fn default() -> Self {
-        CheckParams { max_ports: port::OFPP_MAX, table_id: 255, n_tables: 255 }
+        CheckParams { max_ports: port_no::MAX_PHYSICAL, table_id: 255, n_tables: 255 }
     }
 }
 
 /// OVS `ofpact_check_output_port`.
-pub fn check_output_port(p: u16, max_ports: u16) -> Result<(), OfpErr> {
+pub fn check_output_port(p: u32, max_ports: u32) -> Result<(), OfpErr> {
     match p {
-        port::OFPP_IN_PORT
-        | port::OFPP_TABLE
-        | port::OFPP_NORMAL
-        | port::OFPP_FLOOD
-        | port::OFPP_ALL
-        | port::OFPP_CONTROLLER
-        | port::OFPP_LOCAL => Ok(()),
-        p if p != port::OFPP_NONE && p < max_ports => Ok(()),
+        port_no::IN_PORT
+        | port_no::TABLE
+        | port_no::NORMAL
+        | port_no::FLOOD
+        | port_no::ALL
+        | port_no::CONTROLLER
+        | port_no::LOCAL => Ok(()),
+        p if p != port_no::ANY && p < max_ports => Ok(()),
         _ => Err(OfpErr::OFPBAC_BAD_OUT_PORT),
     }
 }
@@ -84,7 +85,7 @@ impl Ck<'_> {
         match a {
             Action::Output { port, .. } | Action::OutputTrunc { port, .. } => check_output_port(*port, cp.max_ports)?,
             Action::Enqueue { port: p, .. } => {
-                if *p >= cp.max_ports && *p != port::OFPP_IN_PORT && *p != port::OFPP_LOCAL {
+                if *p >= cp.max_ports && *p != port_no::IN_PORT && *p != port_no::LOCAL {
                     return Err(OfpErr::OFPBAC_BAD_OUT_PORT);
                 }
             }
@@ -209,10 +210,10 @@ mod tests {
 
     #[test]
     fn output_ports() {
-        assert_eq!(check_output_port(3, port::OFPP_MAX), Ok(()));
-        assert_eq!(check_output_port(port::OFPP_CONTROLLER, 10), Ok(()));
-        assert_eq!(check_output_port(port::OFPP_NONE, port::OFPP_MAX), Err(OfpErr::OFPBAC_BAD_OUT_PORT));
-        assert_eq!(check_output_port(0xff00, port::OFPP_MAX), Err(OfpErr::OFPBAC_BAD_OUT_PORT));
+        assert_eq!(check_output_port(3, port_no::MAX_PHYSICAL), Ok(()));
+        assert_eq!(check_output_port(port_no::CONTROLLER, 10), Ok(()));
+        assert_eq!(check_output_port(port_no::ANY, port_no::MAX_PHYSICAL), Err(OfpErr::OFPBAC_BAD_OUT_PORT));
+        assert_eq!(check_output_port(0xff00, port_no::MAX_PHYSICAL), Err(OfpErr::OFPBAC_BAD_OUT_PORT));
         assert_eq!(check_output_port(10, 10), Err(OfpErr::OFPBAC_BAD_OUT_PORT));
     }
 

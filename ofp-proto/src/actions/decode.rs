@@ -6,11 +6,13 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 
 use super::*;
+use crate::buf::{be16, be32, be64, Reader};
 use crate::errors::{OfpErr, NX_VENDOR_ID, ONF_VENDOR_ID};
-use crate::flow::{eth_type_vlan, port, IP_DSCP_MASK, IP_ECN_MASK, OFPVID12_PRESENT};
+use crate::flow::{eth_type_vlan, IP_DSCP_MASK, IP_ECN_MASK, OFPVID12_PRESENT};
 use crate::mf;
 use crate::ofmatch::nxm::{self, Entry};
-use crate::ofpprop;
+use crate::port_no;
+use crate::prop::{self, PropType};
 
 const OFPAT_VENDOR: u16 = 0xffff;
 
@@ -165,18 +167,6 @@ pub(crate) enum Item {
     WriteMetadata(u64, u64),
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn be64(b: &[u8], at: usize) -> u64 {
-    u64::from(be32(b, at)) << 32 | u64::from(be32(b, at + 4))
-}
-
 /// Identifies the action at the front of `data` (OVS `ofpact_decode_raw`).
 fn lookup(data: &[u8], version: u8) -> Result<&'static RawInfo, OfpErr> {
     if data.len() < 8 {
@@ -228,13 +218,13 @@ fn decode_one(raw: Raw, a: &Bytes, arg: u64) -> Result<Item, OfpErr> {
     use Raw::*;
     match raw {
         Of10Output => {
-            let port = be16(a, 4);
-            check_output_port(port, port::OFPP_MAX)?;
+            let port = port_no::ofp10_to_ofp11(be16(a, 4));
+            check_output_port(port, port_no::MAX_PHYSICAL)?;
             act(Action::Output { port, max_len: be16(a, 6) })
         }
         Of11Output => {
-            let port = port::from_ofp11(be32(a, 4))?;
-            check_output_port(port, port::OFPP_MAX)?;
+            let port = port_no::from_ofp11(be32(a, 4))?;
+            check_output_port(port, port_no::MAX_PHYSICAL)?;
             act(Action::Output { port, max_len: be16(a, 8) })
         }
         Of10SetVlanVid | Of11SetVlanVid => {
@@ -281,8 +271,8 @@ fn decode_one(raw: Raw, a: &Bytes, arg: u64) -> Result<Item, OfpErr> {
         SetTpSrc => act(Action::SetL4SrcPort { port: arg as u16, flow_ip_proto: 0 }),
         SetTpDst => act(Action::SetL4DstPort { port: arg as u16, flow_ip_proto: 0 }),
         Of10Enqueue => {
-            let port = be16(a, 4);
-            if port >= port::OFPP_MAX && port != port::OFPP_IN_PORT && port != port::OFPP_LOCAL {
+            let port = port_no::ofp10_to_ofp11(be16(a, 4));
+            if port >= port_no::MAX_PHYSICAL && port != port_no::IN_PORT && port != port_no::LOCAL {
                 return Err(OfpErr::OFPBAC_BAD_OUT_PORT);
             }
             act(Action::Enqueue { port, queue: be32(a, 12) })
@@ -305,13 +295,18 @@ fn decode_one(raw: Raw, a: &Bytes, arg: u64) -> Result<Item, OfpErr> {
         NxRegLoad => decode_reg_load(a),
         NxRegLoad2 => decode_reg_load2(a),
         Of15Meter => act(Action::Meter(arg as u32)),
-        NxResubmit => act(Action::Resubmit { in_port: arg as u16, table_id: 0xff, with_ct_orig: false, plain: true }),
+        NxResubmit => act(Action::Resubmit {
+            in_port: port_no::ofp10_to_ofp11(arg as u16),
+            table_id: 0xff,
+            with_ct_orig: false,
+            plain: true,
+        }),
         NxResubmitTable | NxResubmitTableCt => {
             if a[13..16] != [0; 3] {
                 return Err(OfpErr::OFPBAC_BAD_ARGUMENT);
             }
             act(Action::Resubmit {
-                in_port: be16(a, 10),
+                in_port: port_no::ofp10_to_ofp11(be16(a, 10)),
                 table_id: a[12],
                 with_ct_orig: raw == NxResubmitTableCt,
                 plain: false,
@@ -341,7 +336,7 @@ fn decode_one(raw: Raw, a: &Bytes, arg: u64) -> Result<Item, OfpErr> {
             if max_len < 14 {
                 return Err(OfpErr::OFPBAC_BAD_ARGUMENT);
             }
-            act(Action::OutputTrunc { port: be16(a, 10), max_len })
+            act(Action::OutputTrunc { port: port_no::ofp10_to_ofp11(be16(a, 10)), max_len })
         }
     }
 }
@@ -372,8 +367,9 @@ fn decode_reg_load(a: &Bytes) -> Result<Item, OfpErr> {
     let class = (h >> 16) as u16;
     // A 32-bit header cannot name an experimenter field.
     let id = (class != mf::OXM_CLASS_EXPERIMENTER)
-        .then(|| MfId::from_header(class, ((h >> 9) & 0x7f) as u8, 0, h & 0x100 != 0, h as u8))
+        .then(|| MfId::from_header(u64::from(h) << 32))
         .flatten()
+        .filter(|id| id.in_flow())
         .ok_or(OfpErr::OFPBAC_BAD_SET_TYPE)?;
     check_dst(id, ofs, n_bits)?;
     let value = be64(a, 16);
@@ -427,17 +423,17 @@ fn decode_controller2(a: &Bytes) -> Result<Item, OfpErr> {
         return Err(OfpErr::NXBRC_MUST_BE_ZERO);
     }
     let mut c = Controller { v2: true, ..Controller::default() };
-    let mut props = a.slice(16..);
+    let mut props = Reader::new(a.slice(16..));
     while !props.is_empty() {
-        let p = ofpprop::pull(&mut props)?;
+        let mut p = prop::pull(&mut props, 0xffff)?;
         match p.ptype {
-            NXAC2PT_MAX_LEN => c.max_len = p.u16()?,
-            NXAC2PT_CONTROLLER_ID => c.controller_id = p.u16()?,
-            NXAC2PT_REASON => c.reason = p.u8()?,
-            NXAC2PT_USERDATA => c.userdata = p.payload.clone(),
-            NXAC2PT_PAUSE => c.pause = true,
-            NXAC2PT_METER_ID => c.meter_id = p.u32()?,
-            t => return Err(ofpprop::unknown(t)),
+            PropType::Std(NXAC2PT_MAX_LEN) => c.max_len = p.u16()?,
+            PropType::Std(NXAC2PT_CONTROLLER_ID) => c.controller_id = p.u16()?,
+            PropType::Std(NXAC2PT_REASON) => c.reason = p.u8()?,
+            PropType::Std(NXAC2PT_USERDATA) => c.userdata = p.body,
+            PropType::Std(NXAC2PT_PAUSE) => c.pause = true,
+            PropType::Std(NXAC2PT_METER_ID) => c.meter_id = p.u32()?,
+            t => prop::unknown(false, t)?,
         }
     }
     act(Action::Controller(c))

@@ -10,12 +10,13 @@ use super::decode::{
 use super::*;
 use crate::buf::patch_len16;
 use crate::flow::{
-    port, vlan_tci_to_pcp, vlan_tci_to_vid, ETH_TYPE_VLAN_8021Q, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
-    OFPVID12_PRESENT, VLAN_CFI,
+    vlan_tci_to_pcp, vlan_tci_to_vid, ETH_TYPE_VLAN_8021Q, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, OFPVID12_PRESENT,
+    VLAN_CFI,
 };
 use crate::header::{OFP10_VERSION, OFP11_VERSION, OFP12_VERSION, OFP15_VERSION};
 use crate::ofmatch::nxm;
-use crate::ofpprop;
+use crate::port_no;
+use crate::prop;
 
 /// Writes `raw`'s fixed part with its header and integer argument; returns where it starts.
 /// Raws have an encoding in every version they are used with below.
@@ -64,8 +65,8 @@ fn put_set_field(buf: &mut BytesMut, version: u8, field: MfId, value: u128) {
 
 fn put_reg_load(buf: &mut BytesMut, field: MfId, ofs: u32, n_bits: u32, value: u64) {
     let start = put_raw(buf, Raw::NxRegLoad, OFP10_VERSION, 0);
-    let h = field.header_for(0);
-    let header = u32::from(h.class) << 16 | u32::from(h.field) << 9 | u32::from(h.length(field.field().n_bytes, false));
+    // Only fields with a 32-bit NXM header get here (see `set_field_to_nxast`).
+    let header = (field.header(0).unwrap_or(0) >> 32) as u32;
     let a = &mut buf[start..];
     a[10..12].copy_from_slice(&((ofs << 6 | (n_bits - 1)) as u16).to_be_bytes());
     a[12..16].copy_from_slice(&header.to_be_bytes());
@@ -92,7 +93,7 @@ pub(crate) fn load_segments(sf: &SetField) -> Vec<(u32, u32, u64)> {
 
 /// Set-field as Nicira reg_load (or reg_load2 when the field has no 32-bit header).
 fn set_field_to_nxast(sf: &SetField, buf: &mut BytesMut) {
-    if sf.raw == SetFieldRaw::RegLoad2 || sf.field.header_for(0).is_experimenter() {
+    if sf.raw == SetFieldRaw::RegLoad2 || sf.field.preferred(0).is_none_or(|h| h.is_experimenter()) {
         let start = put_raw(buf, Raw::NxRegLoad2, OFP10_VERSION, 0);
         buf.truncate(start + 10);
         let all = sf.field.all_ones();
@@ -185,22 +186,22 @@ fn encode_controller(c: &Controller, buf: &mut BytesMut) {
     if !c.userdata.is_empty() || c.pause || c.meter_id != 0 || c.v2 {
         let start = put_raw(buf, Raw::NxController2, OFP10_VERSION, 0);
         if c.max_len != u16::MAX {
-            ofpprop::put_u16(buf, NXAC2PT_MAX_LEN, c.max_len);
+            prop::put_u16(buf, NXAC2PT_MAX_LEN, c.max_len);
         }
         if c.controller_id != 0 {
-            ofpprop::put_u16(buf, NXAC2PT_CONTROLLER_ID, c.controller_id);
+            prop::put_u16(buf, NXAC2PT_CONTROLLER_ID, c.controller_id);
         }
         if c.reason != OFPR_ACTION {
-            ofpprop::put_u8(buf, NXAC2PT_REASON, c.reason);
+            prop::put_u8(buf, NXAC2PT_REASON, c.reason);
         }
         if !c.userdata.is_empty() {
-            ofpprop::put(buf, NXAC2PT_USERDATA, &c.userdata);
+            prop::put(buf, NXAC2PT_USERDATA, &c.userdata);
         }
         if c.pause {
-            ofpprop::put(buf, NXAC2PT_PAUSE, &[]);
+            prop::put(buf, NXAC2PT_PAUSE, &[]);
         }
         if c.meter_id != 0 {
-            ofpprop::put_u32(buf, NXAC2PT_METER_ID, c.meter_id);
+            prop::put_u32(buf, NXAC2PT_METER_ID, c.meter_id);
         }
         finish_var(buf, start);
     } else {
@@ -232,7 +233,7 @@ pub(crate) fn encode_action(a: &Action, version: u8, buf: &mut BytesMut) {
         Action::Output { port, max_len } => {
             if of10 {
                 let s = put_raw(buf, Raw::Of10Output, version, 0);
-                buf[s + 4..s + 6].copy_from_slice(&port.to_be_bytes());
+                buf[s + 4..s + 6].copy_from_slice(&port_no::to_ofp10_wire(*port).to_be_bytes());
                 buf[s + 6..s + 8].copy_from_slice(&max_len.to_be_bytes());
             } else {
                 put_of11_output(buf, version, *port, *max_len);
@@ -245,7 +246,7 @@ pub(crate) fn encode_action(a: &Action, version: u8, buf: &mut BytesMut) {
         Action::Enqueue { port, queue } => {
             if of10 {
                 let s = put_raw(buf, Raw::Of10Enqueue, version, 0);
-                buf[s + 4..s + 6].copy_from_slice(&port.to_be_bytes());
+                buf[s + 4..s + 6].copy_from_slice(&port_no::to_ofp10_wire(*port).to_be_bytes());
                 buf[s + 12..s + 16].copy_from_slice(&queue.to_be_bytes());
             } else {
                 put_raw(buf, Raw::SetQueue, version, (*queue).into());
@@ -255,7 +256,7 @@ pub(crate) fn encode_action(a: &Action, version: u8, buf: &mut BytesMut) {
         }
         Action::OutputTrunc { port, max_len } => {
             let s = put_raw(buf, Raw::NxOutputTrunc, version, 0);
-            buf[s + 10..s + 12].copy_from_slice(&port.to_be_bytes());
+            buf[s + 10..s + 12].copy_from_slice(&port_no::to_ofp10_wire(*port).to_be_bytes());
             buf[s + 12..s + 16].copy_from_slice(&max_len.to_be_bytes());
         }
         Action::SetVlanVid { vid, push_vlan_if_needed, flow_has_vlan } => {
@@ -365,11 +366,11 @@ pub(crate) fn encode_action(a: &Action, version: u8, buf: &mut BytesMut) {
         }
         Action::Resubmit { in_port, table_id, with_ct_orig, plain } => {
             if *table_id == 0xff && *plain {
-                put_raw(buf, Raw::NxResubmit, version, (*in_port).into());
+                put_raw(buf, Raw::NxResubmit, version, port_no::to_ofp10_wire(*in_port).into());
             } else {
                 let raw = if *with_ct_orig { Raw::NxResubmitTableCt } else { Raw::NxResubmitTable };
                 let s = put_raw(buf, raw, version, 0);
-                buf[s + 10..s + 12].copy_from_slice(&in_port.to_be_bytes());
+                buf[s + 10..s + 12].copy_from_slice(&port_no::to_ofp10_wire(*in_port).to_be_bytes());
                 buf[s + 12] = *table_id;
             }
         }
@@ -394,9 +395,9 @@ pub(crate) fn encode_action(a: &Action, version: u8, buf: &mut BytesMut) {
     }
 }
 
-fn put_of11_output(buf: &mut BytesMut, version: u8, p: u16, max_len: u16) {
+fn put_of11_output(buf: &mut BytesMut, version: u8, p: u32, max_len: u16) {
     let s = put_raw(buf, Raw::Of11Output, version, 0);
-    buf[s + 4..s + 8].copy_from_slice(&port::to_ofp11(p).to_be_bytes());
+    buf[s + 4..s + 8].copy_from_slice(&p.to_be_bytes());
     buf[s + 8..s + 10].copy_from_slice(&max_len.to_be_bytes());
 }
 
@@ -410,6 +411,6 @@ pub(crate) fn put_nx_write_metadata(buf: &mut BytesMut, metadata: u64, mask: u64
 /// Nicira resubmit to a table (the OF1.0 form of goto-table).
 pub(crate) fn put_nx_goto_table(buf: &mut BytesMut, table_id: u8) {
     let s = put_raw(buf, Raw::NxResubmitTable, OFP10_VERSION, 0);
-    buf[s + 10..s + 12].copy_from_slice(&port::OFPP_IN_PORT.to_be_bytes());
+    buf[s + 10..s + 12].copy_from_slice(&port_no::to_ofp10_wire(port_no::IN_PORT).to_be_bytes());
     buf[s + 12] = table_id;
 }

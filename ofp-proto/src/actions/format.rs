@@ -5,9 +5,11 @@ use std::fmt::Write;
 
 use super::encode::load_segments;
 use super::*;
-use crate::flow::{port, text};
+use crate::flow::text;
 use crate::instructions::Instructions;
 use crate::mf;
+use crate::port_no::{self, format_port};
+use crate::print::hex_alt;
 
 fn hex_arg(data: &[u8], out: &mut String) {
     for (i, b) in data.iter().enumerate() {
@@ -73,7 +75,7 @@ fn format_set_field(sf: &SetField, s: &mut String) {
             if i > 0 {
                 s.push(',');
             }
-            let _ = write!(s, "load:{}->{name}", text::c_hex(v));
+            let _ = write!(s, "load:{}->{name}", hex_alt(v));
             if ofs == 0 && n_bits == f.n_bits {
                 s.push_str("[]");
             } else if n_bits == 1 {
@@ -92,11 +94,11 @@ fn format_set_field(sf: &SetField, s: &mut String) {
 fn format_action(a: &Action, s: &mut String) {
     match a {
         Action::Output { port: p, max_len } => {
-            if *p < port::OFPP_MAX {
+            if *p < port_no::MAX_PHYSICAL {
                 s.push_str("output:");
             }
-            port::format(*p, s);
-            if *p == port::OFPP_CONTROLLER {
+            format_port(*p, s);
+            if *p == port_no::CONTROLLER {
                 let _ = write!(s, ":{max_len}");
             }
         }
@@ -106,12 +108,12 @@ fn format_action(a: &Action, s: &mut String) {
         Action::Controller(c) => format_controller(c, s),
         Action::Enqueue { port: p, queue } => {
             s.push_str("enqueue:");
-            port::format(*p, s);
+            format_port(*p, s);
             let _ = write!(s, ":{queue}");
         }
         Action::OutputTrunc { port: p, max_len } => {
             s.push_str("output(port=");
-            port::format(*p, s);
+            format_port(*p, s);
             let _ = write!(s, ",max_len={max_len})");
         }
         Action::SetVlanVid { vid, push_vlan_if_needed, .. } => {
@@ -122,7 +124,7 @@ fn format_action(a: &Action, s: &mut String) {
         }
         Action::StripVlan { pop_vlan } => s.push_str(if *pop_vlan { "pop_vlan" } else { "strip_vlan" }),
         Action::PushVlan { ethertype } => {
-            let _ = write!(s, "push_vlan:{}", text::c_hex((*ethertype).into()));
+            let _ = write!(s, "push_vlan:{}", hex_alt((*ethertype).into()));
         }
         Action::SetEthSrc(m) => {
             let _ = write!(s, "mod_dl_src:{m}");
@@ -163,20 +165,20 @@ fn format_action(a: &Action, s: &mut String) {
         }
         Action::SetTunnel { tun_id, tun64 } => {
             let wide = *tun_id > u64::from(u32::MAX) || *tun64;
-            let _ = write!(s, "set_tunnel{}:{}", if wide { "64" } else { "" }, text::c_hex(*tun_id));
+            let _ = write!(s, "set_tunnel{}:{}", if wide { "64" } else { "" }, hex_alt(*tun_id));
         }
         Action::SetQueue(q) => {
             let _ = write!(s, "set_queue:{q}");
         }
         Action::PopQueue => s.push_str("pop_queue"),
         Action::Resubmit { in_port, table_id, with_ct_orig, .. } => {
-            if *in_port != port::OFPP_IN_PORT && *table_id == 255 {
+            if *in_port != port_no::IN_PORT && *table_id == 255 {
                 s.push_str("resubmit:");
-                port::format(*in_port, s);
+                format_port(*in_port, s);
             } else {
                 s.push_str("resubmit(");
-                if *in_port != port::OFPP_IN_PORT {
-                    port::format(*in_port, s);
+                if *in_port != port_no::IN_PORT {
+                    format_port(*in_port, s);
                 }
                 s.push(',');
                 if *table_id != 255 {
@@ -240,9 +242,9 @@ pub fn format_instructions(ins: &Instructions, s: &mut String) {
     }
     if let Some((md, mask)) = ins.write_metadata {
         sep(s);
-        let _ = write!(s, "write_metadata:{}", text::c_hex(md));
+        let _ = write!(s, "write_metadata:{}", hex_alt(md));
         if mask != u64::MAX {
-            let _ = write!(s, "/{}", text::c_hex(mask));
+            let _ = write!(s, "/{}", hex_alt(mask));
         }
     }
     if let Some(t) = ins.goto_table {

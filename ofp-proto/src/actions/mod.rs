@@ -92,24 +92,24 @@ impl Default for Controller {
     }
 }
 
-/// One action. Port numbers are OVS's 16-bit internal form (see `flow::port`).
+/// One action. Port numbers are in the OF1.1+ 32-bit space (see `port_no`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Output to a port; `max_len` matters for CONTROLLER.
     Output {
-        port: u16,
+        port: u32,
         max_len: u16,
     },
     Group(u32),
     Controller(Controller),
     /// OF1.0 enqueue (OF1.1+: set_queue, output, pop_queue).
     Enqueue {
-        port: u16,
+        port: u32,
         queue: u32,
     },
     /// NXAST_OUTPUT_TRUNC.
     OutputTrunc {
-        port: u16,
+        port: u32,
         max_len: u32,
     },
     /// `push_vlan_if_needed` is the OF1.0 form ("mod_vlan_vid"), which adds a tag if there is
@@ -165,7 +165,7 @@ pub enum Action {
     /// `in_port` OFPP_IN_PORT keeps the port; `table_id` 255 means the current table. `plain`
     /// when it came as NXAST_RESUBMIT (no table).
     Resubmit {
-        in_port: u16,
+        in_port: u32,
         table_id: u8,
         with_ct_orig: bool,
         plain: bool,

@@ -4,7 +4,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::*;
 use crate::errors::OfpErr;
-use crate::flow::port;
+use crate::port_no;
 use crate::print::parse_hex;
 
 fn hex(b: &[u8]) -> String {
@@ -40,9 +40,9 @@ fn output_and_controller() {
     let out = Action::Output { port: 2, max_len: 0 };
     round(out.clone(), 1, "0000 0008 0002 0000", "output:2");
     round(out, 4, "0000 0010 00000002 0000 000000000000", "output:2");
-    let ctl = Action::Output { port: port::OFPP_CONTROLLER, max_len: 65535 };
+    let ctl = Action::Output { port: port_no::CONTROLLER, max_len: 65535 };
     round(ctl, 4, "0000 0010 fffffffd ffff 000000000000", "CONTROLLER:65535");
-    round(Action::Output { port: port::OFPP_LOCAL, max_len: 0 }, 1, "0000 0008 fffe 0000", "LOCAL");
+    round(Action::Output { port: port_no::LOCAL, max_len: 0 }, 1, "0000 0008 fffe 0000", "LOCAL");
     let c = Controller { controller_id: 3, reason: OFPR_NO_MATCH, max_len: 128, ..Controller::default() };
     round(
         Action::Controller(c),
@@ -93,7 +93,7 @@ fn legacy_and_set_field_forms() {
 
 #[test]
 fn nicira_actions() {
-    let r = Action::Resubmit { in_port: port::OFPP_IN_PORT, table_id: 0, with_ct_orig: false, plain: false };
+    let r = Action::Resubmit { in_port: port_no::IN_PORT, table_id: 0, with_ct_orig: false, plain: false };
     round(r, 4, "ffff 0010 00002320 000e fff8 00 000000", "resubmit(,0)");
     let r = Action::Resubmit { in_port: 3, table_id: 255, with_ct_orig: false, plain: true };
     round(r, 1, "ffff 0010 00002320 0001 0003 00000000", "resubmit:3");

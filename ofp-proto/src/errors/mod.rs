@@ -81,6 +81,69 @@ impl fmt::Display for OfpErr {
 
 impl std::error::Error for OfpErr {}
 
+/// How a known error goes on the wire in `version`: its `type` field and its triplet. An error
+/// the domain cannot express becomes NXBRC_UNENCODABLE_ERROR, as OVS does.
+fn wire_form(e: OfpErr, version: u8) -> (u16, Triplet) {
+    let t = e
+        .triplet(version)
+        .or_else(|| OfpErr::NXBRC_UNENCODABLE_ERROR.triplet(version))
+        .expect("NXBRC_UNENCODABLE_ERROR is encodable in every version");
+    let wire_type = match t.vendor {
+        0 => t.etype,
+        _ if version <= 2 => NXET_VENDOR,
+        _ => OFPET12_EXPERIMENTER,
+    };
+    (wire_type, t)
+}
+
+/// The name of an OFPT_ERROR `type` field value in `version` (`OFPET_*`, or the Nicira and
+/// experimenter wrappers of vendor errors), if it has one.
+pub fn error_type_name(version: u8, wire_type: u16) -> Option<&'static str> {
+    const OF10: [&str; 6] = [
+        "OFPET_HELLO_FAILED",
+        "OFPET_BAD_REQUEST",
+        "OFPET_BAD_ACTION",
+        "OFPET_FLOW_MOD_FAILED",
+        "OFPET_PORT_MOD_FAILED",
+        "OFPET_QUEUE_OP_FAILED",
+    ];
+    // OF1.1 defines the first 11, OF1.2 one more, OF1.3 two more, OF1.4 the rest.
+    const OF11: [&str; 18] = [
+        "OFPET_HELLO_FAILED",
+        "OFPET_BAD_REQUEST",
+        "OFPET_BAD_ACTION",
+        "OFPET_BAD_INSTRUCTION",
+        "OFPET_BAD_MATCH",
+        "OFPET_FLOW_MOD_FAILED",
+        "OFPET_GROUP_MOD_FAILED",
+        "OFPET_PORT_MOD_FAILED",
+        "OFPET_TABLE_MOD_FAILED",
+        "OFPET_QUEUE_OP_FAILED",
+        "OFPET_SWITCH_CONFIG_FAILED",
+        "OFPET_ROLE_REQUEST_FAILED",
+        "OFPET_METER_MOD_FAILED",
+        "OFPET_TABLE_FEATURES_FAILED",
+        "OFPET_BAD_PROPERTY",
+        "OFPET_ASYNC_CONFIG_FAILED",
+        "OFPET_FLOW_MONITOR_FAILED",
+        "OFPET_BUNDLE_FAILED",
+    ];
+    let version = domain_version(version);
+    let n_types = match version {
+        1 => OF10.len(),
+        2 => 11,
+        3 => 12,
+        4 => 14,
+        _ => OF11.len(),
+    };
+    match wire_type {
+        NXET_VENDOR if version <= 2 => Some("NXET_VENDOR"),
+        OFPET12_EXPERIMENTER if version >= 3 => Some("OFPET_EXPERIMENTER"),
+        t if usize::from(t) < n_types => Some(if version == 1 { OF10[usize::from(t)] } else { OF11[usize::from(t)] }),
+        _ => None,
+    }
+}
+
 /// Versions outside 1.0..=1.5 use the OF1.0 domain, as OVS does when encoding.
 fn domain_version(version: u8) -> u8 {
     if (1..=6).contains(&version) {
@@ -120,6 +183,15 @@ impl ErrorMsg {
         ErrorMsg::new(err, Bytes::copy_from_slice(text.as_bytes()))
     }
 
+    /// The `type` field this error has on the wire in `version` (for vendor errors, the Nicira
+    /// or experimenter wrapper).
+    pub fn wire_type(&self, version: u8) -> u16 {
+        match self.code {
+            ErrorCode::Known(e) => wire_form(e, version).0,
+            ErrorCode::Unknown { etype, .. } => etype,
+        }
+    }
+
     pub fn error(&self) -> Option<OfpErr> {
         match self.code {
             ErrorCode::Known(e) => Some(e),
@@ -154,23 +226,20 @@ impl ErrorMsg {
         let start = buf.len();
         match self.code {
             ErrorCode::Known(e) => {
-                let t = e
-                    .triplet(version)
-                    .or_else(|| OfpErr::NXBRC_UNENCODABLE_ERROR.triplet(version))
-                    .expect("NXBRC_UNENCODABLE_ERROR is encodable in every version");
-                if t.vendor == 0 {
-                    buf.put_u16(t.etype);
-                    buf.put_u16(t.code);
-                } else if version <= 2 {
-                    buf.put_u16(NXET_VENDOR);
-                    buf.put_u16(NXVC_VENDOR_ERROR);
-                    buf.put_u32(t.vendor);
-                    buf.put_u16(t.etype);
-                    buf.put_u16(t.code);
-                } else {
-                    buf.put_u16(OFPET12_EXPERIMENTER);
-                    buf.put_u16(t.etype);
-                    buf.put_u32(t.vendor);
+                let (wire_type, t) = wire_form(e, version);
+                buf.put_u16(wire_type);
+                match wire_type {
+                    NXET_VENDOR => {
+                        buf.put_u16(NXVC_VENDOR_ERROR);
+                        buf.put_u32(t.vendor);
+                        buf.put_u16(t.etype);
+                        buf.put_u16(t.code);
+                    }
+                    OFPET12_EXPERIMENTER => {
+                        buf.put_u16(t.etype);
+                        buf.put_u32(t.vendor);
+                    }
+                    _ => buf.put_u16(t.code),
                 }
             }
             ErrorCode::Unknown { etype, code } => {
@@ -232,6 +301,42 @@ mod tests {
                 // Some triplets are shared (first declared wins); those must at least map back to the same triplet.
                 let wire = |t: Option<Triplet>| t.map(|t| (t.vendor, t.etype, t.code));
                 assert_eq!(wire(got.triplet(v)), wire(e.triplet(v)), "{e} in version {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn wire_types_and_their_names() {
+        let bad_len = ErrorMsg::new(OfpErr::OFPBRC_BAD_LEN, Bytes::new());
+        assert_eq!(bad_len.wire_type(4), 1);
+        assert_eq!(error_type_name(4, 1), Some("OFPET_BAD_REQUEST"));
+        // Flow-mod errors are type 3 in OF1.0, 5 after.
+        let full = ErrorMsg::new(OfpErr::OFPFMFC_TABLE_FULL, Bytes::new());
+        assert_eq!((full.wire_type(1), full.wire_type(4)), (3, 5));
+        assert_eq!(
+            (error_type_name(1, 3), error_type_name(4, 5)),
+            (Some("OFPET_FLOW_MOD_FAILED"), Some("OFPET_FLOW_MOD_FAILED"))
+        );
+        // Nicira errors travel in the vendor wrapper before OF1.2, as experimenter errors after.
+        let nx = ErrorMsg::new(OfpErr::NXBRC_NXM_INVALID, Bytes::new());
+        assert_eq!((nx.wire_type(1), nx.wire_type(4)), (NXET_VENDOR, OFPET12_EXPERIMENTER));
+        assert_eq!(
+            (error_type_name(1, NXET_VENDOR), error_type_name(4, 0xffff)),
+            (Some("NXET_VENDOR"), Some("OFPET_EXPERIMENTER"))
+        );
+        // Types a version does not define have no name.
+        assert_eq!(
+            (error_type_name(1, 6), error_type_name(3, 12), error_type_name(5, 17)),
+            (None, None, Some("OFPET_BUNDLE_FAILED"))
+        );
+        // Each wire type agrees with the encoding.
+        for v in 1..=6 {
+            for e in [OfpErr::OFPBRC_BAD_LEN, OfpErr::OFPFMFC_TABLE_FULL, OfpErr::NXBRC_NXM_INVALID] {
+                let m = ErrorMsg::new(e, Bytes::new());
+                let mut b = BytesMut::new();
+                m.encode(v, &mut b);
+                assert_eq!(m.wire_type(v), u16::from_be_bytes([b[0], b[1]]));
+                assert!(error_type_name(v, m.wire_type(v)).is_some(), "{e:?} v{v}");
             }
         }
     }

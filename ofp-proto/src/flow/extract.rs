@@ -4,6 +4,7 @@
 //! OVS stops it; nothing here can panic.
 
 use super::*;
+use crate::buf::{be16, be32};
 
 /// Where the transport header starts and how many bytes of it there are (padding excluded).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -36,32 +37,20 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn be16(b: &[u8]) -> u16 {
-    u16::from_be_bytes([b[0], b[1]])
-}
-
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-
-fn be128(b: &[u8]) -> u128 {
+fn be128(b: &[u8], at: usize) -> u128 {
     let mut a = [0u8; 16];
-    a.copy_from_slice(&b[..16]);
+    a.copy_from_slice(&b[at..at + 16]);
     u128::from_be_bytes(a)
-}
-
-fn mac(b: &[u8]) -> EthAddr {
-    EthAddr([b[0], b[1], b[2], b[3], b[4], b[5]])
 }
 
 impl Flow {
     /// The flow of an Ethernet frame received on OpenFlow port `in_port`.
-    pub fn extract(packet: &[u8], in_port: u16) -> Flow {
+    pub fn extract(packet: &[u8], in_port: u32) -> Flow {
         Flow::extract_typed(packet, PT_ETH, in_port)
     }
 
     /// Like `extract`, for a packet whose OF1.5 `packet_type` may be other than Ethernet.
-    pub fn extract_typed(packet: &[u8], packet_type: u32, in_port: u16) -> Flow {
+    pub fn extract_typed(packet: &[u8], packet_type: u32, in_port: u32) -> Flow {
         extract(packet, packet_type, in_port).0
     }
 }
@@ -77,22 +66,22 @@ const IPPROTO_FRAGMENT: u8 = 44;
 const IPPROTO_AH: u8 = 51;
 const IPPROTO_DSTOPTS: u8 = 60;
 
-pub(crate) fn extract(packet: &[u8], packet_type: u32, in_port: u16) -> (Flow, Option<L4>) {
+pub(crate) fn extract(packet: &[u8], packet_type: u32, in_port: u32) -> (Flow, Option<L4>) {
     let mut flow = Flow { in_port, packet_type, ..Flow::default() };
     let mut c = Cursor { data: packet, pos: 0, end: packet.len() };
 
     let dl_type = if packet_type == PT_ETH {
         let Some(eth) = c.peek(14) else { return (flow, None) };
-        flow.dl_dst = mac(&eth[0..6]);
-        flow.dl_src = mac(&eth[6..12]);
+        flow.dl_dst = EthAddr::read(eth, 0);
+        flow.dl_src = EthAddr::read(eth, 6);
         c.pos += 12;
         for vlan in flow.vlans.iter_mut() {
-            let tpid = c.peek(2).map_or(0, be16);
+            let tpid = c.peek(2).map_or(0, |b| be16(b, 0));
             if !eth_type_vlan(tpid) || c.size() < 6 {
                 break;
             }
             let Some(q) = c.pull(4) else { break };
-            *vlan = VlanHeader { tpid, tci: be16(&q[2..]) | VLAN_CFI };
+            *vlan = VlanHeader { tpid, tci: be16(q, 2) | VLAN_CFI };
         }
         let t = parse_ethertype(&mut c);
         flow.dl_type = t;
@@ -105,7 +94,7 @@ pub(crate) fn extract(packet: &[u8], packet_type: u32, in_port: u16) -> (Flow, O
     if eth_type_mpls(dl_type) {
         let mut n = 0;
         while let Some(lse) = c.pull(4) {
-            let lse = be32(lse);
+            let lse = be32(lse, 0);
             if n < FLOW_MAX_MPLS_LABELS {
                 flow.mpls_lse[n] = lse;
             }
@@ -120,18 +109,18 @@ pub(crate) fn extract(packet: &[u8], packet_type: u32, in_port: u16) -> (Flow, O
     if dl_type == ETH_TYPE_IP {
         let Some(nh) = c.peek(IP_HEADER_LEN) else { return (flow, None) };
         let ip_len = usize::from(nh[0] & 0x0f) * 4;
-        let tot_len = usize::from(be16(&nh[2..]));
+        let tot_len = usize::from(be16(nh, 2));
         let bad_len = tot_len > c.size() || ip_len > tot_len || c.size() - tot_len > usize::from(u16::MAX);
         if ip_len < IP_HEADER_LEN || c.size() < ip_len || bad_len {
             return (flow, None);
         }
         c.end = c.pos + tot_len;
-        flow.nw_src = be32(&nh[12..]);
-        flow.nw_dst = be32(&nh[16..]);
+        flow.nw_src = be32(nh, 12);
+        flow.nw_dst = be32(nh, 16);
         nw_tos = nh[1];
         nw_ttl = nh[8];
         nw_proto = nh[9];
-        let frag_off = be16(&nh[6..]);
+        let frag_off = be16(nh, 6);
         // More-fragments flag or a nonzero offset.
         nw_frag = 0;
         if frag_off & 0x3fff != 0 {
@@ -143,15 +132,15 @@ pub(crate) fn extract(packet: &[u8], packet_type: u32, in_port: u16) -> (Flow, O
         c.pos += ip_len;
     } else if dl_type == ETH_TYPE_IPV6 {
         let Some(nh) = c.peek(IPV6_HEADER_LEN) else { return (flow, None) };
-        let plen = usize::from(be16(&nh[4..]));
+        let plen = usize::from(be16(nh, 4));
         if plen + IPV6_HEADER_LEN > c.size() || c.size() - (plen + IPV6_HEADER_LEN) > usize::from(u16::MAX) {
             return (flow, None);
         }
         c.pos += IPV6_HEADER_LEN;
         c.end = c.pos + plen;
-        flow.ipv6_src = be128(&nh[8..]);
-        flow.ipv6_dst = be128(&nh[24..]);
-        let tc_flow = be32(nh);
+        flow.ipv6_src = be128(nh, 8);
+        flow.ipv6_dst = be128(nh, 24);
+        let tc_flow = be32(nh, 0);
         nw_tos = (tc_flow >> 20) as u8;
         nw_ttl = nh[7];
         nw_proto = nh[6];
@@ -163,16 +152,16 @@ pub(crate) fn extract(packet: &[u8], packet_type: u32, in_port: u16) -> (Flow, O
     } else {
         if dl_type == ETH_TYPE_ARP || dl_type == ETH_TYPE_RARP {
             if let Some(arp) = c.pull(ARP_ETH_HEADER_LEN) {
-                if be16(arp) == 1 && be16(&arp[2..]) == ETH_TYPE_IP && arp[4] == 6 && arp[5] == 4 {
-                    flow.nw_src = be32(&arp[14..]);
-                    flow.nw_dst = be32(&arp[24..]);
-                    let op = be16(&arp[6..]);
+                if be16(arp, 0) == 1 && be16(arp, 2) == ETH_TYPE_IP && arp[4] == 6 && arp[5] == 4 {
+                    flow.nw_src = be32(arp, 14);
+                    flow.nw_dst = be32(arp, 24);
+                    let op = be16(arp, 6);
                     // Only the low 8 bits of the opcode are matchable.
                     if op <= 0xff {
                         flow.nw_proto = op as u8;
                     }
-                    flow.arp_sha = mac(&arp[8..]);
-                    flow.arp_tha = mac(&arp[18..]);
+                    flow.arp_sha = EthAddr::read(arp, 8);
+                    flow.arp_tha = EthAddr::read(arp, 18);
                 }
             }
         }
@@ -191,7 +180,7 @@ pub(crate) fn extract(packet: &[u8], packet_type: u32, in_port: u16) -> (Flow, O
 }
 
 fn parse_ethertype(c: &mut Cursor) -> u16 {
-    let proto = c.pull(2).map_or(0, be16);
+    let proto = c.pull(2).map_or(0, |b| be16(b, 0));
     if proto >= ETH_TYPE_MIN {
         return proto;
     }
@@ -200,7 +189,7 @@ fn parse_ethertype(c: &mut Cursor) -> u16 {
         return FLOW_DL_TYPE_NONE;
     }
     c.pos += 8;
-    let t = be16(&llc[6..]);
+    let t = be16(llc, 6);
     if t >= ETH_TYPE_MIN {
         t
     } else {
@@ -220,7 +209,7 @@ fn parse_ipv6_ext_hdrs(c: &mut Cursor, nw_proto: &mut u8, nw_frag: &mut u8) -> b
         match p {
             IPPROTO_FRAGMENT => {
                 c.pos += 8;
-                let offlg = be16(&h[2..]);
+                let offlg = be16(h, 2);
                 if offlg != 0 {
                     *nw_frag = FLOW_NW_FRAG_ANY;
                     // Not the first fragment: the transport header is elsewhere.
@@ -249,20 +238,20 @@ fn extract_l4(c: &mut Cursor, flow: &mut Flow) {
     match flow.nw_proto {
         IPPROTO_TCP => {
             if let Some(tcp) = c.peek(TCP_HEADER_LEN) {
-                let ctl = be16(&tcp[12..]);
+                let ctl = be16(tcp, 12);
                 let hdr_len = usize::from(ctl >> 12) * 4;
                 if hdr_len >= TCP_HEADER_LEN && c.size() >= hdr_len {
                     flow.tcp_flags = ctl & 0x0fff;
-                    flow.tp_src = be16(tcp);
-                    flow.tp_dst = be16(&tcp[2..]);
+                    flow.tp_src = be16(tcp, 0);
+                    flow.tp_dst = be16(tcp, 2);
                 }
             }
         }
         IPPROTO_UDP | IPPROTO_SCTP => {
             let min = if flow.nw_proto == IPPROTO_UDP { 8 } else { 12 };
             if let Some(h) = c.peek(min) {
-                flow.tp_src = be16(h);
-                flow.tp_dst = be16(&h[2..]);
+                flow.tp_src = be16(h, 0);
+                flow.tp_dst = be16(h, 2);
             }
         }
         IPPROTO_ICMP | IPPROTO_IGMP => {
@@ -287,7 +276,7 @@ fn extract_l4(c: &mut Cursor, flow: &mut Flow) {
 /// Neighbor discovery target and link-layer address options; a repeated option voids them all.
 fn parse_nd(c: &mut Cursor, flow: &mut Flow) {
     let Some(target) = c.pull(16) else { return };
-    let mut target = be128(target);
+    let mut target = be128(target, 0);
     let (mut sll, mut tll, mut opt_type) = (EthAddr::ZERO, EthAddr::ZERO, 0u8);
     while let Some(opt) = c.peek(8) {
         let opt_len = usize::from(opt[1]) * 8;
@@ -302,7 +291,7 @@ fn parse_nd(c: &mut Cursor, flow: &mut Flow) {
                 tll = EthAddr::ZERO;
                 break;
             }
-            *slot = mac(&opt[2..]);
+            *slot = EthAddr::read(opt, 2);
             if opt_type == 0 {
                 opt_type = opt[0];
             }

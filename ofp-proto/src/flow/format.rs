@@ -22,7 +22,7 @@ impl Match {
             w.dp_hash = u32::MAX;
         }
         if flow.in_port != 0 {
-            w.in_port = u16::MAX;
+            w.in_port = u32::MAX;
         }
         for (m, r) in w.regs.iter_mut().zip(flow.regs) {
             if r != 0 {

@@ -6,7 +6,6 @@
 
 mod extract;
 mod format;
-pub mod port;
 pub(crate) mod text;
 
 use std::fmt;
@@ -91,6 +90,11 @@ impl EthAddr {
         let b = v.to_be_bytes();
         EthAddr([b[2], b[3], b[4], b[5], b[6], b[7]])
     }
+
+    /// The address at `at` in a slice whose length the caller has checked.
+    pub(crate) fn read(b: &[u8], at: usize) -> EthAddr {
+        EthAddr([b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]])
+    }
 }
 
 impl fmt::Display for EthAddr {
@@ -164,8 +168,8 @@ impl<T: Bits, const N: usize> Bits for [T; N] {
 macro_rules! flow_struct {
     ($($(#[$m:meta])* $f:ident: $t:ty,)*) => {
         /// Header fields and metadata of one packet (OVS `struct flow`, the subset this codec
-        /// models). Addresses and ports are host-order integers; `in_port` is the 16-bit
-        /// OpenFlow port number OVS uses internally (OF1.1+ reserved ports mapped down).
+        /// models). Addresses and ports are host-order integers; `in_port` is an OpenFlow port
+        /// number in the OF1.1+ 32-bit space (see `port_no`).
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
         pub struct Flow {
             $($(#[$m])* pub $f: $t,)*
@@ -195,7 +199,7 @@ flow_struct! {
     regs: [u32; FLOW_N_REGS],
     pkt_mark: u32,
     dp_hash: u32,
-    in_port: u16,
+    in_port: u32,
     packet_type: u32,
     dl_dst: EthAddr,
     dl_src: EthAddr,
@@ -233,7 +237,7 @@ impl Flow {
             regs: [u32::MAX; FLOW_N_REGS],
             pkt_mark: u32::MAX,
             dp_hash: u32::MAX,
-            in_port: u16::MAX,
+            in_port: u32::MAX,
             packet_type: u32::MAX,
             dl_dst: EthAddr::ONES,
             dl_src: EthAddr::ONES,

@@ -116,15 +116,6 @@ pub fn hex_bytes(bytes: &[u8], out: &mut String) {
     }
 }
 
-/// C's `%#x`: "0x" before nonzero values only.
-pub fn c_hex(v: u64) -> String {
-    if v == 0 {
-        "0".to_string()
-    } else {
-        format!("{v:#x}")
-    }
-}
-
 pub fn tcp_flag_name(bit: u32) -> Option<&'static str> {
     Some(match bit {
         0x001 => "fin",
@@ -143,37 +134,11 @@ pub fn tcp_flag_name(bit: u32) -> Option<&'static str> {
     })
 }
 
-/// OVS `format_flags`: names joined by `sep`, unknown bits as one hex number, "0" for none.
-pub fn flags(names: fn(u32) -> Option<&'static str>, mut bits: u32, sep: char, out: &mut String) {
-    if bits == 0 {
-        out.push('0');
-        return;
-    }
-    let mut bad = 0;
-    let start = out.len();
-    while bits != 0 {
-        let bit = bits & bits.wrapping_neg();
-        match names(bit) {
-            Some(n) => {
-                out.push_str(n);
-                out.push(sep);
-            }
-            None => bad |= bit,
-        }
-        bits &= !bit;
-    }
-    if bad != 0 {
-        let _ = write!(out, "{bad:#x}{sep}");
-    }
-    if out.len() > start && out.ends_with(sep) {
-        out.pop();
-    }
-}
-
 /// OVS `format_flags_masked` (without the name): "+syn-ack" style when partially masked.
 pub fn flags_masked(names: fn(u32) -> Option<&'static str>, bits: u32, mut mask: u32, max: u32, out: &mut String) {
     if mask == max {
-        flags(names, bits, '|', out);
+        // OVS `format_flags` prints as `ofp_print_bit_names` does.
+        crate::print::put_bit_names(out, bits, names, '|');
     } else if mask == 0 {
         out.push_str("0/0");
     } else {
@@ -226,11 +191,11 @@ mod tests {
     #[test]
     fn tcp_flag_sets() {
         let mut o = String::new();
-        flags(tcp_flag_name, 0x014, '|', &mut o);
+        crate::print::put_bit_names(&mut o, 0x014, tcp_flag_name, '|');
         o.push(' ');
         flags_masked(tcp_flag_name, 0x002, 0x012, 0x0fff, &mut o);
         o.push(' ');
-        flags(tcp_flag_name, 0x1001, '|', &mut o);
+        flags_masked(tcp_flag_name, 0x1001, 0x0fff, 0x0fff, &mut o);
         assert_eq!(o, "rst|ack +syn-ack fin|0x1000");
     }
 }

@@ -255,7 +255,7 @@ fn decode_update(cx: Cx, r: &mut Reader, loose: bool) -> Result<AsyncUpdate, Ofp
             PropType::Exp { .. } => None,
         };
         match known {
-            Some((t, primary)) => u.set(t, primary, decode_mask(p.parse_u32()?, t, cx.version, loose)?),
+            Some((t, primary)) => u.set(t, primary, decode_mask(p.u32()?, t, cx.version, loose)?),
             // Async config has its own error for unknown standard properties.
             None => prop::unknown(loose, p.ptype).map_err(|e| match e {
                 OfpErr::OFPBPC_BAD_TYPE => OfpErr::OFPACFC_UNSUPPORTED,

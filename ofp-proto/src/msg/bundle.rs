@@ -7,7 +7,7 @@ use crate::buf::Reader;
 use crate::errors::OfpErr;
 use crate::header::{Header, HEADER_LEN};
 use crate::msg::{Body, Cx, Message, OfpMsg};
-use crate::print::{hex_alt, ofp_to_string};
+use crate::print::{hex_alt, ofp_to_string, put_bit_names};
 use crate::raw::{self, MsgType};
 
 /// Bundle flag: apply all or nothing.
@@ -168,24 +168,18 @@ impl BundleAdd {
     }
 }
 
-/// OVS `ofp_print_bit_names` for bundle flags: names separated by spaces, leftover bits in hex.
+/// Bundle flags as OVS prints them: names separated by spaces, leftover bits in hex.
 fn put_flags(flags: u16, out: &mut String) {
-    if flags == 0 {
-        out.push('0');
-        return;
+    put_bit_names(out, flags.into(), bundle_flag_name, ' ');
+}
+
+/// The name of one bundle flag bit.
+pub fn bundle_flag_name(bit: u32) -> Option<&'static str> {
+    match u16::try_from(bit) {
+        Ok(OFPBF_ATOMIC) => Some("atomic"),
+        Ok(OFPBF_ORDERED) => Some("ordered"),
+        _ => None,
     }
-    let mut words = vec![];
-    if flags & OFPBF_ATOMIC != 0 {
-        words.push("atomic".to_string());
-    }
-    if flags & OFPBF_ORDERED != 0 {
-        words.push("ordered".to_string());
-    }
-    let rest = flags & !(OFPBF_ATOMIC | OFPBF_ORDERED);
-    if rest != 0 {
-        words.push(format!("{rest:#x}"));
-    }
-    out.push_str(&words.join(" "));
 }
 
 #[cfg(test)]

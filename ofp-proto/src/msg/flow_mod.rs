@@ -9,12 +9,12 @@ use bytes::{BufMut, BytesMut};
 use crate::actions::{check_instructions, CheckParams};
 use crate::buf::Reader;
 use crate::errors::OfpErr;
-use crate::flow::port;
 use crate::header::{OFP10_VERSION, OFP11_VERSION, OFP12_VERSION, OFP13_VERSION, OFP14_VERSION};
 use crate::instructions::Instructions;
 use crate::msg::{Body, Cx};
 use crate::ofmatch::ofp10::{OFP10_MATCH_LEN, OFPFW10_ALL};
 use crate::ofmatch::{nxm, ofp11, Match};
+use crate::port_no;
 use crate::raw::Raw;
 
 /// "Any group" in out_group.
@@ -123,18 +123,25 @@ impl FlowModFlags {
             .fold(0, |acc, (_, bit, _, _)| acc | bit)
     }
 
+    /// The names OVS prints for the set flags, in its order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        [
+            (Self::SEND_FLOW_REM, "send_flow_rem"),
+            (Self::CHECK_OVERLAP, "check_overlap"),
+            (Self::RESET_COUNTS, "reset_counts"),
+            (Self::NO_PKT_COUNTS, "no_packet_counts"),
+            (Self::NO_BYT_COUNTS, "no_byte_counts"),
+        ]
+        .into_iter()
+        .filter(move |(flag, _)| self.has(*flag))
+        .map(|(_, name)| name)
+    }
+
     /// OVS `ofputil_flow_mod_flags_format`: each set flag's name and a space.
     pub fn format(self, out: &mut String) {
-        for (flag, name) in [
-            (Self::SEND_FLOW_REM, "send_flow_rem "),
-            (Self::CHECK_OVERLAP, "check_overlap "),
-            (Self::RESET_COUNTS, "reset_counts "),
-            (Self::NO_PKT_COUNTS, "no_packet_counts "),
-            (Self::NO_BYT_COUNTS, "no_byte_counts "),
-        ] {
-            if self.has(flag) {
-                out.push_str(name);
-            }
+        for name in self.names() {
+            out.push_str(name);
+            out.push(' ');
         }
     }
 }
@@ -157,7 +164,7 @@ pub struct FlowMod {
     pub priority: u16,
     pub buffer_id: u32,
     /// For deletes: only flows that output here (OFPP_ANY: any).
-    pub out_port: u16,
+    pub out_port: u32,
     pub out_group: u32,
     pub flags: FlowModFlags,
     /// OF1.4+ eviction importance (adds only).
@@ -179,7 +186,7 @@ impl Default for FlowMod {
             hard_timeout: 0,
             priority: crate::ofmatch::OFP_DEFAULT_PRIORITY,
             buffer_id: NO_BUFFER,
-            out_port: port::OFPP_ANY,
+            out_port: port_no::ANY,
             out_group: OFPG_ANY,
             flags: FlowModFlags::default(),
             importance: 0,
@@ -194,7 +201,7 @@ impl Default for FlowMod {
 pub struct FlowModOpts {
     /// NXT_FLOW_MOD_TABLE_ID enabled: OF1.0/NXM commands carry the table id in the high byte.
     pub table_id_ext: bool,
-    pub max_ports: u16,
+    pub max_ports: u32,
     /// Number of tables (255: unchecked).
     pub n_tables: u8,
 }
@@ -202,7 +209,7 @@ pub struct FlowModOpts {
 impl Default for FlowModOpts {
     /// What `ovs-ofctl ofp-print` decodes with.
     fn default() -> Self {
-        FlowModOpts { table_id_ext: true, max_ports: port::OFPP_MAX, n_tables: 255 }
+        FlowModOpts { table_id_ext: true, max_ports: port_no::MAX_PHYSICAL, n_tables: 255 }
     }
 }
 
@@ -211,6 +218,18 @@ fn cmd_err(v: u16) -> Result<FlowModCommand, OfpErr> {
 }
 
 impl FlowMod {
+    /// The fields OF1.0 and NXM flow mods share, from the cookie to the flags.
+    fn put_of10_fields(&self, buf: &mut BytesMut, tid_command: u16, flags: u16) {
+        buf.put_u64(self.new_cookie);
+        buf.put_u16(tid_command);
+        buf.put_u16(self.idle_timeout);
+        buf.put_u16(self.hard_timeout);
+        buf.put_u16(self.priority);
+        buf.put_u32(self.buffer_id);
+        buf.put_u16(port_no::to_ofp10_wire(self.out_port));
+        buf.put_u16(flags);
+    }
+
     /// Decodes and validates a flow mod as a switch with `opts` would.
     pub fn decode_with(cx: Cx, r: &mut Reader, opts: &FlowModOpts) -> Result<FlowMod, OfpErr> {
         let version = cx.version;
@@ -229,7 +248,7 @@ impl FlowMod {
             let out_group = r.u32()?;
             raw_flags = r.u16()?;
             let importance = r.u16()?;
-            fm.match_ = ofp11::pull_ofp11_match(r)?.0;
+            ofp11::pull_ofp11_match_into(r, &mut fm.match_)?;
 
             let add = command == FlowModCommand::Add as u8;
             let modify = matches!(command, 1 | 2);
@@ -247,7 +266,7 @@ impl FlowMod {
             }
             fm.table_id = table_id;
             fm.importance = if version >= OFP14_VERSION && add { importance } else { 0 };
-            fm.out_port = port::from_ofp11(out_port)?;
+            fm.out_port = port_no::from_ofp11(out_port)?;
             fm.out_group = if delete { out_group } else { OFPG_ANY };
             fm.command = cmd_err(command.into())?;
         } else {
@@ -265,7 +284,7 @@ impl FlowMod {
                 let wildcards = u32::from_be_bytes([m[0], m[1], m[2], m[3]]);
                 fm.priority = if wildcards & OFPFW10_ALL != 0 { priority } else { u16::MAX };
                 fm.buffer_id = r.u32()?;
-                fm.out_port = r.u16()?;
+                fm.out_port = port_no::ofp10_to_ofp11(r.u16()?);
                 raw_flags = r.u16()?;
             } else {
                 fm.new_cookie = r.u64()?;
@@ -274,12 +293,12 @@ impl FlowMod {
                 fm.hard_timeout = r.u16()?;
                 fm.priority = r.u16()?;
                 fm.buffer_id = r.u32()?;
-                fm.out_port = r.u16()?;
+                fm.out_port = port_no::ofp10_to_ofp11(r.u16()?);
                 raw_flags = r.u16()?;
                 let match_len = usize::from(r.u16()?);
                 r.skip(6)?;
                 let mut cookie = (0, 0);
-                fm.match_ = nxm::pull_nx_match(r, match_len, true, Some(&mut cookie))?;
+                nxm::pull_nx_match_into(r, match_len, true, Some(&mut cookie), &mut fm.match_)?;
                 (fm.cookie, fm.cookie_mask) = cookie;
                 if command & 0xff == FlowModCommand::Add as u16 && fm.cookie_mask != 0 {
                     return Err(OfpErr::NXBRC_NXM_INVALID);
@@ -328,7 +347,7 @@ impl FlowMod {
                 buf.put_u16(self.hard_timeout);
                 buf.put_u16(self.priority);
                 buf.put_u32(self.buffer_id);
-                buf.put_u32(port::to_ofp11(self.out_port));
+                buf.put_u32(self.out_port);
                 buf.put_u32(self.out_group);
                 buf.put_u16(flags);
                 buf.put_u16(if version >= OFP14_VERSION && add { self.importance } else { 0 });
@@ -336,25 +355,11 @@ impl FlowMod {
             }
             Raw::Ofpt10FlowMod => {
                 buf.put_slice(&self.match_.to_ofp10());
-                buf.put_u64(self.new_cookie);
-                buf.put_u16(tid_command);
-                buf.put_u16(self.idle_timeout);
-                buf.put_u16(self.hard_timeout);
-                buf.put_u16(self.priority);
-                buf.put_u32(self.buffer_id);
-                buf.put_u16(self.out_port);
-                buf.put_u16(flags);
+                self.put_of10_fields(buf, tid_command, flags);
             }
             _ => {
                 let start = buf.len();
-                buf.put_u64(self.new_cookie);
-                buf.put_u16(tid_command);
-                buf.put_u16(self.idle_timeout);
-                buf.put_u16(self.hard_timeout);
-                buf.put_u16(self.priority);
-                buf.put_u32(self.buffer_id);
-                buf.put_u16(self.out_port);
-                buf.put_u16(flags);
+                self.put_of10_fields(buf, tid_command, flags);
                 buf.put_u16(0);
                 buf.put_bytes(0, 6);
                 let len = nxm::put_nx_match(buf, &self.match_, self.cookie, self.cookie_mask);
@@ -403,9 +408,9 @@ impl Body for FlowMod {
         if self.buffer_id != NO_BUFFER {
             let _ = write!(out, "buf:0x{:x} ", self.buffer_id);
         }
-        if self.out_port != port::OFPP_ANY {
+        if self.out_port != port_no::ANY {
             out.push_str("out_port:");
-            port::format(self.out_port, out);
+            port_no::format_port(self.out_port, out);
             out.push(' ');
         }
         let mut flags = self.flags;

@@ -97,7 +97,7 @@ impl Body for FlowRemoved {
                 fr.idle_timeout = r.u16()?;
                 fr.hard_timeout = r.u16()?;
                 fr.cookie = r.u64()?;
-                fr.match_ = ofp11::pull_ofp11_match(r)?.0;
+                ofp11::pull_ofp11_match_into(r, &mut fr.match_)?;
                 let (s, _) = OxsStats::pull(r)?;
                 (fr.duration_sec, fr.duration_nsec) = s.duration.unwrap_or((u32::MAX, u32::MAX));
                 fr.packet_count = s.packet_count.unwrap_or(u64::MAX);
@@ -114,7 +114,7 @@ impl Body for FlowRemoved {
                 fr.hard_timeout = r.u16()?;
                 fr.packet_count = r.u64()?;
                 fr.byte_count = r.u64()?;
-                fr.match_ = ofp11::pull_ofp11_match(r)?.0;
+                ofp11::pull_ofp11_match_into(r, &mut fr.match_)?;
             }
             Raw::Ofpt10FlowRemoved => {
                 let m: [u8; OFP10_MATCH_LEN] = r.array()?;
@@ -142,7 +142,7 @@ impl Body for FlowRemoved {
                 let match_len = usize::from(r.u16()?);
                 fr.packet_count = r.u64()?;
                 fr.byte_count = r.u64()?;
-                fr.match_ = nxm::pull_nx_match(r, match_len, true, None)?;
+                nxm::pull_nx_match_into(r, match_len, true, None, &mut fr.match_)?;
                 if !r.is_empty() {
                     return Err(OfpErr::OFPBRC_BAD_LEN);
                 }

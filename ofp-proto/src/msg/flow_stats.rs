@@ -9,16 +9,16 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::buf::{round_up8, Reader};
 use crate::errors::OfpErr;
-use crate::flow::port;
-use crate::header::{MAX_MSG_LEN, OFP10_VERSION, OFP14_VERSION};
+use crate::header::{OFP10_VERSION, OFP14_VERSION};
 use crate::instructions::Instructions;
 use crate::msg::flow_mod::{FlowModFlags, OFPG_ANY};
 use crate::msg::flow_removed::format_duration;
-use crate::msg::{Body, Cx};
+use crate::msg::{multipart, Body, Cx};
 use crate::ofmatch::ofp10::OFP10_MATCH_LEN;
 use crate::ofmatch::{nxm, ofp11, Match, OFP_DEFAULT_PRIORITY};
 use crate::oxs::OxsStats;
-use crate::raw::{self, Raw, OFPSF_REPLY_MORE};
+use crate::port_no;
+use crate::raw::{MsgType, Raw};
 
 /// A flow or aggregate statistics request (OVS `struct ofputil_flow_stats_request`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct FlowStatsRequest {
     pub cookie: u64,
     pub cookie_mask: u64,
     /// Only flows that output to this port (OFPP_ANY: any).
-    pub out_port: u16,
+    pub out_port: u32,
     pub out_group: u32,
     /// 255: all tables.
     pub table_id: u8,
@@ -39,7 +39,7 @@ impl Default for FlowStatsRequest {
             match_: Match::catchall(),
             cookie: 0,
             cookie_mask: 0,
-            out_port: port::OFPP_ANY,
+            out_port: port_no::ANY,
             out_group: OFPG_ANY,
             table_id: 255,
         }
@@ -55,15 +55,15 @@ impl Body for FlowStatsRequest {
                 fsr.match_ = Match::from_ofp10(&m);
                 fsr.table_id = r.u8()?;
                 r.skip(1)?;
-                fsr.out_port = r.u16()?;
+                fsr.out_port = port_no::ofp10_to_ofp11(r.u16()?);
             }
             Raw::NxstFlowRequest | Raw::NxstAggregateRequest => {
-                fsr.out_port = r.u16()?;
+                fsr.out_port = port_no::ofp10_to_ofp11(r.u16()?);
                 let match_len = usize::from(r.u16()?);
                 fsr.table_id = r.u8()?;
                 r.skip(3)?;
                 let mut cookie = (0, 0);
-                fsr.match_ = nxm::pull_nx_match(r, match_len, true, Some(&mut cookie))?;
+                nxm::pull_nx_match_into(r, match_len, true, Some(&mut cookie), &mut fsr.match_)?;
                 (fsr.cookie, fsr.cookie_mask) = cookie;
                 if !r.is_empty() {
                     return Err(OfpErr::OFPBRC_BAD_LEN);
@@ -72,12 +72,12 @@ impl Body for FlowStatsRequest {
             _ => {
                 fsr.table_id = r.u8()?;
                 r.skip(3)?;
-                fsr.out_port = port::from_ofp11(r.u32()?)?;
+                fsr.out_port = port_no::from_ofp11(r.u32()?)?;
                 fsr.out_group = r.u32()?;
                 r.skip(4)?;
                 fsr.cookie = r.u64()?;
                 fsr.cookie_mask = r.u64()?;
-                fsr.match_ = ofp11::pull_ofp11_match(r)?.0;
+                ofp11::pull_ofp11_match_into(r, &mut fsr.match_)?;
             }
         }
         Ok(fsr)
@@ -89,11 +89,11 @@ impl Body for FlowStatsRequest {
                 buf.put_slice(&self.match_.to_ofp10());
                 buf.put_u8(self.table_id);
                 buf.put_u8(0);
-                buf.put_u16(self.out_port);
+                buf.put_u16(port_no::to_ofp10_wire(self.out_port));
             }
             Raw::NxstFlowRequest | Raw::NxstAggregateRequest => {
                 let start = buf.len();
-                buf.put_u16(self.out_port);
+                buf.put_u16(port_no::to_ofp10_wire(self.out_port));
                 buf.put_u16(0);
                 buf.put_u8(self.table_id);
                 buf.put_bytes(0, 3);
@@ -103,7 +103,7 @@ impl Body for FlowStatsRequest {
             _ => {
                 buf.put_u8(self.table_id);
                 buf.put_bytes(0, 3);
-                buf.put_u32(port::to_ofp11(self.out_port));
+                buf.put_u32(self.out_port);
                 buf.put_u32(self.out_group);
                 buf.put_u32(0);
                 buf.put_u64(self.cookie);
@@ -117,9 +117,9 @@ impl Body for FlowStatsRequest {
         if self.table_id != 0xff {
             let _ = write!(out, " table={}", self.table_id);
         }
-        if self.out_port != port::OFPP_ANY {
+        if self.out_port != port_no::ANY {
             out.push_str(" out_port=");
-            port::format(self.out_port, out);
+            port_no::format_port(self.out_port, out);
         }
         out.push(' ');
         self.match_.format(OFP_DEFAULT_PRIORITY, out);
@@ -204,7 +204,7 @@ impl FlowStats {
                 if length < 24 {
                     return Err(OfpErr::OFPBRC_BAD_LEN);
                 }
-                fs.match_ = ofp11::pull_ofp11_match(r)?.0;
+                ofp11::pull_ofp11_match_into(r, &mut fs.match_)?;
                 fs.flags = FlowModFlags::decode(flags, false, version)?;
                 let (s, _) = OxsStats::pull(r)?;
                 (fs.duration_sec, fs.duration_nsec) = s.duration.unwrap_or((u32::MAX, u32::MAX));
@@ -214,14 +214,7 @@ impl FlowStats {
                 fs.instructions = pull_instructions(r, length.checked_sub(consumed(r)), version)?;
             }
             Raw::Ofpst11FlowReply | Raw::Ofpst13FlowReply => {
-                let length = usize::from(r.u16()?);
-                fs.table_id = r.u8()?;
-                r.skip(1)?;
-                fs.duration_sec = r.u32()?;
-                fs.duration_nsec = r.u32()?;
-                fs.priority = r.u16()?;
-                fs.idle_timeout = r.u16()?;
-                fs.hard_timeout = r.u16()?;
+                let length = fs.pull_head(r)?;
                 let flags = r.u16()?;
                 let importance = r.u16()?;
                 r.skip(2)?;
@@ -231,7 +224,7 @@ impl FlowStats {
                 if length < 48 {
                     return Err(OfpErr::OFPBRC_BAD_LEN);
                 }
-                fs.match_ = ofp11::pull_ofp11_match(r)?.0;
+                ofp11::pull_ofp11_match_into(r, &mut fs.match_)?;
                 if version >= OFP14_VERSION {
                     fs.importance = importance;
                 }
@@ -261,14 +254,7 @@ impl FlowStats {
                 fs.instructions = pull_instructions(r, Some(length - 88), version)?;
             }
             _ => {
-                let length = usize::from(r.u16()?);
-                fs.table_id = r.u8()?;
-                r.skip(1)?;
-                fs.duration_sec = r.u32()?;
-                fs.duration_nsec = r.u32()?;
-                fs.priority = r.u16()?;
-                fs.idle_timeout = r.u16()?;
-                fs.hard_timeout = r.u16()?;
+                let length = fs.pull_head(r)?;
                 let match_len = usize::from(r.u16()?);
                 let (idle_age, hard_age) = (r.u16()?, r.u16()?);
                 fs.cookie = r.u64()?;
@@ -277,13 +263,39 @@ impl FlowStats {
                 if length < 48 + round_up8(match_len) {
                     return Err(OfpErr::OFPBRC_BAD_LEN);
                 }
-                fs.match_ = nxm::pull_nx_match(r, match_len, true, None)?;
+                nxm::pull_nx_match_into(r, match_len, true, None, &mut fs.match_)?;
                 fs.idle_age = idle_age.checked_sub(1).map(u32::from);
                 fs.hard_age = hard_age.checked_sub(1).map(u32::from);
                 fs.instructions = pull_instructions(r, Some(length - 48 - round_up8(match_len)), version)?;
             }
         }
         Ok(fs)
+    }
+
+    /// The start OF1.1–1.4 and NXM entries share: length (returned), table, duration, priority
+    /// and timeouts.
+    fn pull_head(&mut self, r: &mut Reader) -> Result<usize, OfpErr> {
+        let length = usize::from(r.u16()?);
+        self.table_id = r.u8()?;
+        r.skip(1)?;
+        self.duration_sec = r.u32()?;
+        self.duration_nsec = r.u32()?;
+        self.priority = r.u16()?;
+        self.idle_timeout = r.u16()?;
+        self.hard_timeout = r.u16()?;
+        Ok(length)
+    }
+
+    /// `pull_head`'s fields, the length as 0 for the caller to patch.
+    fn put_head(&self, buf: &mut BytesMut) {
+        buf.put_u16(0);
+        buf.put_u8(self.table_id);
+        buf.put_u8(0);
+        buf.put_u32(self.duration_sec);
+        buf.put_u32(self.duration_nsec);
+        buf.put_u16(self.priority);
+        buf.put_u16(self.idle_timeout);
+        buf.put_u16(self.hard_timeout);
     }
 
     /// Appends this entry in the form of `raw` (OVS `ofputil_append_flow_stats_reply`).
@@ -316,14 +328,7 @@ impl FlowStats {
                 self.instructions.encode(version, buf);
             }
             Raw::Ofpst11FlowReply | Raw::Ofpst13FlowReply => {
-                buf.put_u16(0);
-                buf.put_u8(self.table_id);
-                buf.put_u8(0);
-                buf.put_u32(self.duration_sec);
-                buf.put_u32(self.duration_nsec);
-                buf.put_u16(self.priority);
-                buf.put_u16(self.idle_timeout);
-                buf.put_u16(self.hard_timeout);
+                self.put_head(buf);
                 buf.put_u16(if raw == Raw::Ofpst13FlowReply { flags } else { 0 });
                 buf.put_u16(if version >= OFP14_VERSION { self.importance } else { 0 });
                 buf.put_u16(0);
@@ -351,14 +356,7 @@ impl FlowStats {
                 self.instructions.encode(version, buf);
             }
             _ => {
-                buf.put_u16(0);
-                buf.put_u8(self.table_id);
-                buf.put_u8(0);
-                buf.put_u32(self.duration_sec);
-                buf.put_u32(self.duration_nsec);
-                buf.put_u16(self.priority);
-                buf.put_u16(self.idle_timeout);
-                buf.put_u16(self.hard_timeout);
+                self.put_head(buf);
                 buf.put_u16(0);
                 let age = |a: Option<u32>| a.map_or(0, |a| u16::try_from(a).unwrap_or(u16::MAX - 1) + 1);
                 buf.put_u16(age(self.idle_age));
@@ -419,48 +417,16 @@ pub struct FlowStatsReply {
 }
 
 impl FlowStatsReply {
-    /// Encodes `entries` as a series of `version` replies of at most 65535 bytes each, all but
-    /// the last flagged OFPSF_REPLY_MORE (OVS `ofpmp_postappend`). An entry too big for any
-    /// message is left out, as OVS does.
-    pub fn encode_multipart(version: u8, xid: u32, entries: &[FlowStats]) -> Vec<Bytes> {
-        let raw = Raw::for_type(raw::MsgType::FlowStatsReply, version).unwrap_or(Raw::Ofpst13FlowReply);
-        let mut hdrs = BytesMut::new();
-        raw.put_headers(version, xid, 0, &mut hdrs);
-        let mut msgs = Vec::new();
-        let mut cur = hdrs.clone();
-        let mut entry = BytesMut::new();
-        for e in entries {
-            entry.clear();
-            e.encode(raw, version, &mut entry);
-            if entry.len() > MAX_MSG_LEN - hdrs.len() {
-                continue;
-            }
-            if cur.len() + entry.len() > MAX_MSG_LEN {
-                msgs.push(std::mem::replace(&mut cur, hdrs.clone()));
-            }
-            cur.put_slice(&entry);
-        }
-        msgs.push(cur);
-        let n = msgs.len();
-        msgs.into_iter()
-            .enumerate()
-            .map(|(i, mut m)| {
-                if i + 1 < n {
-                    m[10..12].copy_from_slice(&OFPSF_REPLY_MORE.to_be_bytes());
-                }
-                raw::finish_msg(&mut m, 0);
-                m.freeze()
-            })
-            .collect()
+    /// The reply as the messages OVS sends in `version` (see [`multipart::encode_entries`]).
+    pub fn encode_multipart(&self, version: u8, xid: u32) -> Vec<Bytes> {
+        let t = MsgType::FlowStatsReply;
+        multipart::encode_entries(t, version, xid, &self.entries, |e, raw, buf| e.encode(raw, version, buf))
     }
 }
 
 impl Body for FlowStatsReply {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
-        let mut entries = Vec::new();
-        while !r.is_empty() {
-            entries.push(FlowStats::decode(cx.raw, cx.version, r)?);
-        }
+        let entries = multipart::decode_list(r, |r| FlowStats::decode(cx.raw, cx.version, r))?;
         Ok(FlowStatsReply { entries })
     }
 
@@ -534,12 +500,14 @@ impl Body for AggregateStats {
 mod tests {
     use super::*;
     use crate::actions::Action;
+    use crate::header::MAX_MSG_LEN;
     use crate::msg::{Message, OfpMsg};
     use crate::print::{ofp_to_string, parse_hex};
+    use crate::raw::OFPSF_REPLY_MORE;
 
     fn entry(i: u16) -> FlowStats {
         let mut m = Match::catchall();
-        m.set_in_port(i);
+        m.set_in_port(i.into());
         FlowStats {
             match_: m,
             priority: i,
@@ -588,8 +556,8 @@ mod tests {
 
     #[test]
     fn long_replies_split_under_64k_with_more_flag() {
-        let entries: Vec<FlowStats> = (0..2000).map(entry).collect();
-        let msgs = FlowStatsReply::encode_multipart(4, 7, &entries);
+        let reply = FlowStatsReply { entries: (0..2000).map(entry).collect() };
+        let msgs = reply.encode_multipart(4, 7);
         assert!(msgs.len() > 1);
         let mut back = vec![];
         for (i, m) in msgs.iter().enumerate() {
@@ -600,11 +568,11 @@ mod tests {
             let Message::FlowStatsReply(r) = d.body else { panic!() };
             back.extend(r.entries);
         }
-        assert_eq!(back, entries);
+        assert_eq!(back, reply.entries);
         // Each message but the last is full: the next entry would not have fit.
         let one = {
             let mut b = BytesMut::new();
-            entries[0].encode(Raw::Ofpst13FlowReply, 4, &mut b);
+            reply.entries[0].encode(Raw::Ofpst13FlowReply, 4, &mut b);
             b.len()
         };
         assert!(msgs[0].len() + one > MAX_MSG_LEN);

@@ -6,7 +6,6 @@ pub mod flow_mod;
 pub mod flow_removed;
 pub mod flow_stats;
 pub mod hello;
-pub mod mf;
 pub mod monitor;
 pub mod multipart;
 pub mod nicira;
@@ -471,7 +470,8 @@ impl OfpMsg {
         let cx = Cx { version, raw };
         let mut r = Reader::new(frame.slice(hdrs_len..));
         let body = Message::decode_body(cx, xid, &mut r).map_err(|e| fail(e, Some(raw)))?;
-        Ok(OfpMsg { version, xid, raw, stats_flags: raw::stats_flags(frame), body })
+        let stats_flags = if raw.is_stat() { crate::buf::be16(frame, 10) } else { 0 };
+        Ok(OfpMsg { version, xid, raw, stats_flags, body })
     }
 
     /// Appends the encoded message to `buf`.

@@ -748,7 +748,7 @@ mod tests {
         assert_eq!(&OfpMsg::decode(&Bytes::from(want)).unwrap(), msg);
     }
 
-    fn in_port(p: u16) -> Match {
+    fn in_port(p: u32) -> Match {
         let mut m = Match::catchall();
         m.set_in_port(p);
         m
@@ -984,7 +984,7 @@ mod tests {
                 .map(|i| {
                     FlowUpdate::Full(Box::new(FlowUpdateFull {
                         priority: i,
-                        match_: in_port(i),
+                        match_: in_port(i.into()),
                         instructions: Instructions::apply([Action::Output { port: 1, max_len: 0 }]),
                         ..FlowUpdateFull::default()
                     }))

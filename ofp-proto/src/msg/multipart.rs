@@ -8,8 +8,10 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use crate::buf::Reader;
+use crate::errors::OfpErr;
 use crate::header::MAX_MSG_LEN;
-use crate::raw::{self, Raw, OFPSF_REPLY_MORE};
+use crate::raw::{self, MsgType, Raw, OFPSF_REPLY_MORE};
 
 /// Multipart request flag: more requests with this xid follow (same bit as `OFPSF_REPLY_MORE`).
 pub const OFPSF_REQ_MORE: u16 = 1;
@@ -100,6 +102,47 @@ impl MultipartBuilder {
     }
 }
 
+/// The messages of a reply of type `t` whose entries `put` writes one at a time, in the layout OVS
+/// uses for `t` in `version` (given to `put`): as many as 65535-byte limits need, an entry never
+/// split, all but the last flagged "more". An entry too long for any message is left out, since
+/// no message can carry it. Empty if `version` has no such reply.
+pub(crate) fn encode_entries<E>(
+    t: MsgType,
+    version: u8,
+    xid: u32,
+    entries: &[E],
+    put: impl Fn(&E, Raw, &mut BytesMut),
+) -> Vec<Bytes> {
+    let Some(raw) = Raw::for_type(t, version) else { return Vec::new() };
+    let mut b = MultipartBuilder::new(raw, version, xid);
+    for e in entries {
+        let _ = b.append_with(|buf| put(e, raw, buf));
+    }
+    b.finish()
+}
+
+/// Decodes a reply body's entries until it is empty. After the first entry it reserves room for
+/// as many more of the same size as the rest could hold (at most `MAX_LIST_RESERVE`), so long
+/// lists of large entries are not copied as the list grows.
+pub(crate) fn decode_list<E>(
+    r: &mut Reader,
+    mut entry: impl FnMut(&mut Reader) -> Result<E, OfpErr>,
+) -> Result<Vec<E>, OfpErr> {
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let before = r.remaining();
+        out.push(entry(r)?);
+        if out.len() == 1 {
+            let used = (before - r.remaining()).max(1);
+            out.reserve((r.remaining() / used).min(MAX_LIST_RESERVE));
+        }
+    }
+    Ok(out)
+}
+
+/// What `decode_list` reserves at most: a peer's short entries cannot make it reserve much.
+const MAX_LIST_RESERVE: usize = 256;
+
 /// Splits already encoded entries into as few messages as greedy packing in order gives.
 pub fn split_entries<E: AsRef<[u8]>>(
     raw: Raw,
@@ -180,6 +223,63 @@ mod tests {
         }
         assert_eq!(n, 254);
         assert!(crate::print::first_line(&msgs[0]).ends_with("(xid=0x3): flags=[more]"));
+    }
+
+    #[test]
+    fn list_replies_split_themselves() {
+        use crate::msg::port::Port;
+        use crate::msg::stats::{PortStats, TableStats};
+        use crate::msg::{Message, OfpMsg, PortDescReply, PortStatsReply, TableStatsReply};
+
+        // Decodes a series, checking xids, "more" flags and sizes; returns the messages' bodies.
+        fn bodies(msgs: &[Bytes]) -> Vec<Message> {
+            msgs.iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let d = OfpMsg::decode(m).unwrap();
+                    assert!(m.len() <= MAX_MSG_LEN);
+                    assert_eq!((d.xid, d.stats_flags), (9, if i + 1 < msgs.len() { OFPSF_REPLY_MORE } else { 0 }));
+                    d.body
+                })
+                .collect()
+        }
+
+        // 700 OF1.0 port-stats entries of 104 bytes: 630 fit after the 12-byte headers.
+        let stats = PortStatsReply { ports: (0..700).map(PortStats::unknown).collect() };
+        let msgs = stats.encode_multipart(1, 9);
+        assert_eq!(msgs.iter().map(|m| m.len()).collect::<Vec<_>>(), [12 + 630 * 104, 12 + 70 * 104]);
+        let back: Vec<_> = bodies(&msgs)
+            .into_iter()
+            .flat_map(|b| match b {
+                Message::PortStatsReply(r) => r.ports,
+                b => panic!("{b:?}"),
+            })
+            .collect();
+        assert_eq!(back, stats.ports);
+
+        let desc = PortDescReply { ports: (1..=1000).map(|port_no| Port { port_no, ..Port::default() }).collect() };
+        let back: Vec<_> = bodies(&desc.encode_multipart(5, 9))
+            .into_iter()
+            .flat_map(|b| match b {
+                Message::PortDescStatsReply(r) => r.ports,
+                b => panic!("{b:?}"),
+            })
+            .collect();
+        assert_eq!(back, desc.ports);
+
+        let tables =
+            TableStatsReply { tables: (0..3).map(|table_id| TableStats { table_id, ..Default::default() }).collect() };
+        assert_eq!(bodies(&tables.encode_multipart(4, 9)), [Message::TableStatsReply(tables.clone())]);
+        // An empty reply is one empty message; a version without the reply has none.
+        assert_eq!(bodies(&TableStatsReply::default().encode_multipart(6, 9)).len(), 1);
+        assert!(tables.encode_multipart(7, 9).is_empty());
+
+        // An entry no message can carry is left out.
+        let mut huge = PortStats::unknown(1);
+        huge.custom = (0..1200).map(|i| (format!("{i:063}"), 0)).collect();
+        let msgs = PortStatsReply { ports: vec![PortStats::unknown(2), huge] }.encode_multipart(5, 9);
+        let [Message::PortStatsReply(r)] = &bodies(&msgs)[..] else { panic!() };
+        assert_eq!(r.ports.iter().map(|p| p.port_no).collect::<Vec<_>>(), [2]);
     }
 
     #[test]

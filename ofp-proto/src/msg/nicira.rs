@@ -27,6 +27,15 @@ impl FlowFormat {
         }
     }
 
+    /// The word `ovs-ofctl` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            FlowFormat::OpenFlow10 => "openflow10",
+            FlowFormat::Nxm => "nxm",
+            FlowFormat::Unknown(_) => "(unknown)",
+        }
+    }
+
     pub fn wire(self) -> u32 {
         match self {
             FlowFormat::OpenFlow10 => NXFF_OPENFLOW10,
@@ -46,11 +55,8 @@ impl Body for FlowFormat {
     }
 
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
-        out.push_str(match self {
-            FlowFormat::OpenFlow10 => " format=openflow10",
-            FlowFormat::Nxm => " format=nxm",
-            FlowFormat::Unknown(_) => " format=(unknown)",
-        });
+        out.push_str(" format=");
+        out.push_str(self.name());
     }
 }
 

@@ -10,11 +10,12 @@ use crate::actions::{decode_actions, encode_actions, format_actions, packet_in_r
 use crate::actions::{OFPR_ACTION, OFPR_NO_MATCH};
 use crate::buf::Reader;
 use crate::errors::OfpErr;
-use crate::flow::{packet_to_string, port};
+use crate::flow::packet_to_string;
 use crate::header::{OFP13_VERSION, OFP14_VERSION};
 use crate::msg::{Body, Cx};
 use crate::ofmatch::{nxm, Match, OFP_DEFAULT_PRIORITY};
-use crate::ofpprop;
+use crate::port_no;
+use crate::prop::{self, PropType};
 use crate::raw::Raw;
 
 /// Table-miss via an explicit table-miss flow (OVS internal reason; OF1.3+ say no_match).
@@ -79,15 +80,17 @@ impl Continuation {
     /// Decodes the nested properties of NXPINT_CONTINUATION (OVS
     /// `ofputil_decode_packet_in_private`, loose: unknown properties are skipped). `None` when
     /// it says nothing.
-    pub fn decode(mut props: Bytes, version: u8) -> Result<Option<Box<Continuation>>, OfpErr> {
+    pub fn decode(props: Bytes, version: u8) -> Result<Option<Box<Continuation>>, OfpErr> {
         let mut c = Continuation::default();
         let (mut table_id, mut cookie) = (0u8, 0u64);
+        let mut props = Reader::new(props);
         while !props.is_empty() {
-            let p = ofpprop::pull(&mut props)?;
-            match p.ptype {
-                NXCPT_BRIDGE => c.bridge = p.payload[..].try_into().map_err(|_| OfpErr::OFPBPC_BAD_LEN)?,
-                NXCPT_STACK if p.payload.len() > MAX_STACK_ENTRY => return Err(OfpErr::OFPBPC_BAD_LEN),
-                NXCPT_STACK => c.stack.push(p.payload),
+            let mut p = prop::pull(&mut props, 0xffff)?;
+            let PropType::Std(ptype) = p.ptype else { continue };
+            match ptype {
+                NXCPT_BRIDGE => c.bridge = p.body[..].try_into().map_err(|_| OfpErr::OFPBPC_BAD_LEN)?,
+                NXCPT_STACK if p.body.len() > MAX_STACK_ENTRY => return Err(OfpErr::OFPBPC_BAD_LEN),
+                NXCPT_STACK => c.stack.push(p.body),
                 NXCPT_MIRRORS => c.mirrors = p.u32()?,
                 NXCPT_CONNTRACKED => c.conntracked = true,
                 NXCPT_TABLE_ID => table_id = p.u8()?,
@@ -108,38 +111,38 @@ impl Continuation {
     /// starting from 0).
     pub fn encode(&self, version: u8, buf: &mut BytesMut) {
         if self.bridge != [0; 16] {
-            ofpprop::put(buf, NXCPT_BRIDGE, &self.bridge);
+            prop::put(buf, NXCPT_BRIDGE, &self.bridge);
         }
         for entry in &self.stack {
-            ofpprop::put(buf, NXCPT_STACK, entry);
+            prop::put(buf, NXCPT_STACK, entry);
         }
         if self.mirrors != 0 {
-            ofpprop::put_u32(buf, NXCPT_MIRRORS, self.mirrors);
+            prop::put_u32(buf, NXCPT_MIRRORS, self.mirrors);
         }
         if self.conntracked {
-            ofpprop::put(buf, NXCPT_CONNTRACKED, &[]);
+            prop::put(buf, NXCPT_CONNTRACKED, &[]);
         }
         let (mut table_id, mut cookie) = (0u8, 0u64);
         for g in &self.actions {
             if g.table_id != table_id {
-                ofpprop::put_u8(buf, NXCPT_TABLE_ID, g.table_id);
+                prop::put_u8(buf, NXCPT_TABLE_ID, g.table_id);
                 table_id = g.table_id;
             }
             if g.cookie != cookie {
-                ofpprop::put_u64(buf, NXCPT_COOKIE, g.cookie);
+                prop::put_u64(buf, NXCPT_COOKIE, g.cookie);
                 cookie = g.cookie;
             }
             let mut acts = BytesMut::new();
             encode_actions(&g.actions, version, &mut acts);
-            ofpprop::put_nested(buf, NXCPT_ACTIONS, &acts);
+            prop::put_nested(buf, NXCPT_ACTIONS, &acts);
         }
         if !self.action_set.is_empty() {
             let mut acts = BytesMut::new();
             encode_actions(&self.action_set, version, &mut acts);
-            ofpprop::put_nested(buf, NXCPT_ACTION_SET, &acts);
+            prop::put_nested(buf, NXCPT_ACTION_SET, &acts);
         }
         if self.odp_port != 0 {
-            ofpprop::put_u32(buf, NXCPT_ODP_PORT, self.odp_port);
+            prop::put_u32(buf, NXCPT_ODP_PORT, self.odp_port);
         }
     }
 
@@ -246,7 +249,7 @@ impl Default for PacketIn {
 
 impl PacketIn {
     /// The input port (from the metadata).
-    pub fn in_port(&self) -> u16 {
+    pub fn in_port(&self) -> u32 {
         self.metadata.flow.in_port
     }
 
@@ -263,20 +266,20 @@ impl PacketIn {
 
     fn decode_in2(r: &mut Reader, version: u8) -> Result<PacketIn, OfpErr> {
         let mut pin = PacketIn::default();
-        let mut props = r.rest();
-        while !props.is_empty() {
-            let p = ofpprop::pull(&mut props)?;
-            match p.ptype {
-                NXPINT_PACKET => pin.data = p.payload,
+        while !r.is_empty() {
+            let mut p = prop::pull(r, 0xffff)?;
+            // Decoded loosely (unknown properties skipped), as OVS's monitor and ofp-print do.
+            let PropType::Std(ptype) = p.ptype else { continue };
+            match ptype {
+                NXPINT_PACKET => pin.data = p.body,
                 NXPINT_FULL_LEN => pin.total_len = p.u32()?,
                 NXPINT_BUFFER_ID => pin.buffer_id = p.u32()?,
                 NXPINT_TABLE_ID => pin.table_id = p.u8()?,
                 NXPINT_COOKIE => pin.cookie = p.u64()?,
                 NXPINT_REASON => pin.reason = p.u8()?,
-                NXPINT_METADATA => pin.metadata = nxm::decode_raw(&p.payload, false, false, None)?,
-                NXPINT_USERDATA => pin.userdata = p.payload,
+                NXPINT_METADATA => pin.metadata = nxm::decode_raw(&p.body, false, false, None)?,
+                NXPINT_USERDATA => pin.userdata = p.body,
                 NXPINT_CONTINUATION => pin.continuation = Continuation::decode(p.nested()?, version)?,
-                // Decoded loosely, as OVS's monitor and ofp-print do.
                 _ => {}
             }
         }
@@ -305,19 +308,19 @@ impl Body for PacketIn {
                 if cx.raw == Raw::Ofpt13PacketIn {
                     pin.cookie = r.u64()?;
                 }
-                pin.metadata = nxm::pull_oxm_match(r, false, false)?.0;
+                nxm::pull_oxm_match_into(r, false, false, &mut pin.metadata)?;
                 r.skip(2)?;
             }
             Raw::Ofpt10PacketIn => {
                 pin.buffer_id = r.u32()?;
                 pin.total_len = r.u16()?.into();
-                pin.metadata.set_in_port(r.u16()?);
+                pin.metadata.set_in_port(port_no::ofp10_to_ofp11(r.u16()?));
                 pin.reason = r.u8()?;
                 r.skip(1)?;
             }
             Raw::Ofpt11PacketIn => {
                 pin.buffer_id = r.u32()?;
-                let in_port = port::from_ofp11(r.u32()?)?;
+                let in_port = port_no::from_ofp11(r.u32()?)?;
                 r.skip(4)?;
                 pin.metadata.set_in_port(in_port);
                 pin.total_len = r.u16()?.into();
@@ -332,7 +335,7 @@ impl Body for PacketIn {
                 pin.cookie = r.u64()?;
                 let match_len = usize::from(r.u16()?);
                 r.skip(6)?;
-                pin.metadata = nxm::pull_nx_match(r, match_len, false, None)?;
+                nxm::pull_nx_match_into(r, match_len, false, None, &mut pin.metadata)?;
                 r.skip(2)?;
             }
             _ => return PacketIn::decode_in2(r, cx.version),
@@ -349,14 +352,14 @@ impl Body for PacketIn {
             Raw::Ofpt10PacketIn => {
                 buf.put_u32(self.buffer_id);
                 buf.put_u16(total_len);
-                buf.put_u16(self.in_port());
+                buf.put_u16(port_no::to_ofp10_wire(self.in_port()));
                 buf.put_u8(reason);
                 buf.put_u8(0);
             }
             Raw::Ofpt11PacketIn => {
                 buf.put_u32(self.buffer_id);
-                buf.put_u32(port::to_ofp11(self.in_port()));
-                buf.put_u32(port::to_ofp11(self.in_port()));
+                buf.put_u32(self.in_port());
+                buf.put_u32(self.in_port());
                 buf.put_u16(total_len);
                 buf.put_u8(reason);
                 buf.put_u8(self.table_id);
@@ -386,31 +389,31 @@ impl Body for PacketIn {
                 buf.put_u16(0);
             }
             _ => {
-                ofpprop::put(buf, NXPINT_PACKET, &self.data);
+                prop::put(buf, NXPINT_PACKET, &self.data);
                 if self.total_len as usize != self.data.len() {
-                    ofpprop::put_u32(buf, NXPINT_FULL_LEN, self.total_len);
+                    prop::put_u32(buf, NXPINT_FULL_LEN, self.total_len);
                 }
                 if self.buffer_id != u32::MAX {
-                    ofpprop::put_u32(buf, NXPINT_BUFFER_ID, self.buffer_id);
+                    prop::put_u32(buf, NXPINT_BUFFER_ID, self.buffer_id);
                 }
-                ofpprop::put_u8(buf, NXPINT_TABLE_ID, self.table_id);
+                prop::put_u8(buf, NXPINT_TABLE_ID, self.table_id);
                 if self.cookie != u64::MAX {
-                    ofpprop::put_u64(buf, NXPINT_COOKIE, self.cookie);
+                    prop::put_u64(buf, NXPINT_COOKIE, self.cookie);
                 }
-                ofpprop::put_u8(buf, NXPINT_REASON, reason);
+                prop::put_u8(buf, NXPINT_REASON, reason);
                 let mut md = BytesMut::new();
                 nxm::put_raw(&mut md, version, &self.metadata, 0, 0);
-                ofpprop::put(buf, NXPINT_METADATA, &md);
+                prop::put(buf, NXPINT_METADATA, &md);
                 if let Some(c) = &self.continuation {
                     let mut inner = BytesMut::new();
                     c.encode(version, &mut inner);
                     // OVS leaves out a continuation that says nothing.
                     if !inner.is_empty() {
-                        ofpprop::put_nested(buf, NXPINT_CONTINUATION, &inner);
+                        prop::put_nested(buf, NXPINT_CONTINUATION, &inner);
                     }
                 }
                 if !self.userdata.is_empty() {
-                    ofpprop::put(buf, NXPINT_USERDATA, &self.userdata);
+                    prop::put(buf, NXPINT_USERDATA, &self.userdata);
                 }
                 return;
             }
@@ -479,7 +482,7 @@ mod tests {
                    ffffffffffff00232083c15f8035000108000604000300232083c15f0000000000232083c15f00000000";
         let (msg, p) = pin(hex);
         assert_eq!((p.buffer_id, p.total_len, p.reason, p.cookie), (0xffffff00, 42, 0, 0x0102030405060708));
-        assert_eq!(p.in_port(), port::OFPP_LOCAL);
+        assert_eq!(p.in_port(), port_no::LOCAL);
         assert_eq!(p.data.len(), 42);
         // The packet is a view into the message, not a copy.
         let frame = Bytes::from(parse_hex(hex).unwrap());

@@ -9,9 +9,10 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::actions::{decode_actions, encode_actions, format_actions, ActionList};
 use crate::buf::Reader;
 use crate::errors::OfpErr;
-use crate::flow::{packet_to_string, port, PT_ETH};
+use crate::flow::{packet_to_string, PT_ETH};
 use crate::msg::{Body, Cx};
 use crate::ofmatch::{nxm, Match, OFP_DEFAULT_PRIORITY};
+use crate::port_no;
 use crate::raw::Raw;
 
 /// A packet the controller wants sent (OVS `struct ofputil_packet_out`).
@@ -29,14 +30,14 @@ pub struct PacketOut {
 
 impl PacketOut {
     /// An unbuffered packet-out from `in_port` (OFPP_CONTROLLER if none).
-    pub fn new(in_port: u16, actions: ActionList, data: Bytes) -> PacketOut {
+    pub fn new(in_port: u32, actions: ActionList, data: Bytes) -> PacketOut {
         let mut metadata = Match::catchall();
         metadata.set_packet_type(PT_ETH);
         metadata.set_in_port(in_port);
         PacketOut { buffer_id: u32::MAX, metadata, actions, data }
     }
 
-    pub fn in_port(&self) -> u16 {
+    pub fn in_port(&self) -> u32 {
         self.metadata.flow.in_port
     }
 }
@@ -58,12 +59,16 @@ impl Body for PacketOut {
         if cx.raw == Raw::Ofpt15PacketOut {
             actions_len = usize::from(r.u16()?);
             r.skip(2)?;
-            metadata = nxm::pull_oxm_match(r, false, true)?.0;
+            nxm::pull_oxm_match_into(r, false, true, &mut metadata)?;
             if metadata.mask.in_port == 0 {
                 return Err(OfpErr::OFPBRC_BAD_PORT);
             }
         } else {
-            let in_port = if cx.raw == Raw::Ofpt11PacketOut { port::from_ofp11(r.u32()?)? } else { r.u16()? };
+            let in_port = if cx.raw == Raw::Ofpt11PacketOut {
+                port_no::from_ofp11(r.u32()?)?
+            } else {
+                port_no::ofp10_to_ofp11(r.u16()?)
+            };
             actions_len = usize::from(r.u16()?);
             if cx.raw == Raw::Ofpt11PacketOut {
                 r.skip(6)?;
@@ -73,7 +78,7 @@ impl Body for PacketOut {
         }
         let actions = pull_actions(r, actions_len, version)?;
         let in_port = metadata.flow.in_port;
-        if in_port >= port::OFPP_MAX && !matches!(in_port, port::OFPP_LOCAL | port::OFPP_NONE | port::OFPP_CONTROLLER) {
+        if in_port >= port_no::MAX_PHYSICAL && !matches!(in_port, port_no::LOCAL | port_no::ANY | port_no::CONTROLLER) {
             return Err(OfpErr::OFPBRC_BAD_PORT);
         }
         let data = if buffer_id == u32::MAX { r.rest() } else { Bytes::new() };
@@ -91,13 +96,13 @@ impl Body for PacketOut {
                 start + 4
             }
             Raw::Ofpt11PacketOut => {
-                buf.put_u32(port::to_ofp11(self.in_port()));
+                buf.put_u32(self.in_port());
                 buf.put_u16(0);
                 buf.put_bytes(0, 6);
                 start + 8
             }
             _ => {
-                buf.put_u16(self.in_port());
+                buf.put_u16(port_no::to_ofp10_wire(self.in_port()));
                 buf.put_u16(0);
                 start + 6
             }
@@ -146,7 +151,7 @@ mod tests {
     #[test]
     fn encodes_each_version_exactly() {
         let po = PacketOut::new(
-            port::OFPP_CONTROLLER,
+            port_no::CONTROLLER,
             ActionList::from_vec(vec![Action::Output { port: 2, max_len: 0 }]),
             Bytes::from_static(&[0xab; 4]),
         );

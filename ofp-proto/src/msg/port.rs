@@ -1,16 +1,17 @@
 //! Ports: the version-independent port description (OVS `ofputil_phy_port`) in its OF1.0, OF1.1–1.3
 //! and OF1.4+ layouts, and the messages that carry it: port status, port mod, port description.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::buf::Reader;
 use crate::errors::OfpErr;
+use crate::flow::EthAddr;
 use crate::header::{OFP10_VERSION, OFP11_VERSION, OFP14_VERSION};
-use crate::msg::{Body, Cx};
+use crate::msg::{multipart, Body, Cx};
 use crate::port_no;
 use crate::print::put_bit_names;
 use crate::prop;
-use crate::raw::Raw;
+use crate::raw::{MsgType, Raw};
 
 /// Port config bits (OVS `OFPUTIL_PC_*`, the wire `OFPPC_*` values).
 pub mod config {
@@ -336,7 +337,7 @@ impl Port {
         port_no::format_port(self.port_no, out);
         let printable: String =
             self.name.as_bytes().iter().take_while(|c| (0x20..0x7f).contains(*c)).map(|c| char::from(*c)).collect();
-        out.push_str(&format!("({printable}): addr:{}\n", format_mac(&self.hw_addr)));
+        out.push_str(&format!("({printable}): addr:{}\n", EthAddr(self.hw_addr)));
         out.push_str("     config:     ");
         put_bit_names(out, self.config, config::name, ' ');
         out.push('\n');
@@ -445,17 +446,23 @@ impl std::fmt::Display for PortName {
     }
 }
 
-/// "aa:bb:cc:dd:ee:ff".
-pub fn format_mac(mac: &[u8; 6]) -> String {
-    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
-}
-
 /// Why a port status was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PortReason {
     Add = 0,
     Delete = 1,
     Modify = 2,
+}
+
+impl PortReason {
+    /// The word `ovs-ofctl` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            PortReason::Add => "ADD",
+            PortReason::Delete => "DEL",
+            PortReason::Modify => "MOD",
+        }
+    }
 }
 
 /// OFPT_PORT_STATUS.
@@ -484,11 +491,9 @@ impl Body for PortStatus {
     }
 
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
-        out.push_str(match self.reason {
-            PortReason::Add => " ADD:",
-            PortReason::Delete => " DEL:",
-            PortReason::Modify => " MOD:",
-        });
+        out.push(' ');
+        out.push_str(self.reason.name());
+        out.push(':');
         self.desc.format(out);
     }
 }
@@ -529,7 +534,7 @@ impl PortMod {
                 while !r.is_empty() {
                     let mut p = prop::pull(r, 0xffff)?;
                     match p.ptype {
-                        prop::PropType::Std(OFPPMPT14_ETHERNET) => pm.advertise = p.parse_u32()? & features::ALL,
+                        prop::PropType::Std(OFPPMPT14_ETHERNET) => pm.advertise = p.u32()? & features::ALL,
                         t => prop::unknown(loose, t)?,
                     }
                 }
@@ -581,7 +586,7 @@ impl Body for PortMod {
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
         out.push_str(" port: ");
         port_no::format_port(self.port_no, out);
-        out.push_str(&format!(": addr:{}\n", format_mac(&self.hw_addr)));
+        out.push_str(&format!(": addr:{}\n", EthAddr(self.hw_addr)));
         out.push_str("     config: ");
         put_bit_names(out, self.config, config::name, ' ');
         out.push_str("\n     mask:   ");
@@ -642,11 +647,19 @@ impl Body for PortDescRequest {
     }
 }
 
-/// OFPST_PORT_DESC reply: one message's worth of ports (the sender splits long lists using
-/// [`Port::encoded_len`]).
+/// OFPST_PORT_DESC reply: the ports of one message, or of a whole reply to send with
+/// [`PortDescReply::encode_multipart`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PortDescReply {
     pub ports: Vec<Port>,
+}
+
+impl PortDescReply {
+    /// The reply as the messages OVS sends in `version` (see [`multipart::encode_entries`]).
+    pub fn encode_multipart(&self, version: u8, xid: u32) -> Vec<Bytes> {
+        let t = MsgType::PortDescStatsReply;
+        multipart::encode_entries(t, version, xid, &self.ports, |p, _, buf| p.encode(version, buf))
+    }
 }
 
 impl Body for PortDescReply {

@@ -116,6 +116,16 @@ impl RoleReason {
         }
     }
 
+    /// The word `ovs-ofctl` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            RoleReason::PrimaryRequest => "primary_request",
+            RoleReason::Config => "configuration_changed",
+            RoleReason::Experimenter => "experimenter_data_changed",
+            RoleReason::Unknown(_) => "(unknown)",
+        }
+    }
+
     pub fn wire(self) -> u8 {
         match self {
             RoleReason::PrimaryRequest => 0,
@@ -158,12 +168,7 @@ impl Body for RoleStatus {
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
         put_role_and_generation(self.role, Some(self.generation_id), out);
         out.push_str(" reason=");
-        out.push_str(match self.reason {
-            RoleReason::PrimaryRequest => "primary_request",
-            RoleReason::Config => "configuration_changed",
-            RoleReason::Experimenter => "experimenter_data_changed",
-            RoleReason::Unknown(_) => "(unknown)",
-        });
+        out.push_str(self.reason.name());
     }
 }
 

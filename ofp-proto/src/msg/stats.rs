@@ -3,16 +3,20 @@
 
 use std::fmt::Write;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::buf::{pad8, patch_len16, put_len16_placeholder, Reader};
+use crate::buf::{patch_len16, put_len16_placeholder, Reader};
 use crate::errors::OfpErr;
-use crate::msg::mf::{header_class, header_field, MfBitmap, MfId, OXM_CLASS_BASIC};
+use crate::mf::{header_class, header_field, MfBitmap, MfId, OXM_CLASS_BASIC};
+use crate::msg::flow_removed::format_duration;
 use crate::msg::ofpact_bits;
 use crate::msg::table_features::{
     get_fixed_str, put_fixed_str, FeaturesPrinter, FeaturesView, TableCounters, TableMiss,
 };
-use crate::msg::{Body, Cx};
+use crate::msg::{multipart, Body, Cx};
+use crate::port_no;
+use crate::prop::{self, PropType};
+use crate::raw::MsgType;
 
 const DESC_STR_LEN: usize = 256;
 const SERIAL_NUM_LEN: usize = 32;
@@ -56,75 +60,35 @@ impl Body for DescStats {
     }
 }
 
-// OpenFlow 1.0 port numbers and their OF1.1+ 32-bit forms (OVS `ofputil_port_from_ofp11`).
-const OFPP_MAX: u16 = 0xff00;
-const OFPP11_MAX: u32 = 0xffff_ff00;
-const OFPP11_OFFSET: u32 = 0xffff_0000;
-const OFPP_NONE: u16 = 0xffff;
-
-/// A 32-bit OF1.1+ port number as OVS's 16-bit port, or OFPBAC_BAD_OUT_PORT for the gap between.
-fn port_from_ofp11(p: u32) -> Result<u16, OfpErr> {
-    if p < u32::from(OFPP_MAX) {
-        Ok(p as u16)
-    } else if p >= OFPP11_MAX {
-        Ok((p - OFPP11_OFFSET) as u16)
-    } else {
-        Err(OfpErr::OFPBAC_BAD_OUT_PORT)
-    }
-}
-
-fn port_to_ofp11(p: u16) -> u32 {
-    if p < OFPP_MAX {
-        u32::from(p)
-    } else {
-        u32::from(p) + OFPP11_OFFSET
-    }
-}
-
-/// OVS's name for a port: reserved ports by name, others in decimal.
-fn port_name(p: u16) -> String {
-    match p {
-        0xfff7 => "UNSET".into(),
-        0xfff8 => "IN_PORT".into(),
-        0xfff9 => "TABLE".into(),
-        0xfffa => "NORMAL".into(),
-        0xfffb => "FLOOD".into(),
-        0xfffc => "ALL".into(),
-        0xfffd => "CONTROLLER".into(),
-        0xfffe => "LOCAL".into(),
-        OFPP_NONE => "ANY".into(),
-        p => p.to_string(),
-    }
-}
-
-/// OFPST_PORT request: one port, or OFPP_ANY (0xffff, OVS's OFPP_NONE) for all.
+/// OFPST_PORT request: one port, or `port_no::ANY` for all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortStatsRequest {
-    pub port_no: u16,
+    pub port_no: u32,
 }
 
 impl PortStatsRequest {
-    pub const ANY: u16 = OFPP_NONE;
+    pub const ANY: u32 = port_no::ANY;
 }
 
 impl Body for PortStatsRequest {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
-        let port_no = if cx.version == 1 { r.u16()? } else { port_from_ofp11(r.u32()?)? };
+        let port_no = if cx.version == 1 { port_no::ofp10_to_ofp11(r.u16()?) } else { port_no::from_ofp11(r.u32()?)? };
         Ok(PortStatsRequest { port_no })
     }
 
     fn encode(&self, cx: Cx, buf: &mut BytesMut) {
         if cx.version == 1 {
-            buf.put_u16(self.port_no);
+            buf.put_u16(port_no::to_ofp10_wire(self.port_no));
             buf.put_bytes(0, 6);
         } else {
-            buf.put_u32(port_to_ofp11(self.port_no));
+            buf.put_u32(self.port_no);
             buf.put_bytes(0, 4);
         }
     }
 
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
-        let _ = write!(out, " port_no={}", port_name(self.port_no));
+        out.push_str(" port_no=");
+        port_no::format_port(self.port_no, out);
     }
 }
 
@@ -192,7 +156,7 @@ impl Rfc2819Stats {
 /// `u64::MAX` (printed "?"); the duration is `u32::MAX` where unknown (before OF1.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortStats {
-    pub port_no: u16,
+    pub port_no: u32,
     pub duration_sec: u32,
     pub duration_nsec: u32,
     pub rx_packets: u64,
@@ -216,7 +180,7 @@ pub struct PortStats {
 
 impl PortStats {
     /// A port with every counter unknown.
-    pub fn unknown(port_no: u16) -> PortStats {
+    pub fn unknown(port_no: u32) -> PortStats {
         PortStats {
             port_no,
             duration_sec: u32::MAX,
@@ -275,11 +239,11 @@ impl PortStats {
     /// OF1.0–1.3 fixed layout (104 bytes, 112 with the OF1.3 duration).
     fn decode_fixed(version: u8, r: &mut Reader) -> Result<PortStats, OfpErr> {
         let port_no = if version == 1 {
-            let p = r.u16()?;
+            let p = port_no::ofp10_to_ofp11(r.u16()?);
             r.skip(6)?;
             p
         } else {
-            let p = port_from_ofp11(r.u32()?)?;
+            let p = port_no::from_ofp11(r.u32()?)?;
             r.skip(4)?;
             p
         };
@@ -308,7 +272,7 @@ impl PortStats {
         }
         let mut e = r.sub(len)?;
         e.skip(4)?;
-        let mut ps = PortStats::unknown(port_from_ofp11(e.u32()?)?);
+        let mut ps = PortStats::unknown(port_no::from_ofp11(e.u32()?)?);
         ps.duration_sec = e.u32()?;
         ps.duration_nsec = e.u32()?;
         for v in ps.basic_mut() {
@@ -323,60 +287,40 @@ impl PortStats {
     /// One OF1.4 port statistics property; unknown ones are skipped, as OVS does.
     fn decode_prop(&mut self, e: &mut Reader) -> Result<(), OfpErr> {
         let bad_len = OfpErr::OFPBPC_BAD_LEN;
-        if e.remaining() < 4 {
-            return Err(bad_len);
-        }
-        let prop_type = e.peek_u16()?;
-        let len = usize::from(e.peek_u32()? as u16);
-        if len < 4 || len.next_multiple_of(8) > e.remaining() {
-            return Err(bad_len);
-        }
-        let mut p = e.sub(len.next_multiple_of(8))?.sub(len)?.with_error(bad_len);
-        p.skip(4)?;
-        match prop_type {
-            OFPPSPT14_ETHERNET => {
-                if len != ETHERNET_PROP_LEN {
+        let mut p = prop::pull(e, 0xffff)?;
+        let r = &mut p.payload;
+        match p.ptype {
+            PropType::Std(OFPPSPT14_ETHERNET) => {
+                if p.len != ETHERNET_PROP_LEN {
                     return Err(bad_len);
                 }
-                p.skip(4)?;
+                r.skip(4)?;
                 for v in self.ethernet_mut() {
-                    *v = p.u64()?;
+                    *v = r.u64()?;
                 }
             }
-            OFPPSPT14_EXPERIMENTER => {
-                if len < 12 {
+            PropType::Exp { experimenter: INTEL_VENDOR_ID, exp_type: INTEL_PORT_STATS_RFC2819 } => {
+                if p.len != RFC2819_PROP_LEN {
                     return Err(bad_len);
                 }
-                let (exp, exp_type) = (p.u32()?, p.u32()?);
-                if exp == 0 {
-                    return Err(OfpErr::OFPBPC_BAD_EXPERIMENTER);
+                r.skip(4)?;
+                let mut s = Rfc2819Stats::default();
+                for v in s.counters_mut() {
+                    *v = r.u64()?;
                 }
-                match (exp, exp_type) {
-                    (INTEL_VENDOR_ID, INTEL_PORT_STATS_RFC2819) => {
-                        if len != RFC2819_PROP_LEN {
-                            return Err(bad_len);
-                        }
-                        p.skip(4)?;
-                        let mut s = Rfc2819Stats::default();
-                        for v in s.counters_mut() {
-                            *v = p.u64()?;
-                        }
-                        self.rfc2819 = Some(s);
-                    }
-                    (INTEL_VENDOR_ID, INTEL_PORT_STATS_CUSTOM) => {
-                        p.skip(2)?;
-                        let n = p.u16()?;
-                        self.custom = (0..n)
-                            .map(|_| {
-                                let name_len = usize::from(p.u8()?);
-                                let name = p.bytes(name_len)?;
-                                let name = String::from_utf8_lossy(&name[..name_len.min(CUSTOM_NAME_MAX)]);
-                                Ok((name.into_owned(), p.u64()?))
-                            })
-                            .collect::<Result<_, OfpErr>>()?;
-                    }
-                    _ => {}
-                }
+                self.rfc2819 = Some(s);
+            }
+            PropType::Exp { experimenter: INTEL_VENDOR_ID, exp_type: INTEL_PORT_STATS_CUSTOM } => {
+                r.skip(2)?;
+                let n = r.u16()?;
+                self.custom = (0..n)
+                    .map(|_| {
+                        let name_len = usize::from(r.u8()?);
+                        let name = r.bytes(name_len)?;
+                        let name = String::from_utf8_lossy(&name[..name_len.min(CUSTOM_NAME_MAX)]);
+                        Ok((name.into_owned(), r.u64()?))
+                    })
+                    .collect::<Result<_, OfpErr>>()?;
             }
             _ => {}
         }
@@ -387,11 +331,11 @@ impl PortStats {
     pub fn encode(&self, version: u8, buf: &mut BytesMut) {
         match version {
             1 => {
-                buf.put_u16(self.port_no);
+                buf.put_u16(port_no::to_ofp10_wire(self.port_no));
                 buf.put_bytes(0, 6);
             }
             2..=4 => {
-                buf.put_u32(port_to_ofp11(self.port_no));
+                buf.put_u32(self.port_no);
                 buf.put_bytes(0, 4);
             }
             _ => return self.encode14(buf),
@@ -410,30 +354,28 @@ impl PortStats {
         let start = buf.len();
         let at = put_len16_placeholder(buf);
         buf.put_bytes(0, 2);
-        buf.put_u32(port_to_ofp11(self.port_no));
+        buf.put_u32(self.port_no);
         buf.put_u32(self.duration_sec);
         buf.put_u32(self.duration_nsec);
         for v in self.basic() {
             buf.put_u64(v);
         }
-        buf.put_u16(OFPPSPT14_ETHERNET);
-        buf.put_u16(ETHERNET_PROP_LEN as u16);
+        let p = prop::start(buf, OFPPSPT14_ETHERNET);
         buf.put_bytes(0, 4);
         for v in self.ethernet() {
             buf.put_u64(v);
         }
+        prop::finish(buf, p);
         if let Some(s) = &self.rfc2819 {
-            let p = buf.len();
-            let plen = start_intel_prop(buf, INTEL_PORT_STATS_RFC2819);
+            let p = start_intel_prop(buf, INTEL_PORT_STATS_RFC2819);
             buf.put_bytes(0, 4);
             for v in s.counters() {
                 buf.put_u64(v);
             }
-            patch_len16(buf, plen, p);
+            prop::finish(buf, p);
         }
         if !self.custom.is_empty() {
-            let p = buf.len();
-            let plen = start_intel_prop(buf, INTEL_PORT_STATS_CUSTOM);
+            let p = start_intel_prop(buf, INTEL_PORT_STATS_CUSTOM);
             buf.put_bytes(0, 2);
             buf.put_u16(u16::try_from(self.custom.len()).unwrap_or(u16::MAX));
             for (name, value) in self.custom.iter().take(usize::from(u16::MAX)) {
@@ -442,8 +384,7 @@ impl PortStats {
                 buf.put_slice(name);
                 buf.put_u64(*value);
             }
-            patch_len16(buf, plen, p);
-            pad8(buf, p);
+            prop::finish(buf, p);
         }
         patch_len16(buf, at, start);
     }
@@ -453,7 +394,7 @@ impl PortStats {
         if self.port_no < 10 {
             out.push(' ');
         }
-        out.push_str(&port_name(self.port_no));
+        port_no::format_port(self.port_no, out);
         let stat = |out: &mut String, leader: &str, v: u64, last: bool| {
             out.push_str(leader);
             if v == u64::MAX {
@@ -479,7 +420,7 @@ impl PortStats {
         stat(out, "coll=", self.collisions, true);
         if self.duration_sec != u32::MAX {
             out.push_str("           duration=");
-            put_duration(out, self.duration_sec, self.duration_nsec);
+            format_duration(self.duration_sec, self.duration_nsec, out);
             out.push('\n');
         }
         let s = self.rfc2819.unwrap_or_else(|| {
@@ -547,29 +488,12 @@ const INTEL_PORT_STATS_CUSTOM: u32 = 2;
 /// OVS keeps custom counter names in a 64-byte array.
 const CUSTOM_NAME_MAX: usize = 63;
 
-/// Starts an Intel experimenter property; returns where its length goes.
+/// Starts an Intel experimenter property, for `prop::finish`.
 fn start_intel_prop(buf: &mut BytesMut, exp_type: u32) -> usize {
-    buf.put_u16(OFPPSPT14_EXPERIMENTER);
-    let at = put_len16_placeholder(buf);
+    let at = prop::start(buf, OFPPSPT14_EXPERIMENTER);
     buf.put_u32(INTEL_VENDOR_ID);
     buf.put_u32(exp_type);
     at
-}
-
-/// OVS `ofp_print_duration`: seconds, then milliseconds if exact, else nanoseconds trimmed.
-fn put_duration(out: &mut String, sec: u32, nsec: u32) {
-    let _ = write!(out, "{sec}");
-    if nsec > 0 {
-        let msec = nsec / 1_000_000;
-        if msec * 1_000_000 == nsec {
-            let _ = write!(out, ".{msec:03}");
-        } else {
-            let frac = format!("{nsec:09}");
-            out.push('.');
-            out.push_str(frac.trim_end_matches('0'));
-        }
-    }
-    out.push('s');
 }
 
 /// OFPST_PORT reply: statistics for some ports.
@@ -578,12 +502,23 @@ pub struct PortStatsReply {
     pub ports: Vec<PortStats>,
 }
 
+impl PortStatsReply {
+    /// The reply as the messages OVS sends in `version` (see [`multipart::encode_entries`]).
+    pub fn encode_multipart(&self, version: u8, xid: u32) -> Vec<Bytes> {
+        let t = MsgType::PortStatsReply;
+        multipart::encode_entries(t, version, xid, &self.ports, |p, _, buf| p.encode(version, buf))
+    }
+}
+
 impl Body for PortStatsReply {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
-        let mut ports = vec![];
-        while !r.is_empty() {
-            ports.push(if cx.version >= 5 { PortStats::decode14(r)? } else { PortStats::decode_fixed(cx.version, r)? });
-        }
+        let ports = multipart::decode_list(r, |r| {
+            if cx.version >= 5 {
+                PortStats::decode14(r)
+            } else {
+                PortStats::decode_fixed(cx.version, r)
+            }
+        })?;
         Ok(PortStatsReply { ports })
     }
 
@@ -633,46 +568,46 @@ pub struct TableStats {
 }
 
 /// OF1.0 wildcard bits and the fields they stand for (OVS `ofp10_wc_map`).
-const OF10_WC_MAP: [(u32, &str); 12] = [
-    (1 << 0, "in_port"),
-    (1 << 1, "vlan_vid"),
-    (1 << 2, "eth_src"),
-    (1 << 3, "eth_dst"),
-    (1 << 4, "eth_type"),
-    (1 << 5, "nw_proto"),
-    (1 << 6, "tcp_src"),
-    (1 << 7, "tcp_dst"),
-    (0x3f << 8, "ip_src"),
-    (0x3f << 14, "ip_dst"),
-    (1 << 20, "vlan_pcp"),
-    (1 << 21, "nw_tos"),
+const OF10_WC_MAP: [(u32, MfId); 12] = [
+    (1 << 0, MfId::InPort),
+    (1 << 1, MfId::VlanVid),
+    (1 << 2, MfId::EthSrc),
+    (1 << 3, MfId::EthDst),
+    (1 << 4, MfId::EthType),
+    (1 << 5, MfId::IpProto),
+    (1 << 6, MfId::TcpSrc),
+    (1 << 7, MfId::TcpDst),
+    (0x3f << 8, MfId::Ipv4Src),
+    (0x3f << 14, MfId::Ipv4Dst),
+    (1 << 20, MfId::VlanPcp),
+    (1 << 21, MfId::IpDscp),
 ];
 
 /// OF1.1 match-field bits and their fields (OVS `ofp11_wc_map`; OFPFMF11_TYPE has none).
-const OF11_WC_MAP: [(u32, &str); 15] = [
-    (1 << 0, "in_port"),
-    (1 << 1, "vlan_vid"),
-    (1 << 2, "vlan_pcp"),
-    (1 << 3, "eth_type"),
-    (1 << 4, "nw_tos"),
-    (1 << 5, "nw_proto"),
-    (1 << 6, "tcp_src"),
-    (1 << 7, "tcp_dst"),
-    (1 << 8, "mpls_label"),
-    (1 << 9, "mpls_tc"),
-    (1 << 11, "eth_src"),
-    (1 << 12, "eth_dst"),
-    (1 << 13, "ip_src"),
-    (1 << 14, "ip_dst"),
-    (1 << 15, "metadata"),
+const OF11_WC_MAP: [(u32, MfId); 15] = [
+    (1 << 0, MfId::InPort),
+    (1 << 1, MfId::VlanVid),
+    (1 << 2, MfId::VlanPcp),
+    (1 << 3, MfId::EthType),
+    (1 << 4, MfId::IpDscp),
+    (1 << 5, MfId::IpProto),
+    (1 << 6, MfId::TcpSrc),
+    (1 << 7, MfId::TcpDst),
+    (1 << 8, MfId::MplsLabel),
+    (1 << 9, MfId::MplsTc),
+    (1 << 11, MfId::EthSrc),
+    (1 << 12, MfId::EthDst),
+    (1 << 13, MfId::Ipv4Src),
+    (1 << 14, MfId::Ipv4Dst),
+    (1 << 15, MfId::Metadata),
 ];
 
-fn fields_from_bits(map: &[(u32, &str)], bits: u32) -> MfBitmap {
-    MfBitmap::from_ids(map.iter().filter(|(b, _)| bits & b != 0).map(|(_, n)| MfId::named(n)))
+fn fields_from_bits(map: &[(u32, MfId)], bits: u32) -> MfBitmap {
+    MfBitmap::from_ids(map.iter().filter(|(b, _)| bits & b != 0).map(|(_, id)| *id))
 }
 
-fn fields_to_bits(map: &[(u32, &str)], fields: &MfBitmap) -> u32 {
-    map.iter().filter(|(_, n)| fields.contains(MfId::named(n))).fold(0, |acc, (b, _)| acc | b)
+fn fields_to_bits(map: &[(u32, MfId)], fields: &MfBitmap) -> u32 {
+    map.iter().filter(|(_, id)| fields.contains(*id)).fold(0, |acc, (b, _)| acc | b)
 }
 
 /// The OF1.2 bitmap of OXM_OF_* field numbers for a field set (OVS `oxm_bitmap_from_mf_bitmap`).
@@ -688,12 +623,8 @@ fn oxm12_from_fields(fields: &MfBitmap) -> u64 {
 /// OF1.2 header exists in OF1.2.
 fn oxm12_to_fields(bits: u64) -> MfBitmap {
     MfBitmap::from_ids(MfId::all().filter(|id| {
-        id.preferred(3).is_some_and(|n| {
-            n.version <= 3
-                && header_class(n.header) == OXM_CLASS_BASIC
-                && header_field(n.header) < 64
-                && bits & (1 << header_field(n.header)) != 0
-        })
+        id.preferred(3)
+            .is_some_and(|h| h.version <= 3 && h.class == OXM_CLASS_BASIC && h.field < 64 && bits & (1 << h.field) != 0)
     }))
 }
 
@@ -887,13 +818,17 @@ pub struct TableStatsReply {
     pub tables: Vec<TableStats>,
 }
 
+impl TableStatsReply {
+    /// The reply as the messages OVS sends in `version` (see [`multipart::encode_entries`]).
+    pub fn encode_multipart(&self, version: u8, xid: u32) -> Vec<Bytes> {
+        let t = MsgType::TableStatsReply;
+        multipart::encode_entries(t, version, xid, &self.tables, |e, _, buf| e.encode(version, buf))
+    }
+}
+
 impl Body for TableStatsReply {
     fn decode(cx: Cx, r: &mut Reader) -> Result<Self, OfpErr> {
-        let mut tables = vec![];
-        while !r.is_empty() {
-            tables.push(TableStats::decode(cx.version, r)?);
-        }
-        Ok(TableStatsReply { tables })
+        Ok(TableStatsReply { tables: multipart::decode_list(r, |r| TableStats::decode(cx.version, r))? })
     }
 
     fn encode(&self, cx: Cx, buf: &mut BytesMut) {
@@ -1002,7 +937,7 @@ mod tests {
     #[test]
     fn port_request_numbers_per_version() {
         let of10 = mp(1, true, 4, &[0xff, 0xfe, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(decode(&of10), Ok(Message::PortStatsRequest(PortStatsRequest { port_no: 0xfffe })));
+        assert_eq!(decode(&of10), Ok(Message::PortStatsRequest(PortStatsRequest { port_no: port_no::LOCAL })));
         assert_eq!(ofp_to_string(&of10, 1), "OFPST_PORT request (xid=0x2): port_no=LOCAL\n");
         let any = mp(3, true, 4, &[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
         assert_eq!(decode(&any), Ok(Message::PortStatsRequest(PortStatsRequest { port_no: PortStatsRequest::ANY })));
@@ -1050,7 +985,7 @@ mod tests {
         let m = mp(5, false, 4, &body);
         let Ok(Message::PortStatsReply(r)) = decode(&m) else { panic!() };
         let p = &r.ports[0];
-        assert_eq!((p.port_no, p.duration_sec, p.duration_nsec, p.tx_errors), (0xfffe, 5, 500_000_000, 8));
+        assert_eq!((p.port_no, p.duration_sec, p.duration_nsec, p.tx_errors), (port_no::LOCAL, 5, 500_000_000, 8));
         assert_eq!((p.rx_frame_err, p.collisions), (11, 14));
         assert_eq!(p.rfc2819.map(|s| (s.rx_1_to_64_packets, s.rx_jabber_errors)), Some((100, 120)));
         assert_eq!(p.custom, [("abc".to_string(), 7), (String::new(), 8)]);
@@ -1122,7 +1057,7 @@ mod tests {
         // OF1.2: OXM bits for fields with an OF1.2 header only.
         let t = TableStats::from_view(&view, 0, 0, 0, 3);
         assert_eq!(t.match_fields & (1 << 44), 1 << 44, "packet_type is written");
-        assert!(!t.view(3).match_fields.contains(MfId::named("packet_type")), "but not read back");
+        assert!(!t.view(3).match_fields.contains(MfId::PacketType), "but not read back");
     }
 
     #[test]

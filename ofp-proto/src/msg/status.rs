@@ -17,6 +17,16 @@ pub enum ForwardReason {
     MeterMod = 1,
 }
 
+impl ForwardReason {
+    /// The word `ovs-ofctl` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            ForwardReason::GroupMod => "group_mod",
+            ForwardReason::MeterMod => "meter_mod",
+        }
+    }
+}
+
 /// OFPT_REQUESTFORWARD (and its ONF 1.3 / NXT 1.0–1.2 forms): a group or meter mod that another
 /// controller sent, kept as its bytes. Decoding checks the inner message as OVS does up to its
 /// type, and validates meter mods fully; group mod bodies are not checked (this codec keeps group
@@ -61,10 +71,10 @@ impl Body for RequestForward {
     /// OVS prints the forwarded group mod on the following lines; that is left out here.
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
         out.push_str(" reason=");
+        out.push_str(self.reason.name());
         match self.reason {
-            ForwardReason::GroupMod => out.push_str("group_mod"),
+            ForwardReason::GroupMod => {}
             ForwardReason::MeterMod => {
-                out.push_str("meter_mod");
                 let mm = raw::pull(&self.request).and_then(|(_, hdrs)| MeterMod::parse(&self.request[hdrs..]));
                 if let Ok(mm) = mm {
                     mm.format(out);
@@ -180,6 +190,16 @@ pub enum TableReason {
     VacancyUp = 4,
 }
 
+impl TableReason {
+    /// The word `ovs-ofctl` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            TableReason::VacancyDown => "VACANCY_DOWN",
+            TableReason::VacancyUp => "VACANCY_UP",
+        }
+    }
+}
+
 const OFPTC14_EVICTION: u32 = 1 << 2;
 const OFPTC14_VACANCY_EVENTS: u32 = 1 << 3;
 const OFPTMPT14_EVICTION: u16 = 2;
@@ -227,7 +247,7 @@ impl TableDesc {
             let mut p = prop::pull(&mut props, 0xffff)?;
             match p.ptype {
                 PropType::Std(OFPTMPT14_EVICTION) => {
-                    td.eviction_flags = Some(p.parse_u32()?).filter(|f| *f != u32::MAX);
+                    td.eviction_flags = Some(p.u32()?).filter(|f| *f != u32::MAX);
                 }
                 PropType::Std(OFPTMPT14_VACANCY) => {
                     if p.len != VACANCY_PROP_LEN {
@@ -310,10 +330,8 @@ impl Body for TableStatus {
     }
 
     fn print(&self, _cx: Cx, out: &mut String, _verbosity: u8) {
-        out.push_str(match self.reason {
-            TableReason::VacancyDown => " reason=VACANCY_DOWN",
-            TableReason::VacancyUp => " reason=VACANCY_UP",
-        });
+        out.push_str(" reason=");
+        out.push_str(self.reason.name());
         out.push_str("\ntable_desc:-");
         self.desc.format(out);
     }

@@ -6,13 +6,14 @@ use std::fmt::Write;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::buf::{pad8, patch_len16, put_len16_placeholder, Reader};
+use crate::buf::{patch_len16, put_len16_placeholder, Reader};
 use crate::errors::OfpErr;
-use crate::msg::mf::{self, MfBitmap, MfId};
+use crate::mf::{self, MfBitmap, MfId};
 use crate::msg::multipart::{EntryTooLong, MultipartBuilder};
 use crate::msg::ofpact_bits::{self, ALL_OFPACTS, ALL_OVSINSTS, OVSINST_GOTO_TABLE};
 use crate::msg::{Body, Cx};
 use crate::print::hex_alt;
+use crate::prop;
 use crate::raw::Raw;
 
 pub const OFPTFPT_INSTRUCTIONS: u16 = 0;
@@ -242,45 +243,25 @@ pub(crate) fn get_fixed_str(r: &mut Reader, width: usize) -> Result<String, OfpE
     Ok(String::from_utf8_lossy(&b[..end]).into_owned())
 }
 
-/// Writes `s` NUL-padded to `width` bytes (cut at `width` if longer).
+/// Writes `s` NUL-padded to `width` bytes, cut on a character boundary if longer (so that what
+/// was written reads back as the same text).
 pub(crate) fn put_fixed_str(buf: &mut BytesMut, s: &str, width: usize) {
-    let b = &s.as_bytes()[..s.len().min(width)];
+    let b = char_prefix(s, width).as_bytes();
     buf.put_slice(b);
     buf.put_bytes(0, width - b.len());
 }
 
 /// `s` cut to at most `max` bytes on a character boundary (OVS's strlcpy into a fixed array).
 pub(crate) fn truncate_name(s: &str, max: usize) -> String {
+    char_prefix(s, max).to_string()
+}
+
+fn char_prefix(s: &str, max: usize) -> &str {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_string()
-}
-
-/// Pulls one property header (OVS `ofpprop_pull__`): `(type, whole property, payload after the
-/// 4-byte header)`, consuming the property padded to `align`.
-fn pull_prop(r: &mut Reader, align: usize, min_exp: u32) -> Result<(u16, Bytes), OfpErr> {
-    let bad_len = OfpErr::OFPBPC_BAD_LEN;
-    if r.remaining() < 4 {
-        return Err(bad_len);
-    }
-    let prop_type = r.peek_u16()?;
-    let len = usize::from(r.peek_u32()? as u16);
-    let padded = len.div_ceil(align) * align;
-    if len < 4 || padded > r.remaining() {
-        return Err(bad_len);
-    }
-    let whole = r.bytes(padded)?.slice(..len);
-    if u32::from(prop_type) >= min_exp {
-        if len < 12 {
-            return Err(bad_len);
-        }
-        if whole[4..8] == [0; 4] {
-            return Err(OfpErr::OFPBPC_BAD_EXPERIMENTER);
-        }
-    }
-    Ok((prop_type, whole.slice(4..)))
+    &s[..end]
 }
 
 /// Pulls one NXM/OXM header from a field list (OVS `nx_pull_header__` without the lookup).
@@ -333,8 +314,8 @@ fn parse_ids(payload: &Bytes) -> Result<Vec<PropId>, OfpErr> {
     let mut r = Reader::new(payload.clone());
     let mut ids = vec![];
     while !r.is_empty() {
-        let (id_type, data) = pull_prop(&mut r, 1, 0x10000)?;
-        ids.push(PropId { id_type, data });
+        let p = prop::pull_with(&mut r, 1, 0x10000)?;
+        ids.push(PropId { id_type: p.wire_type, data: p.body });
     }
     Ok(ids)
 }
@@ -417,7 +398,7 @@ fn parse_table(version: u8, r: &mut Reader, strict: bool) -> Result<(TableFeatur
     let mut properties = vec![];
     let mut seen = 0u32;
     while !e.is_empty() {
-        let (prop_type, payload) = pull_prop(&mut e, 8, 0xffff)?;
+        let prop::Prop { wire_type: prop_type, body: payload, .. } = prop::pull(&mut e, 0xffff)?;
         if prop_type < 32 {
             if seen & (1 << prop_type) != 0 {
                 return Err(OfpErr::OFPTFFC_BAD_FEATURES);
@@ -517,9 +498,7 @@ fn parse_all(version: u8, r: &mut Reader, strict: bool) -> Result<Vec<(TableFeat
 
 impl TableFeatureProp {
     fn encode(&self, buf: &mut BytesMut) {
-        let start = buf.len();
-        buf.put_u16(self.prop_type);
-        let at = put_len16_placeholder(buf);
+        let start = prop::start(buf, self.prop_type);
         match &self.value {
             PropValue::Ids(ids) => {
                 for id in ids {
@@ -536,8 +515,7 @@ impl TableFeatureProp {
             }
             PropValue::Raw(b) => buf.put_slice(b),
         }
-        patch_len16(buf, at, start);
-        pad8(buf, start);
+        prop::finish(buf, start);
     }
 }
 
@@ -1322,6 +1300,16 @@ mod tests {
             assert!(!views[2].nonmiss.next.contains(2) && views[0].nonmiss.next.iter().eq([1, 2]));
             assert_eq!(views[2].nonmiss.instructions & OVSINST_GOTO_TABLE, 0);
         }
+    }
+
+    #[test]
+    fn fixed_width_text_is_cut_on_a_character_boundary() {
+        // A name that decoded lossily can hold multi-byte characters; cutting one in half would
+        // make it read back differently.
+        let mut b = BytesMut::new();
+        put_fixed_str(&mut b, "ab\u{fffd}", 4);
+        assert_eq!(&b[..], b"ab\0\0");
+        assert_eq!(get_fixed_str(&mut Reader::new(b.freeze()), 4), Ok("ab".to_string()));
     }
 
     #[test]

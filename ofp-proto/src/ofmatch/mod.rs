@@ -11,9 +11,11 @@ use std::fmt;
 use std::fmt::Write;
 
 use crate::errors::OfpErr;
+use crate::flow::text;
 use crate::flow::*;
-use crate::flow::{port, text};
 use crate::mf::{self, MfId};
+use crate::port_no;
+use crate::print::hex_alt;
 
 /// Priority OVS leaves out of match text.
 pub const OFP_DEFAULT_PRIORITY: u16 = 0x8000;
@@ -70,9 +72,10 @@ impl Match {
         mf::get_masked(id, self)
     }
 
-    pub fn set_in_port(&mut self, port: u16) {
+    /// Matches input port `port` (OF1.1+ numbering, see `port_no`).
+    pub fn set_in_port(&mut self, port: u32) {
         self.flow.in_port = port;
-        self.mask.in_port = u16::MAX;
+        self.mask.in_port = u32::MAX;
     }
 
     pub fn set_dl_type(&mut self, dl_type: u16) {
@@ -315,9 +318,9 @@ fn put_u32_masked(s: &mut String, name: &str, v: u32, m: u32) {
 /// OVS `format_uint32_masked`/`format_be64_masked`: C-style `%#x` value, mask unless exact.
 fn put_u64_masked(s: &mut String, name: &str, v: u64, m: u64, exact: u64) {
     if m != 0 {
-        let _ = write!(s, "{name}={}", text::c_hex(v));
+        let _ = write!(s, "{name}={}", hex_alt(v));
         if m != exact {
-            let _ = write!(s, "/{}", text::c_hex(m));
+            let _ = write!(s, "/{}", hex_alt(m));
         }
         s.push(',');
     }
@@ -424,7 +427,7 @@ fn format_match(m: &Match, priority: u16, s: &mut String) {
     put_u64_masked(s, "metadata", f.metadata, w.metadata, u64::MAX);
     if w.in_port != 0 {
         s.push_str("in_port=");
-        port::format(f.in_port, s);
+        port_no::format_port(f.in_port, s);
         s.push(',');
     }
     for i in 0..FLOW_MAX_VLAN_HEADERS {

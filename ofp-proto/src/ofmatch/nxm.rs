@@ -8,7 +8,6 @@ use bytes::{BufMut, BytesMut};
 
 use crate::buf::{pad8, round_up8, Reader};
 use crate::errors::OfpErr;
-use crate::flow::port;
 use crate::flow::*;
 use crate::mf::{self, MfId, OXM_CLASS_EXPERIMENTER, OXM_CLASS_NXM1};
 use crate::ofmatch::Match;
@@ -41,6 +40,15 @@ impl Hdr {
 
     fn payload_len(&self) -> usize {
         usize::from(self.length) - self.exp_len()
+    }
+
+    /// The header in the 64-bit form `mf` looks fields up by.
+    fn to_u64(self) -> u64 {
+        u64::from(self.class) << 48
+            | u64::from(self.field) << 41
+            | u64::from(self.hasmask) << 40
+            | u64::from(self.length) << 32
+            | u64::from(self.experimenter)
     }
 
     fn is_cookie(&self) -> bool {
@@ -106,12 +114,13 @@ pub(crate) fn pull_entry(
     allow_mask: bool,
 ) -> Result<Entry, OfpErr> {
     let h = pull_header(b)?;
-    let id = MfId::from_header(h.class, h.field, h.experimenter, h.hasmask, h.length);
+    // Fields OVS knows but `Flow` does not model are unknown here.
+    let id = MfId::from_header(h.to_u64()).filter(|id| id.in_flow());
     let cookie = id.is_none() && allow_cookie && h.is_cookie();
     let mut unknown = None;
     if id.is_none() && !cookie {
         if is_action {
-            let known_code = MfId::from_code(h.class, h.field, h.experimenter).is_some();
+            let known_code = MfId::from_code(h.class, h.field, h.experimenter).is_some_and(MfId::in_flow);
             return Err(if known_code && h.length > 0 {
                 OfpErr::OFPBAC_BAD_SET_LEN
             } else {
@@ -144,12 +153,25 @@ pub(crate) fn pull_entry(
 /// unmet prerequisites; loose decoding (packet-in metadata) skips them. `cookie` receives an
 /// NXM_NX_COOKIE entry if given (NXM flow mods and stats requests).
 pub fn decode_raw(
+    bytes: &[u8],
+    strict: bool,
+    pipeline_only: bool,
+    cookie: Option<&mut (u64, u64)>,
+) -> Result<Match, OfpErr> {
+    let mut m = Match::catchall();
+    decode_raw_into(bytes, strict, pipeline_only, cookie, &mut m)?;
+    Ok(m)
+}
+
+/// `decode_raw` into `m` (which must start as a catch-all): a `Match` is large, and decoding
+/// messages in place saves copying it.
+pub(crate) fn decode_raw_into(
     mut bytes: &[u8],
     strict: bool,
     pipeline_only: bool,
     mut cookie: Option<&mut (u64, u64)>,
-) -> Result<Match, OfpErr> {
-    let mut m = Match::catchall();
+    m: &mut Match,
+) -> Result<(), OfpErr> {
     if let Some(c) = cookie.as_deref_mut() {
         *c = (0, 0);
     }
@@ -176,7 +198,7 @@ pub fn decode_raw(
                 if strict && !mf::prereqs_ok(id, &m.flow) {
                     return Err(OfpErr::OFPBMC_BAD_PREREQ);
                 }
-                if !mf::is_all_wild(id, &m) {
+                if !mf::is_all_wild(id, m) {
                     return Err(OfpErr::OFPBMC_DUP_FIELD);
                 }
                 if pipeline_only && !is_pipeline_field(id) {
@@ -189,7 +211,7 @@ pub fn decode_raw(
             }
         }
     }
-    Ok(m)
+    Ok(())
 }
 
 /// Fields a packet-out's OF1.5 match may carry (OVS `mf_is_pipeline_field`).
@@ -205,17 +227,42 @@ pub fn pull_nx_match(
     strict: bool,
     cookie: Option<&mut (u64, u64)>,
 ) -> Result<Match, OfpErr> {
+    let mut m = Match::catchall();
+    pull_nx_match_into(r, match_len, strict, cookie, &mut m)?;
+    Ok(m)
+}
+
+/// `pull_nx_match` into `m`, a catch-all (see `decode_raw_into`).
+pub(crate) fn pull_nx_match_into(
+    r: &mut Reader,
+    match_len: usize,
+    strict: bool,
+    cookie: Option<&mut (u64, u64)>,
+    m: &mut Match,
+) -> Result<(), OfpErr> {
     let padded = round_up8(match_len);
     if r.remaining() < padded {
         return Err(OfpErr::OFPBMC_BAD_LEN);
     }
-    let body = r.bytes(padded)?;
-    decode_raw(&body[..match_len], strict, false, cookie)
+    decode_raw_into(&r.peek_rest()[..match_len], strict, false, cookie, m)?;
+    r.skip(padded)
 }
 
 /// Pulls an OXM match: `ofp11_match_header` (type OXM), TLVs, padding to 8 (OVS
 /// `oxm_pull_match`). Returns the match and the padded length consumed.
 pub fn pull_oxm_match(r: &mut Reader, strict: bool, pipeline_only: bool) -> Result<(Match, usize), OfpErr> {
+    let mut m = Match::catchall();
+    let len = pull_oxm_match_into(r, strict, pipeline_only, &mut m)?;
+    Ok((m, len))
+}
+
+/// `pull_oxm_match` into `m`, a catch-all (see `decode_raw_into`); the padded length consumed.
+pub(crate) fn pull_oxm_match_into(
+    r: &mut Reader,
+    strict: bool,
+    pipeline_only: bool,
+    m: &mut Match,
+) -> Result<usize, OfpErr> {
     let rest = r.peek_rest();
     if rest.len() < 4 {
         return Err(OfpErr::OFPBMC_BAD_LEN);
@@ -232,24 +279,18 @@ pub fn pull_oxm_match(r: &mut Reader, strict: bool, pipeline_only: bool) -> Resu
     if rest.len() < padded {
         return Err(OfpErr::OFPBMC_BAD_LEN);
     }
-    let m = decode_raw(&rest[4..len], strict, pipeline_only, None)?;
+    decode_raw_into(&rest[4..len], strict, pipeline_only, None, m)?;
     r.skip(padded)?;
-    Ok((m, padded))
+    Ok(padded)
 }
 
 /// Appends one entry: header (NXM/OXM per `version`, 0 for NXM), value, optional mask.
 pub(crate) fn put_entry(buf: &mut BytesMut, id: MfId, version: u8, value: u128, mask: Option<u128>) {
     let f = id.field();
-    let h = id.header_for(version);
-    let masked = mask.is_some();
-    let w = u32::from(h.class) << 16
-        | u32::from(h.field) << 9
-        | u32::from(masked) << 8
-        | u32::from(h.length(f.n_bytes, masked));
-    buf.put_u32(w);
-    if h.is_experimenter() {
-        buf.put_u32(h.experimenter);
-    }
+    // Every field `Flow` models has a code point.
+    let Some(h) = id.header(version) else { return };
+    let h = if mask.is_some() { mf::make_wild(h) } else { h };
+    buf.put_slice(&h.to_be_bytes()[..mf::header_wire_len(h)]);
     buf.put_slice(&value.to_be_bytes()[16 - f.n_bytes..]);
     if let Some(m) = mask {
         buf.put_slice(&m.to_be_bytes()[16 - f.n_bytes..]);
@@ -301,11 +342,8 @@ pub fn put_raw(buf: &mut BytesMut, version: u8, m: &Match, cookie: u64, cookie_m
     }
     p.field(MfId::DpHash, m);
     if w.in_port != 0 {
-        if version != 0 {
-            p.exact(MfId::InPortOxm, port::to_ofp11(f.in_port).into());
-        } else {
-            p.exact(MfId::InPort, f.in_port.into());
-        }
+        let id = if version != 0 { MfId::InPortOxm } else { MfId::InPort };
+        p.exact(id, mf::get(id, f));
     }
     p.field(MfId::EthSrc, m);
     p.field(MfId::EthDst, m);
@@ -477,6 +515,7 @@ pub fn put_oxm_match(buf: &mut BytesMut, m: &Match, version: u8) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::port_no;
     use crate::print::parse_hex;
     use bytes::Bytes;
 
@@ -528,7 +567,7 @@ mod tests {
         let mut m = Match::catchall();
         m.set_dl_type(ETH_TYPE_IP);
         m.set_default_packet_type();
-        m.set_in_port(port::OFPP_LOCAL);
+        m.set_in_port(port_no::LOCAL);
         m.set_nw_dst_masked(0x0a00_0000, 0xff00_0000);
         m.set_tun_id_masked(5, u64::MAX);
         assert_eq!(oxm(&m, 4), "80000004fffffffe80000a020800800019080a000000ff00000080004c080000000000000005");

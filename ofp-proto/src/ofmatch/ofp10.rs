@@ -1,8 +1,10 @@
 //! OF1.0 `ofp10_match` (40 bytes): wildcard bits, CIDR-counted IP masks, OFP_VLAN_NONE (OVS
 //! `ofputil_match_from_ofp10_match` / `ofputil_match_to_ofp10_match`).
 
+use crate::buf::{be16, be32};
 use crate::flow::*;
 use crate::ofmatch::Match;
+use crate::port_no;
 
 pub const OFP10_MATCH_LEN: usize = 40;
 
@@ -36,18 +38,6 @@ fn netmask_to_wcbits(mask: u32) -> u32 {
     mask.trailing_zeros().min(32)
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn mac(b: &[u8], at: usize) -> EthAddr {
-    EthAddr([b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]])
-}
-
 impl Match {
     /// Decodes an `ofp10_match`; OF1.0 matches cannot be malformed.
     pub fn from_ofp10(b: &[u8; OFP10_MATCH_LEN]) -> Match {
@@ -55,7 +45,7 @@ impl Match {
         let mut m = Match::catchall();
         let w = &mut m.mask;
         if ofpfw & OFPFW10_IN_PORT == 0 {
-            w.in_port = u16::MAX;
+            w.in_port = u32::MAX;
         }
         if ofpfw & OFPFW10_NW_TOS == 0 {
             w.nw_tos |= IP_DSCP_MASK;
@@ -105,9 +95,9 @@ impl Match {
         }
 
         let f = &mut m.flow;
-        f.in_port = be16(b, 4);
-        f.dl_src = mac(b, 6);
-        f.dl_dst = mac(b, 12);
+        f.in_port = port_no::ofp10_to_ofp11(be16(b, 4));
+        f.dl_src = EthAddr::read(b, 6);
+        f.dl_dst = EthAddr::read(b, 12);
         f.dl_type = be16(b, 22);
         f.nw_tos = b[24] & IP_DSCP_MASK;
         f.nw_proto = b[25];
@@ -180,7 +170,7 @@ impl Match {
         }
         let mut b = [0u8; OFP10_MATCH_LEN];
         b[0..4].copy_from_slice(&ofpfw.to_be_bytes());
-        b[4..6].copy_from_slice(&f.in_port.to_be_bytes());
+        b[4..6].copy_from_slice(&port_no::to_ofp10_wire(f.in_port).to_be_bytes());
         b[6..12].copy_from_slice(&f.dl_src.0);
         b[12..18].copy_from_slice(&f.dl_dst.0);
         b[18..20].copy_from_slice(&dl_vlan.to_be_bytes());

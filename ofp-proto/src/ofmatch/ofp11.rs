@@ -3,13 +3,13 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::buf::Reader;
+use crate::buf::{be16, be32, be64, Reader};
 use crate::errors::OfpErr;
-use crate::flow::port;
 use crate::flow::*;
 use crate::header::OFP11_VERSION;
 use crate::ofmatch::nxm::{self, OFPMT_OXM, OFPMT_STANDARD};
 use crate::ofmatch::Match;
+use crate::port_no;
 
 pub const OFP11_MATCH_LEN: usize = 88;
 
@@ -28,22 +28,6 @@ pub const OFPVID11_ANY: u16 = 0xfffe;
 /// dl_vlan: untagged packets only.
 pub const OFPVID11_NONE: u16 = 0xffff;
 
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn be64(b: &[u8], at: usize) -> u64 {
-    u64::from(be32(b, at)) << 32 | u64::from(be32(b, at + 4))
-}
-
-fn mac(b: &[u8], at: usize) -> EthAddr {
-    EthAddr([b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]])
-}
-
 fn not_mac(a: EthAddr) -> EthAddr {
     EthAddr(a.0.map(|x| !x))
 }
@@ -54,14 +38,14 @@ impl Match {
         let wc = be32(b, 8) & 0xffff;
         let mut m = Match::catchall();
         if wc & OFPFW11_IN_PORT == 0 {
-            let p = port::from_ofp11(be32(b, 4)).map_err(|_| OfpErr::OFPBMC_BAD_VALUE)?;
+            let p = port_no::from_ofp11(be32(b, 4)).map_err(|_| OfpErr::OFPBMC_BAD_VALUE)?;
             m.set_in_port(p);
         }
-        let src_mask = not_mac(mac(b, 18));
-        let dst_mask = not_mac(mac(b, 30));
+        let src_mask = not_mac(EthAddr::read(b, 18));
+        let dst_mask = not_mac(EthAddr::read(b, 30));
         if !src_mask.is_zero() || !dst_mask.is_zero() {
-            m.set_dl_src_masked(mac(b, 12), src_mask);
-            m.set_dl_dst_masked(mac(b, 24), dst_mask);
+            m.set_dl_src_masked(EthAddr::read(b, 12), src_mask);
+            m.set_dl_dst_masked(EthAddr::read(b, 24), dst_mask);
             m.set_default_packet_type();
         }
         if wc & OFPFW11_DL_VLAN == 0 {
@@ -164,7 +148,7 @@ impl Match {
         if w.in_port == 0 {
             wc |= OFPFW11_IN_PORT;
         } else {
-            b[4..8].copy_from_slice(&port::to_ofp11(f.in_port).to_be_bytes());
+            b[4..8].copy_from_slice(&f.in_port.to_be_bytes());
         }
         b[12..18].copy_from_slice(&f.dl_src.0);
         b[18..24].copy_from_slice(&not_mac(w.dl_src).0);
@@ -234,6 +218,13 @@ impl Match {
 /// Pulls an OF1.1+ match, standard or OXM (strict), returning it and the bytes consumed
 /// including padding (OVS `ofputil_pull_ofp11_match`).
 pub fn pull_ofp11_match(r: &mut Reader) -> Result<(Match, usize), OfpErr> {
+    let mut m = Match::catchall();
+    let len = pull_ofp11_match_into(r, &mut m)?;
+    Ok((m, len))
+}
+
+/// `pull_ofp11_match` into `m`, a catch-all (see `nxm::decode_raw_into`).
+pub(crate) fn pull_ofp11_match_into(r: &mut Reader, m: &mut Match) -> Result<usize, OfpErr> {
     let rest = r.peek_rest();
     if rest.len() < 4 {
         return Err(OfpErr::OFPBMC_BAD_LEN);
@@ -245,9 +236,10 @@ pub fn pull_ofp11_match(r: &mut Reader) -> Result<(Match, usize), OfpErr> {
                 return Err(OfpErr::OFPBMC_BAD_LEN);
             }
             let b: [u8; OFP11_MATCH_LEN] = r.array()?;
-            Ok((Match::from_ofp11(&b)?, OFP11_MATCH_LEN))
+            *m = Match::from_ofp11(&b)?;
+            Ok(OFP11_MATCH_LEN)
         }
-        OFPMT_OXM => nxm::pull_oxm_match(r, true, false),
+        OFPMT_OXM => nxm::pull_oxm_match_into(r, true, false, m),
         _ => Err(OfpErr::OFPBMC_BAD_TYPE),
     }
 }

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use bytes::{BufMut, BytesMut};
 use hashbrown::HashMap;
 
+use crate::buf::{be16, be32};
 use crate::errors::{OfpErr, NX_VENDOR_ID, ONF_VENDOR_ID};
 use crate::header::{Header, OFP10_VERSION};
 pub use table::{MsgType, Raw};
@@ -189,10 +190,15 @@ struct Hdrs {
     subtype: u32,
 }
 
-fn index() -> &'static HashMap<Hdrs, Raw> {
-    static INDEX: OnceLock<HashMap<Hdrs, Raw>> = OnceLock::new();
+/// Standard messages (neither multipart nor experimenter) of OpenFlow 1.0–1.5, by version and
+/// type: most of what a connection carries, identified in one step.
+type OfptIndex = [[Option<Raw>; 32]; 6];
+
+fn index() -> &'static (HashMap<Hdrs, Raw>, OfptIndex) {
+    static INDEX: OnceLock<(HashMap<Hdrs, Raw>, OfptIndex)> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut m = HashMap::new();
+        let mut ofpt: OfptIndex = [[None; 32]; 6];
         for info in table::RAW_INFO.iter() {
             for version in info.min_version..=info.max_version {
                 let st = |req| match (version == OFP10_VERSION, req) {
@@ -204,7 +210,12 @@ fn index() -> &'static HashMap<Hdrs, Raw> {
                 let req = info.raw.is_stat_request();
                 let n = info.number;
                 let h = match info.family {
-                    Family::Ofpt => Hdrs { version, msg_type: n as u8, stat: 0, vendor: 0, subtype: 0 },
+                    Family::Ofpt => {
+                        if let Some(slot) = ofpt.get_mut(usize::from(version) - 1).and_then(|t| t.get_mut(n as usize)) {
+                            *slot = Some(info.raw);
+                        }
+                        Hdrs { version, msg_type: n as u8, stat: 0, vendor: 0, subtype: 0 }
+                    }
                     Family::Ofpst => Hdrs { version, msg_type: st(req), stat: n as u16, vendor: 0, subtype: 0 },
                     Family::Nxt | Family::Onft => {
                         Hdrs { version, msg_type: OFPT_VENDOR, stat: 0, vendor: info.family.vendor(), subtype: n }
@@ -220,16 +231,8 @@ fn index() -> &'static HashMap<Hdrs, Raw> {
                 m.insert(h, info.raw);
             }
         }
-        m
+        (m, ofpt)
     })
-}
-
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 fn decode_hdrs(msg: &[u8]) -> Result<Hdrs, OfpErr> {
@@ -280,8 +283,15 @@ fn decode_hdrs(msg: &[u8]) -> Result<Hdrs, OfpErr> {
 /// Which raw a message is, without length checks (OVS `ofpraw_decode_partial`): works on a
 /// truncated message as long as its identifying headers are present.
 pub fn identify(msg: &[u8]) -> Result<Raw, OfpErr> {
+    let (map, ofpt) = index();
+    if let (Some(&version), Some(&msg_type)) = (msg.first(), msg.get(1)) {
+        let known = usize::from(version).checked_sub(1).and_then(|v| ofpt.get(v)?.get(usize::from(msg_type))?.as_ref());
+        if let (Some(raw), true) = (known, msg.len() >= 8) {
+            return Ok(*raw);
+        }
+    }
     let h = decode_hdrs(msg)?;
-    match index().get(&h) {
+    match map.get(&h) {
         Some(r) => Ok(*r),
         None if h.vendor != 0 => Err(OfpErr::OFPBRC_BAD_SUBTYPE),
         None if h.stat != 0 || is_stats_type(h) => Err(OfpErr::OFPBRC_BAD_STAT),
@@ -331,7 +341,7 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        crate::print::parse_hex(s).unwrap()
     }
 
     #[test]

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 
 use ofp_proto::actions::{check_instructions, Action, ActionList, CheckParams, Controller, SetField, SetFieldRaw};
-use ofp_proto::flow::{self, port, EthAddr};
+use ofp_proto::flow::{self, EthAddr};
 use ofp_proto::instructions::Instructions;
 use ofp_proto::mf::{self, MfId};
 use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModFlags, OFPG_ANY};
@@ -17,6 +17,7 @@ use ofp_proto::msg::flow_stats::{AggregateStats, FlowStats, FlowStatsReply, Flow
 use ofp_proto::msg::packet_in::{Continuation, ContinuationActions, PacketIn};
 use ofp_proto::msg::packet_out::PacketOut;
 use ofp_proto::ofmatch::Match;
+use ofp_proto::port_no;
 use ofp_proto::{Message, Raw};
 
 // ---------------------------------------------------------------- fields and matches
@@ -181,7 +182,7 @@ pub fn ofp10_match() -> impl Strategy<Value = Match> {
         )
             .prop_map(|(op, src, dst)| Some((0x0806, None, op, Some((src, dst)), None))),
     ];
-    (proptest::option::of(any::<u16>()), proptest::option::of(mac()), proptest::option::of(mac()), vlan, l3).prop_map(
+    (proptest::option::of(any_port()), proptest::option::of(mac()), proptest::option::of(mac()), vlan, l3).prop_map(
         |(in_port, src, dst, vlan, l3)| {
             let mut m = Match::catchall();
             let mut data = false;
@@ -247,7 +248,7 @@ pub fn ofp10_match() -> impl Strategy<Value = Match> {
 /// What an OF1.1 standard match can say.
 pub fn ofp11_match() -> impl Strategy<Value = Match> {
     (
-        proptest::option::of(any::<u16>()),
+        proptest::option::of(any_port()),
         proptest::option::of((mac(), mac(), mac(), mac())),
         prop_oneof![Just(0u8), Just(1), Just(2), Just(3)],
         (0u16..4096, proptest::option::of(0u8..8)),
@@ -326,11 +327,24 @@ pub fn ofp11_match() -> impl Strategy<Value = Match> {
 
 // ---------------------------------------------------------------- actions and instructions
 
+/// Any port number every version can carry: OF1.0's numbers in the OF1.1+ space.
+pub fn any_port() -> impl Strategy<Value = u32> {
+    any::<u16>().prop_map(port_no::ofp10_to_ofp11)
+}
+
 /// Valid output ports: switch ports and reserved ports other than NONE.
-pub fn out_port() -> impl Strategy<Value = u16> {
+pub fn out_port() -> impl Strategy<Value = u32> {
     prop_oneof![
-        0u16..port::OFPP_MAX,
-        prop::sample::select(vec![0xfff8, 0xfff9, 0xfffa, 0xfffb, 0xfffc, 0xfffd, 0xfffe])
+        0..port_no::MAX_PHYSICAL,
+        prop::sample::select(vec![
+            port_no::IN_PORT,
+            port_no::TABLE,
+            port_no::NORMAL,
+            port_no::FLOOD,
+            port_no::ALL,
+            port_no::CONTROLLER,
+            port_no::LOCAL
+        ])
     ]
 }
 
@@ -449,10 +463,10 @@ pub fn action(version: u8) -> BoxedStrategy<Action> {
         Just(Action::StripVlan { pop_vlan: version > 1 }).boxed(),
         any::<u32>().prop_map(Action::SetQueue).boxed(),
         Just(Action::PopQueue).boxed(),
-        (any::<u16>(), any::<u8>(), any::<bool>())
+        (any_port(), any::<u8>(), any::<bool>())
             .prop_map(|(in_port, table_id, ct)| Action::Resubmit { in_port, table_id, with_ct_orig: ct, plain: false })
             .boxed(),
-        any::<u16>()
+        any_port()
             .prop_map(|in_port| Action::Resubmit { in_port, table_id: 255, with_ct_orig: false, plain: true })
             .boxed(),
         // Notes whose length needs no padding come back unchanged.
@@ -482,7 +496,7 @@ pub fn action(version: u8) -> BoxedStrategy<Action> {
         );
     }
     if version == 1 {
-        let port = prop_oneof![0u16..port::OFPP_MAX, Just(port::OFPP_IN_PORT), Just(port::OFPP_LOCAL)];
+        let port = prop_oneof![0..port_no::MAX_PHYSICAL, Just(port_no::IN_PORT), Just(port_no::LOCAL)];
         s.push((port, any::<u32>()).prop_map(|(port, queue)| Action::Enqueue { port, queue }).boxed());
     }
     if version <= 2 {
@@ -619,7 +633,7 @@ pub fn flow_mod() -> impl Strategy<Value = (Raw, u8, FlowMod)> {
             match_for(raw, v),
             instructions(v),
             (0u8..=4, any::<u8>(), any::<u64>(), any::<u64>(), any::<u64>()),
-            (any::<u16>(), any::<u16>(), any::<u16>(), any::<u32>(), any::<u16>(), any::<u32>(), any::<u16>()),
+            (any::<u16>(), any::<u16>(), any::<u16>(), any::<u32>(), any_port(), any::<u32>(), any::<u16>()),
             flags(v),
         )
             .prop_filter_map(
@@ -746,7 +760,7 @@ pub fn packet_out() -> impl Strategy<Value = (Raw, u8, Message)> {
     (
         forms(ofp_proto::MsgType::PacketOut).prop_flat_map(|(r, v)| (Just(r), Just(v), actions(v))),
         pipeline_match(),
-        prop_oneof![0u16..port::OFPP_MAX, Just(port::OFPP_LOCAL), Just(port::OFPP_NONE), Just(port::OFPP_CONTROLLER)],
+        prop_oneof![0..port_no::MAX_PHYSICAL, Just(port_no::LOCAL), Just(port_no::ANY), Just(port_no::CONTROLLER)],
         any::<bool>(),
         proptest::collection::vec(any::<u8>(), 0..80),
     )
@@ -802,7 +816,7 @@ pub fn flow_stats_request() -> impl Strategy<Value = (Raw, u8, Message)> {
     (
         prop_oneof![forms(ofp_proto::MsgType::FlowStatsRequest), forms(ofp_proto::MsgType::AggregateStatsRequest)]
             .prop_flat_map(|(r, v)| (Just((r, v)), match_for(r, v))),
-        (any::<u64>(), any::<u64>(), any::<u16>(), any::<u32>(), any::<u8>()),
+        (any::<u64>(), any::<u64>(), any_port(), any::<u32>(), any::<u8>()),
     )
         .prop_map(|(((raw, v), m), (cookie, mask, out_port, out_group, table_id))| {
             let mut r = FlowStatsRequest { match_: m, out_port, table_id, ..FlowStatsRequest::default() };

@@ -6,8 +6,8 @@ use bytes::Bytes;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
+use ofp_proto::mf::MfId;
 use ofp_proto::msg::bundle::{BundleAdd, BundleCtrl, BundleCtrlType};
-use ofp_proto::msg::mf::MfId;
 use ofp_proto::msg::stats::{
     DescStats, PortStats, PortStatsReply, PortStatsRequest, Rfc2819Stats, TableStats, TableStatsReply,
 };
@@ -57,10 +57,15 @@ pub fn rfc2819() -> impl Strategy<Value = Rfc2819Stats> {
     })
 }
 
+/// Any port number every version can carry: the OF1.0 numbers in the OF1.1+ space.
+pub fn port_number() -> impl Strategy<Value = u32> {
+    any::<u16>().prop_map(ofp_proto::port_no::ofp10_to_ofp11)
+}
+
 /// A port's statistics as `version` carries them: no duration before OF1.3, properties in OF1.4+.
 pub fn port_stats(version: u8) -> impl Strategy<Value = PortStats> {
     let custom = vec((proptest::string::string_regex("[a-z0-9_]{0,63}").unwrap(), any::<u64>()), 0..5);
-    (any::<u16>(), any::<(u32, u32)>(), vec(any::<u64>(), 12), proptest::option::of(rfc2819()), custom).prop_map(
+    (port_number(), any::<(u32, u32)>(), vec(any::<u64>(), 12), proptest::option::of(rfc2819()), custom).prop_map(
         move |(port_no, (sec, nsec), c, rfc, custom)| {
             let mut p = PortStats::unknown(port_no);
             [
@@ -219,7 +224,7 @@ pub fn any_message() -> impl Strategy<Value = OfpMsg> {
     let stats = (1u8..=6).prop_flat_map(|v| {
         prop_oneof![
             desc().prop_map(Message::DescStatsReply),
-            any::<u16>().prop_map(|port_no| Message::PortStatsRequest(PortStatsRequest { port_no })),
+            port_number().prop_map(|port_no| Message::PortStatsRequest(PortStatsRequest { port_no })),
             vec(port_stats(v), 0..4).prop_map(|ports| Message::PortStatsReply(PortStatsReply { ports })),
             vec(table_stats(v), 0..4).prop_map(|tables| Message::TableStatsReply(TableStatsReply { tables })),
         ]

@@ -19,7 +19,7 @@ use upcall_core::{DpifOp, DpifOperate, DpifUpcall, MissStats, ReceiveError, Rece
 use super::normal::MacLearning;
 use super::odp::{self, DpAction, Executor, Frame};
 use super::ports::{PortCounters, PortTable};
-use super::xlate::{of16, pin_metadata, translate, Env, PinSpec, Purpose, Start, Translation, XAction};
+use super::xlate::{pin_metadata, translate, Env, PinSpec, Purpose, Start, Translation, XAction};
 use crate::datapath::Datapath;
 use crate::ofproto::OfProto;
 
@@ -106,7 +106,7 @@ impl Bridge {
             return None;
         }
         c.rx(frame.len());
-        let flow = Flow::extract(&frame, of16(port));
+        let flow = Flow::extract(&frame, port);
         let key = upcall_key(self.ports.odp_port(port)?, &flow);
         Some(DpifUpcall { kind: DPIF_UC_MISS, key, packet: frame, userdata: None })
     }
@@ -198,7 +198,7 @@ fn packet_in(spec: &PinSpec, frame: &Frame) -> AsyncPacketIn {
 /// The packet-in upcall-core asks for while failing open (OVS 2.0: reason no_match, table 0,
 /// cookie 0, the flow's metadata, the whole packet).
 pub(crate) fn fail_open_traffic(p: upcall_core::PacketIn) -> AsyncPacketIn {
-    let flow = Flow::extract(&p.packet, of16(p.in_port));
+    let flow = Flow::extract(&p.packet, p.in_port);
     let pin = PacketIn {
         reason: p.reason,
         table_id: 0,
@@ -248,7 +248,7 @@ impl<D: Datapath> Xlate for Handler<'_, '_, D> {
     fn receive(&mut self, key: &Bytes, packet: &Bytes) -> Result<Received<Flow>, ReceiveError> {
         let odp_port = key_in_port(key).ok_or(ReceiveError::Invalid)?;
         let port = self.env.ports.of_port(odp_port).ok_or(ReceiveError::NoDevice { odp_port })?;
-        let flow = Flow::extract(packet, of16(port));
+        let flow = Flow::extract(packet, port);
         Ok(Received { in_port: port, tcp_flags: flow.tcp_flags, flow })
     }
 

@@ -211,8 +211,6 @@ impl<D: Datapath> Switch<D> {
     /// Hands the tables' events to the connection manager and keeps its connection events.
     fn forward(&mut self, now: Instant) {
         self.tables.forward_events(now, &mut self.mgr);
-        // Flow monitors are not in connection management yet: rule changes have no reader.
-        while self.tables.poll_monitor_event().is_some() {}
         while let Some(e) = self.mgr.poll_event() {
             if self.conn_events.len() == MAX_CONN_EVENTS {
                 self.conn_events.pop_front();

@@ -204,7 +204,7 @@ impl PortTable {
             rx_dropped: c.rx_dropped,
             tx_dropped: c.tx_dropped,
             rfc2819: Some(unknown),
-            ..PortStats::unknown(port_no::to_ofp10_wire(port))
+            ..PortStats::unknown(port)
         })
     }
 }
@@ -253,6 +253,6 @@ mod tests {
         let s = t.stats(1, &c, Instant::from_millis(3_500)).unwrap();
         assert_eq!((s.duration_sec, s.duration_nsec), (2, 500_000_000));
         assert_eq!((s.rx_packets, s.rx_bytes, s.tx_dropped, s.rx_errors), (3, 180, 1, u64::MAX));
-        assert_eq!(t.stats(port_no::LOCAL, &c, Instant::from_millis(1_000)).unwrap().port_no, 0xfffe);
+        assert_eq!(t.stats(port_no::LOCAL, &c, Instant::from_millis(1_000)).unwrap().port_no, port_no::LOCAL);
     }
 }

@@ -10,8 +10,8 @@ use log::warn;
 use ofp_proto::actions::{check_actions, CheckParams};
 use ofp_proto::flow::Flow;
 use ofp_proto::msg::flow_mod::NO_BUFFER;
-use ofp_proto::msg::multipart::MultipartBuilder;
-use ofp_proto::msg::port::{Port, PortMod, PortReason};
+use ofp_proto::msg::port::{PortDescReply, PortMod, PortReason};
+use ofp_proto::msg::stats::PortStatsReply;
 use ofp_proto::msg::switch::{capabilities, FragHandling, SwitchConfig, SwitchFeatures, OF10_ACTIONS_ALL};
 use ofp_proto::msg::PacketOut;
 use ofp_proto::ofmatch::Match;
@@ -20,7 +20,7 @@ use ofp_proto::{header, port_no, Instant, Message, MsgType, OfpErr, OfpMsg, Raw}
 use super::absent;
 use super::bridge::{run, Bridge};
 use super::support;
-use super::xlate::{of16, of32, translate, Purpose, Start};
+use super::xlate::{translate, Purpose, Start};
 use crate::datapath::Datapath;
 use crate::ofproto::OfProto;
 use crate::owner::SwitchRequests;
@@ -39,23 +39,6 @@ const CAPABILITIES: u32 = capabilities::FLOW_STATS
 pub(crate) fn reply_raw(request: Raw, t: MsgType, version: u8) -> Option<Raw> {
     let family = request.info().family;
     Raw::candidates(t, version).find(|r| r.info().family == family).or_else(|| Raw::for_type(t, version))
-}
-
-/// Sends the entries `put` writes as a multipart reply to `msg`.
-fn send_multipart(
-    out: &mut Replies,
-    msg: &OfpMsg,
-    t: MsgType,
-    puts: impl Iterator<Item = impl FnOnce(&mut bytes::BytesMut)>,
-) -> Disposition {
-    let Some(raw) = reply_raw(msg.raw, t, msg.version) else { return Disposition::Error(OfpErr::OFPBRC_BAD_STAT) };
-    let mut b = MultipartBuilder::new(raw, msg.version, msg.xid);
-    for put in puts {
-        // An entry too long for any message is left out, as OVS does.
-        let _ = b.append_with(put);
-    }
-    b.finish().into_iter().for_each(|m| out.send(m));
-    Disposition::Handled
 }
 
 fn send_reply(out: &mut Replies, msg: &OfpMsg, body: Message) -> Disposition {
@@ -176,30 +159,18 @@ impl Bridge {
         pins
     }
 
-    fn port_stats(&self, msg: &OfpMsg, port: u16, now: Instant, out: &mut Replies) -> Disposition {
-        let port = if port == of16(port_no::ANY) { port_no::ANY } else { of32(port) };
-        let stats: Vec<_> = (self.selected(port).into_iter())
+    fn port_stats(&self, msg: &OfpMsg, port: u32, now: Instant, out: &mut Replies) -> Disposition {
+        let ports = (self.selected(port).into_iter())
             .filter_map(|p| self.ports.stats(p, &self.counters[self.ports.index(p)?], now))
             .collect();
-        let v = msg.version;
-        send_multipart(
-            out,
-            msg,
-            MsgType::PortStatsReply,
-            stats.iter().map(|s| move |b: &mut bytes::BytesMut| s.encode(v, b)),
-        )
+        PortStatsReply { ports }.encode_multipart(msg.version, msg.xid).into_iter().for_each(|m| out.send(m));
+        Disposition::Handled
     }
 
     fn port_desc(&self, msg: &OfpMsg, port: u32, out: &mut Replies) -> Disposition {
-        let descs: Vec<&Port> =
-            self.selected(port).into_iter().filter_map(|p| self.ports.get(p).map(|p| &p.desc)).collect();
-        let v = msg.version;
-        send_multipart(
-            out,
-            msg,
-            MsgType::PortDescStatsReply,
-            descs.into_iter().map(|d| move |b: &mut bytes::BytesMut| d.encode(v, b)),
-        )
+        let ports = self.selected(port).into_iter().filter_map(|p| self.ports.get(p).map(|p| p.desc.clone())).collect();
+        PortDescReply { ports }.encode_multipart(msg.version, msg.xid).into_iter().for_each(|m| out.send(m));
+        Disposition::Handled
     }
 }
 

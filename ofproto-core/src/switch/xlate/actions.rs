@@ -15,7 +15,7 @@ use ofp_proto::msg::port::config;
 use ofp_proto::ofmatch::Match;
 use ofp_proto::port_no;
 
-use super::{of32, Ctx, PinSpec, XAction};
+use super::{Ctx, PinSpec, XAction};
 use crate::datapath::Datapath;
 use crate::switch::odp::DpAction;
 use crate::switch::support;
@@ -25,20 +25,20 @@ impl<D: Datapath> Ctx<'_, '_, D> {
     pub(super) fn do_action(&mut self, a: &Action) -> bool {
         let f = &mut self.flow;
         match a {
-            Action::Output { port, max_len } => self.output(of32(*port), *max_len, true),
+            Action::Output { port, max_len } => self.output(*port, *max_len, true),
             Action::Controller(c) => {
                 self.controller(c.max_len, c.reason, c.controller_id, c.userdata.clone());
             }
             Action::Enqueue { port, .. } => {
                 // Queues only set a priority the datapath ignores: the packet goes out as usual.
-                let port = of32(*port);
+                let port = *port;
                 match port {
                     port_no::IN_PORT => self.output_to(self.in_port(), None),
                     p if p == self.in_port() => {}
                     p => self.output_to(p, None),
                 }
             }
-            Action::OutputTrunc { port, max_len } => self.output_trunc(of32(*port), *max_len),
+            Action::OutputTrunc { port, max_len } => self.output_trunc(*port, *max_len),
             Action::SetVlanVid { vid, push_vlan_if_needed, .. } => {
                 if f.vlans[0].tci & VLAN_CFI != 0 || *push_vlan_if_needed {
                     if f.vlans[0].tci & VLAN_CFI == 0 && f.vlans[0].tpid == 0 {
@@ -88,7 +88,7 @@ impl<D: Datapath> Ctx<'_, '_, D> {
             }
             Action::SetTunnel { tun_id, .. } => f.tun_id = *tun_id,
             Action::Resubmit { in_port, table_id, .. } => {
-                let in_port = match of32(*in_port) {
+                let in_port = match *in_port {
                     port_no::IN_PORT => self.in_port(),
                     p => p,
                 };

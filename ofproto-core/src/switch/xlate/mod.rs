@@ -16,7 +16,7 @@ use ofp_proto::msg::packet_in::OFPR_IMPLICIT_MISS;
 use ofp_proto::msg::port::config;
 use ofp_proto::msg::switch::FragHandling;
 use ofp_proto::ofmatch::Match;
-use ofp_proto::{port_no, Instant};
+use ofp_proto::Instant;
 
 mod actions;
 
@@ -36,15 +36,6 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_RESUBMITS: usize = MAX_DEPTH * MAX_DEPTH;
 /// Actions one translation may produce (OVS refuses datapath action lists over 64 KiB).
 pub const MAX_ACTIONS: usize = 8192;
-
-/// The OF1.1+ number of a port in the 16-bit form the flow family keeps.
-pub(crate) fn of32(p: u16) -> u32 {
-    port_no::ofp10_to_ofp11(p)
-}
-
-pub(crate) fn of16(p: u32) -> u16 {
-    port_no::to_ofp10_wire(p)
-}
 
 /// What translation reads and changes besides the flow.
 pub(crate) struct Env<'a, D> {
@@ -205,7 +196,7 @@ pub(crate) fn translate<D: Datapath>(
 
 impl<D: Datapath> Ctx<'_, '_, D> {
     fn in_port(&self) -> u32 {
-        of32(self.flow.in_port)
+        self.flow.in_port
     }
 
     fn push(&mut self, a: XAction) {
@@ -225,7 +216,7 @@ impl<D: Datapath> Ctx<'_, '_, D> {
     /// OVS `rule_dpif_lookup_from_table` for one table, with the fragment handling.
     fn lookup(&mut self, table_id: u8, in_port: u32) -> Found {
         let mut f = self.flow;
-        f.in_port = of16(in_port);
+        f.in_port = in_port;
         if f.nw_frag & FLOW_NW_FRAG_ANY != 0 {
             match self.env.frag {
                 FragHandling::NxMatch => {}

@@ -1,11 +1,16 @@
-//! Human-readable text in the words `ovs-ofctl ofp-print` uses (OVS `ofp_to_string`).
+//! Human-readable text in the words `ovs-ofctl ofp-print` uses (OVS `ofp_to_string`), and the
+//! key fields of a message as plain values (`key_fields`).
+
+mod keys;
 
 use bytes::Bytes;
 
 use crate::errors::{ErrorCode, ErrorMsg, OfpErr};
-use crate::header::{Header, HEADER_LEN};
+use crate::header::{Header, Version, HEADER_LEN};
 use crate::msg::{Cx, Message, OfpMsg};
 use crate::raw::{self, OFPSF_REPLY_MORE};
+
+pub use keys::{key_fields, KeyValue};
 
 /// The text `ovs-ofctl ofp-print` prints for one message given as raw bytes.
 pub fn ofp_to_string(data: &[u8], verbosity: u8) -> String {
@@ -94,10 +99,10 @@ pub fn first_line(data: &[u8]) -> String {
 /// "NAME (OF1.x) (xid=0x..):" as OVS prints it (no version tag for OF1.0).
 pub fn put_header_line(h: &Header, raw: raw::Raw, s: &mut String) {
     s.push_str(raw.name());
-    match h.version {
-        1 => {}
-        v @ 2..=6 => s.push_str(&format!(" (OF1.{})", v - 1)),
-        v => s.push_str(&format!(" (OF 0x{v:02x})")),
+    match Version::from_wire(h.version) {
+        Some(Version::Of10) => {}
+        Some(v) => s.push_str(&format!(" ({v})")),
+        None => s.push_str(&format!(" (OF 0x{:02x})", h.version)),
     }
     s.push_str(&format!(" (xid=0x{:x}):", h.xid));
 }
