@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ofp_proto::msg::Hello;
+use ofp_proto::msg::PacketIn;
 use ofp_proto::print::{ofp_to_string, parse_hex};
 use ofp_proto::{Instant, Message, OfpMsg, VersionBitmap};
 use rconn_core::{ConnError, Event, MonitorId, Output, PacketCounter, Rconn, RconnConfig};
@@ -311,9 +312,10 @@ impl Timeline {
         let msg = match rest[0] {
             "barrier-reply" => OfpMsg::new(version, 0, Message::BarrierReply).to_bytes(),
             "packet-in" => {
-                let mut b = vec![version, 10, 0, 60, 0, 0, 0, 0];
-                b.resize(60, 0);
-                Bytes::from(b)
+                // A table-miss packet-in whose 26-byte packet makes the OF1.3 message 60 bytes long.
+                let data = Bytes::from_static(&[0x5a; 26]);
+                let pin = PacketIn { total_len: 26, data, ..PacketIn::default() };
+                OfpMsg::new(version, 0, Message::PacketIn(pin)).to_bytes()
             }
             "hex" => Bytes::from(parse_hex(&rest[1..].concat()).expect("hex")),
             other => panic!("unknown message {other}"),
