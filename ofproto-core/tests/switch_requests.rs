@@ -244,3 +244,40 @@ fn a_frame_for_a_missing_port_is_refused() {
     assert!(p.sw.set_port_link(p.now, 0, true).is_err());
     assert_eq!(p.sw.status(p.now).upcalls["frames_received"], 0);
 }
+
+#[test]
+fn flow_monitors_see_adds_from_other_controllers_and_expiry() {
+    use ofp_proto::instructions::Instructions;
+    use ofp_proto::msg::flow_mod::FlowMod;
+    use ofp_proto::msg::monitor::{FlowMonitor, FlowMonitorRequest, FlowUpdate, FlowUpdateEvent, MonitorFlags};
+    let mut p = switch(2);
+    let ctl = p.connect(4);
+    let mon = p.connect_later_version();
+    let flags = MonitorFlags(MonitorFlags::ADD | MonitorFlags::REMOVED);
+    let req = FlowMonitorRequest { monitors: vec![FlowMonitor::new(1, flags)] };
+    let r = p.request(mon, 6, 2, Message::FlowMonitorStatsRequest(req));
+    assert!(
+        matches!(&r[..], [m] if matches!(&m.body, Message::FlowMonitorStatsReply(rep) if rep.updates.is_empty())),
+        "{r:?}"
+    );
+
+    let fm = FlowMod {
+        idle_timeout: 1,
+        instructions: Instructions::apply([ofp_proto::actions::Action::Output { port: 2, max_len: 0 }]),
+        ..FlowMod::default()
+    };
+    p.send(ctl, &OfpMsg::new(4, 3, Message::FlowMod(fm)));
+    p.advance(1_000);
+    let events: Vec<FlowUpdateEvent> = (p.recv(mon).iter())
+        .filter_map(|m| match &m.body {
+            Message::FlowMonitorStatsReply(rep) => Some(rep.updates.clone()),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|u| match u {
+            FlowUpdate::Full(f) => Some(f.event),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(events, [FlowUpdateEvent::Added, FlowUpdateEvent::Removed]);
+}
