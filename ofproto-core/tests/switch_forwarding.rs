@@ -61,6 +61,9 @@ fn exchange(p: &mut Pair, c: ConnId, version: u8, msg: Message) -> Vec<OfpMsg> {
 #[test]
 fn a_flow_forwards_p1_to_p2_and_everything_is_counted() {
     let (mut p, c) = switch(3, 4);
+    let r = p.request(c, 4, 1, Message::FeaturesRequest);
+    let Message::FeaturesReply(features) = &r[0].body else { panic!("{r:?}") };
+    assert_eq!((features.datapath_id, features.n_tables, features.n_buffers), (0x0000_5254_0000_0001, 254, 0));
     assert!(exchange(&mut p, c, 4, add(in_port(1), 100, [out(2)])).is_empty());
     let f = tcp(1, 2, b"hello");
     p.frame(1, &f);
@@ -297,4 +300,42 @@ fn a_table_miss_flow_sends_explicit_miss_packet_ins_as_no_match() {
         assert_eq!(pin.reason, if version >= 4 { OFPR_NO_MATCH } else { 1 });
         assert_eq!((pin.cookie, pin.table_id), (if version >= 4 { 0 } else { u64::MAX }, 0));
     }
+}
+
+#[test]
+fn port_config_bits_shape_the_packet_path() {
+    let (mut p, c) = switch(3, 1);
+    assert!(exchange(&mut p, c, 1, add(Match::catchall(), 1, [out(port_no::ALL)])).is_empty());
+    let port_mod = |port: u32, bits: u32| {
+        let hw = [0xaa, 0x55, 0xaa, 0x55, 0, port as u8];
+        Message::PortMod(PortMod { port_no: port, hw_addr: hw, config: bits, mask: bits, advertise: 0 })
+    };
+    // NO_RECV: frames from the port are looked up (and counted) but go nowhere.
+    assert!(exchange(&mut p, c, 1, port_mod(1, pc::NO_RECV)).is_empty());
+    p.frame(1, &tcp(1, 2, b""));
+    assert!(p.take_frames().is_empty());
+    let st = p.sw.status(p.now);
+    assert_eq!((st.ports[0].counters.rx_packets, st.upcalls["miss_no_actions"]), (1, 1));
+    // NO_FWD: nothing is sent out of the port, not even for ALL.
+    assert!(exchange(&mut p, c, 1, port_mod(3, pc::NO_FWD)).is_empty());
+    p.frame(2, &tcp(2, 1, b""));
+    let ports: Vec<u32> = p.take_frames().into_iter().map(|(port, _)| port).collect();
+    assert_eq!(ports, [1, port_no::LOCAL]);
+    // NO_PACKET_IN: a table miss on the port sends no packet-in.
+    let r = exchange(
+        &mut p,
+        c,
+        1,
+        Message::FlowMod(FlowMod {
+            command: ofp_proto::msg::flow_mod::FlowModCommand::Delete,
+            table_id: 0,
+            ..FlowMod::default()
+        }),
+    );
+    assert!(r.is_empty(), "{r:?}");
+    assert!(exchange(&mut p, c, 1, port_mod(2, pc::NO_PACKET_IN)).is_empty());
+    p.frame(2, &tcp(2, 1, b""));
+    assert!(p.recv(c).is_empty());
+    p.frame(3, &tcp(3, 1, b""));
+    assert!(matches!(&p.recv(c)[0].body, Message::PacketIn(pin) if pin.in_port() == 3));
 }
