@@ -78,6 +78,7 @@ fn zeros_multipart(msg: &OfpMsg, t: MsgType, len: usize) -> Vec<Bytes> {
     let Some(raw) = reply_raw(msg.raw, t, msg.version) else { return Vec::new() };
     let mut b = MultipartBuilder::new(raw, msg.version, msg.xid);
     if len > 0 {
+        // 16 or 40 bytes always fit in one message.
         let _ = b.append(&vec![0; len]);
     }
     b.finish()

@@ -33,9 +33,15 @@
 //!   by upcall-core); OVS 3.1 only sends its periodic bogus packet-ins.
 //! - A table miss on a port with NO_PACKET_IN drops (OVS 3.1 honours the bit only under an
 //!   explicit table-miss configuration; OVS 2.0 always).
-//! - No groups, meters, queues, tunnels, MPLS push/pop, conntrack, learn, multipath, bundle,
-//!   sampling, mirrors, STP, bonds, VLAN port modes or multicast snooping; actions that would need
-//!   them are refused when the flow or packet out arrives (`support.rs`).
+//! - No groups and no meters: group and meter actions and the meter instruction are refused when
+//!   the flow or packet out arrives (OFPBAC_BAD_OUT_GROUP, OFPMMFC_INVALID_METER, as for ones that
+//!   do not exist), and so are what the packet path does not implement — set-field of MPLS and ND
+//!   fields (OFPBAC_BAD_SET_TYPE) and pausing controller actions (OFPBAC_BAD_TYPE). Queue and
+//!   tunnel-id actions are accepted and change nothing on the built-in ports, as on OVS's dummy
+//!   ports. Group, meter and queue requests get OVS's answers for a switch without any
+//!   (`absent.rs`), without bucket and band validation and without requestforward.
+//! - MPLS, conntrack, learn, multipath, bundle and sample actions are not in the codec at all;
+//!   STP, bonds, mirrors, VLAN port modes and multicast snooping are not in NORMAL.
 
 mod absent;
 mod bridge;
