@@ -178,7 +178,7 @@ impl DpifOperate for Dpif<'_> {
     }
 }
 
-/// The packet-in for `spec` carrying `frame` (truncated to the action's max_len).
+/// The packet-in for `spec` carrying the whole `frame`.
 fn packet_in(spec: &PinSpec, frame: &Frame) -> AsyncPacketIn {
     let total = frame.data().len();
     let pin = PacketIn {
@@ -188,7 +188,7 @@ fn packet_in(spec: &PinSpec, frame: &Frame) -> AsyncPacketIn {
         metadata: spec.metadata,
         total_len: u32::try_from(total).unwrap_or(u32::MAX),
         buffer_id: NO_BUFFER,
-        data: frame.head(usize::from(spec.max_len)),
+        data: frame.head(usize::MAX),
         userdata: spec.userdata.clone(),
         continuation: None,
     };

@@ -26,9 +26,6 @@
 //!
 //! - No datapath flow cache: every packet is a miss, translated in its handler batch (so table
 //!   changes need no revalidation; OVS would install a datapath flow).
-//! - Controller actions truncate the packet-in data to their `max_len` (OVS 3.1 ignores `max_len`
-//!   since it dropped buffering); table misses and fail-open send whole packets, and
-//!   `miss_send_len` is only stored and reported (as in OVS 3.1).
 //! - Fail-open traffic is shown to controllers as NO_MATCH packet-ins (OVS 2.0's behaviour, kept
 //!   by upcall-core); OVS 3.1 only sends its periodic bogus packet-ins.
 //! - A table miss on a port with NO_PACKET_IN drops (OVS 3.1 honours the bit only under an

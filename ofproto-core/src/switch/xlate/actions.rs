@@ -25,9 +25,9 @@ impl<D: Datapath> Ctx<'_, '_, D> {
     pub(super) fn do_action(&mut self, a: &Action) -> bool {
         let f = &mut self.flow;
         match a {
-            Action::Output { port, max_len } => self.output(*port, *max_len, true),
+            Action::Output { port, .. } => self.output(*port, true),
             Action::Controller(c) => {
-                self.controller(c.max_len, c.reason, c.controller_id, c.userdata.clone());
+                self.controller(c.reason, c.controller_id, c.userdata.clone());
             }
             Action::Enqueue { port, .. } => {
                 // Queues only set a priority the datapath ignores: the packet goes out as usual.
@@ -80,7 +80,7 @@ impl<D: Datapath> Ctx<'_, '_, D> {
                         f.nw_ttl -= 1;
                     } else {
                         for id in cnt_ids.iter() {
-                            self.controller(u16::MAX, OFPR_INVALID_TTL, *id, Bytes::new());
+                            self.controller(OFPR_INVALID_TTL, *id, Bytes::new());
                         }
                         return false;
                     }
@@ -116,7 +116,7 @@ impl<D: Datapath> Ctx<'_, '_, D> {
     }
 
     /// OVS `xlate_output_action`.
-    fn output(&mut self, port: u32, max_len: u16, may_packet_in: bool) {
+    fn output(&mut self, port: u32, may_packet_in: bool) {
         match port {
             port_no::IN_PORT => self.output_to(self.in_port(), None),
             port_no::TABLE => self.goto_table(0, self.in_port(), may_packet_in),
@@ -131,7 +131,7 @@ impl<D: Datapath> Ctx<'_, '_, D> {
                 } else {
                     OFPR_ACTION
                 };
-                self.controller(max_len, reason, 0, Bytes::new());
+                self.controller(reason, 0, Bytes::new());
             }
             port_no::ANY => {}
             p if p == self.in_port() => {}
@@ -207,12 +207,12 @@ impl<D: Datapath> Ctx<'_, '_, D> {
         }
     }
 
-    /// OVS `xlate_controller_action`: a packet-in of the frame as it is now.
-    pub(super) fn controller(&mut self, max_len: u16, reason: u8, controller_id: u16, userdata: Bytes) {
+    /// OVS `xlate_controller_action`: a packet-in of the whole frame as it is now (without buffering,
+    /// OVS 3.1 ignores the action's max_len).
+    pub(super) fn controller(&mut self, reason: u8, controller_id: u16, userdata: Bytes) {
         self.commit();
         let reason = if reason == OFPR_ACTION && self.rule.table_miss { OFPR_EXPLICIT_MISS } else { reason };
         let spec = PinSpec {
-            max_len,
             reason,
             controller_id,
             table_id: self.table_id,

@@ -62,7 +62,6 @@ pub(crate) struct Purpose {
 /// A packet-in an action asks for, with what the message says besides the packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PinSpec {
-    pub max_len: u16,
     /// `OFPR_*`, OVS's internal miss reasons included.
     pub reason: u8,
     pub controller_id: u16,
@@ -242,7 +241,7 @@ impl<D: Datapath> Ctx<'_, '_, D> {
                     self.env.ports.get(self.in_port()).is_some_and(|p| p.desc.config & config::NO_PACKET_IN != 0);
                 if may_packet_in && self.env.miss_to_controller && !no_packet_in {
                     let old = std::mem::replace(&mut self.rule, Running { cookie: 0, table_miss: false });
-                    self.controller(u16::MAX, OFPR_IMPLICIT_MISS, 0, Bytes::new());
+                    self.controller(OFPR_IMPLICIT_MISS, 0, Bytes::new());
                     self.rule = old;
                 }
             }
