@@ -181,7 +181,7 @@ fn packet_out_runs_the_same_actions_and_answers_ovs_errors() {
     let Message::PacketIn(pin) = &r[0].body else { panic!("{r:?}") };
     assert_eq!(
         (pin.data.len(), pin.total_len, pin.cookie, pin.in_port()),
-        (10, f.len() as u32, u64::MAX, port_no::CONTROLLER)
+        (f.len(), f.len() as u32, u64::MAX, port_no::CONTROLLER)
     );
     let st = p.sw.status(p.now);
     assert_eq!(st.upcalls["packet_out_frames"], 1);
