@@ -119,3 +119,4 @@ pub use owner::{
 };
 pub use service::{ControllerSettings, FailMode};
 pub use status::ControllerInfo;
+pub use transport::MAX_UNREAD;

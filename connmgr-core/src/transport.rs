@@ -16,6 +16,10 @@ use crate::owner::{ConnId, Protocol};
 use crate::service::{conn_name, OfService, ServiceKind};
 use crate::snoop::Snoop;
 
+/// Unread input at which [`ConnMgr::may_read`] says stop: more than the largest OpenFlow message,
+/// so a message being received can always complete.
+pub const MAX_UNREAD: usize = 64 * 1024;
+
 /// What a transport carries.
 #[derive(Debug)]
 pub(crate) enum Transport {
@@ -181,6 +185,23 @@ impl ConnMgr {
         }
         let loc = self.rconn_loc(conn)?;
         self.rconn_at(&loc)?.poll_transmit(now)
+    }
+
+    /// Whether the embedder should read more from `conn` now: false once [`MAX_UNREAD`] bytes
+    /// wait unread (the connection's requests are blocked or its replies back up), so the peer's
+    /// TCP window closes instead of memory growing; and false for a transport that is gone.
+    pub fn may_read(&self, conn: ConnId) -> bool {
+        match self.transports.get(&conn) {
+            None => false,
+            Some(Transport::Snoop(_)) => true,
+            Some(Transport::Accepted) => self.conns.get(&conn).is_some_and(|c| c.rconn.buffered_input() < MAX_UNREAD),
+            Some(Transport::Controller(t)) => match self.conns.get(&conn) {
+                Some(c) => c.rconn.buffered_input() < MAX_UNREAD,
+                None => (self.services.get(t))
+                    .and_then(|s| self.service_rconn(s))
+                    .is_some_and(|rc| rc.buffered_input() < MAX_UNREAD),
+            },
+        }
     }
 
     /// Every transport the embedder should be running.

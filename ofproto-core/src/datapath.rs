@@ -1,10 +1,11 @@
 //! The datapath the flow tables program (OVS `ofproto_class`'s rule life cycle, seed 002): every
 //! change is an operation with an id that completes later, successfully or with an OpenFlow error,
-//! and a test datapath whose completions can be held back (OVS's `ofproto/clog`, `ofproto/unclog`).
+//! and a test datapath whose completions can be held back (OVS's `ofproto/clog`, `ofproto/unclog`)
+//! or delayed in virtual time (slow hardware).
 
 use std::collections::VecDeque;
 
-use ofp_proto::OfpErr;
+use ofp_proto::{Instant, OfpErr};
 
 use crate::rule::Rule;
 
@@ -33,6 +34,16 @@ pub trait Datapath {
     fn poll_completion(&mut self) -> Option<(OpId, OpResult)> {
         None
     }
+
+    /// The current time, given before the tables work at `now` (a datapath whose operations take
+    /// time stamps them with it and makes the due completions ready).
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    /// When a completion held for later becomes ready (then call `handle_timeout` and
+    /// `OfProto::run`).
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
 }
 
 /// What the test datapath was asked to do.
@@ -44,22 +55,40 @@ pub enum DpCall {
 }
 
 /// A datapath that completes everything successfully, at once unless clogged (OVS `clogged` in
-/// ofproto-dpif). Tests can make chosen operations fail and see every call made.
+/// ofproto-dpif) or delayed. Tests can make chosen operations fail and see every call made. It is
+/// also the switch's built-in datapath ([`TestDatapath::builtin`]): the software packet path reads
+/// the tables directly, so programming it only has to answer, at once or after a delay.
 #[derive(Clone, Debug, Default)]
 pub struct TestDatapath {
     clogged: bool,
     /// Completions held while clogged, in submission order.
     held: VecDeque<(OpId, OpResult)>,
     ready: VecDeque<(OpId, OpResult)>,
-    /// Every call: (operation, kind, table, priority).
+    /// Every call: (operation, kind, table, priority); not kept by the built-in datapath.
     pub calls: Vec<(OpId, DpCall, u8, u32)>,
+    quiet: bool,
     /// Installs and modifies of rules with this priority fail with this error.
     fail: Vec<(u32, OfpErr)>,
+    /// How long each operation takes, in milliseconds of virtual time.
+    delay_ms: u64,
+    now: Instant,
+    /// Completions not due yet, in submission (and so deadline) order.
+    delayed: VecDeque<(Instant, OpId, OpResult)>,
 }
 
 impl TestDatapath {
     pub fn new() -> TestDatapath {
         TestDatapath::default()
+    }
+
+    /// The switch's built-in datapath: every operation succeeds `delay_ms` milliseconds after it
+    /// was submitted (at once for 0), and calls are not recorded.
+    pub fn builtin(delay_ms: u64) -> TestDatapath {
+        TestDatapath { quiet: true, delay_ms, ..TestDatapath::default() }
+    }
+
+    pub fn delay_ms(&self) -> u64 {
+        self.delay_ms
     }
 
     /// Holds completions until `unclog` (or `release`).
@@ -104,11 +133,21 @@ impl TestDatapath {
     }
 
     fn submit(&mut self, op: OpId, call: DpCall, rule: &Rule) {
-        self.calls.push((op, call, rule.table_id(), rule.priority()));
+        if !self.quiet {
+            self.calls.push((op, call, rule.table_id(), rule.priority()));
+        }
         let result = match self.fail.iter().find(|(p, _)| *p == rule.priority()) {
             Some((_, e)) if call != DpCall::Remove => Err(*e),
             _ => Ok(()),
         };
+        if self.delay_ms > 0 {
+            self.delayed.push_back((Instant::from_millis(self.now.as_millis() + self.delay_ms), op, result));
+        } else {
+            self.complete_later(op, result);
+        }
+    }
+
+    fn complete_later(&mut self, op: OpId, result: OpResult) {
         if self.clogged {
             self.held.push_back((op, result));
         } else {
@@ -132,5 +171,49 @@ impl Datapath for TestDatapath {
 
     fn poll_completion(&mut self) -> Option<(OpId, OpResult)> {
         self.ready.pop_front()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        while let Some(&(due, op, result)) = self.delayed.front() {
+            if due > self.now {
+                break;
+            }
+            self.delayed.pop_front();
+            self.complete_later(op, result);
+        }
+    }
+
+    /// Completions made ready by `unclog` or `release` are due at once.
+    fn poll_timeout(&self) -> Option<Instant> {
+        if !self.ready.is_empty() {
+            return Some(Instant::ZERO);
+        }
+        self.delayed.front().map(|(due, _, _)| *due)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, OfProto};
+    use ofp_proto::msg::flow_mod::FlowMod;
+
+    #[test]
+    fn builtin_datapath_completes_after_its_delay_and_records_nothing() {
+        let mut dp = TestDatapath::builtin(30);
+        dp.handle_timeout(Instant::from_millis(1_000));
+        let mut tables = OfProto::new(Config::default(), dp);
+        let fm = FlowMod { new_cookie: 0, ..FlowMod::default() };
+        assert_eq!(tables.flow_mod(Instant::from_millis(1_000), &fm, None), Ok(crate::Progress::Pending));
+        assert_eq!(tables.datapath().poll_timeout(), Some(Instant::from_millis(1_030)));
+        tables.datapath_mut().handle_timeout(Instant::from_millis(1_029));
+        tables.run(Instant::from_millis(1_029));
+        assert_eq!(tables.n_pending_groups(), 1);
+        tables.datapath_mut().handle_timeout(Instant::from_millis(1_030));
+        tables.run(Instant::from_millis(1_030));
+        assert_eq!(tables.n_pending_groups(), 0);
+        assert_eq!(tables.datapath().poll_timeout(), None);
+        assert!(tables.datapath().calls.is_empty());
     }
 }

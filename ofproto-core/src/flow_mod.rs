@@ -239,6 +239,7 @@ impl<D: Datapath> OfProto<D> {
                     }
                     return Ok(());
                 }
+                (self.action_check)(&fm.instructions)?;
                 let instructions = Arc::new(fm.instructions.clone());
                 for id in ids {
                     let old = &self.rules.at(id).st;
@@ -261,6 +262,7 @@ impl<D: Datapath> OfProto<D> {
     /// OVS `add_flow_start`: replaces a rule with the same match and priority (keeping what
     /// `carry_over` keeps), or checks for overlap and adds.
     fn start_add(&mut self, now: Instant, g: GroupKey, fm: &FlowMod) -> Result<(), Refusal> {
+        (self.action_check)(&fm.instructions)?;
         let table_id = if fm.table_id == OFPTT_ALL { 0 } else { fm.table_id };
         let (m, priority) = (fm.match_.canonical(), u32::from(fm.priority));
         let table = &self.tables[usize::from(table_id)];

@@ -1,5 +1,7 @@
 //! Flow tables with asynchronous operations (OVS `ofproto.c` with the asynchronous flow mods of
-//! seed 002), as a sans-IO state machine.
+//! seed 002), as a sans-IO state machine, and [`Switch`]: the whole switch (connection
+//! management, these tables, ports and a software packet path, the upcall dispatcher) as one
+//! deterministic state machine — see the [`switch`] module.
 //!
 //! [`OfProto`] holds N flow tables of rules (match, priority, cookie, timeouts, flags,
 //! instructions, counters). Connection management hands it OpenFlow requests through
@@ -53,9 +55,9 @@
 //!
 //! # Composing a switch
 //!
-//! The `Switch` (a later crate layer) owns a `ConnMgr`, an `OfProto<D>` and its port/packet state
-//! `P`, and implements [`SwitchRequests`] for `P`. For each `ConnMgr` call that takes an owner it
-//! passes both halves:
+//! [`Switch`] owns a `ConnMgr`, an `OfProto<D>` and its port/packet state `P`, and implements
+//! [`SwitchRequests`] for `P` (another embedder can compose its own the same way). For each
+//! `ConnMgr` call that takes an owner it passes both halves:
 //!
 //! ```
 //! use connmgr_core::{Config as MgrConfig, ConnMgr};
@@ -116,6 +118,7 @@ mod classifier;
 pub mod datapath;
 mod flow_mod;
 mod flush;
+pub mod fuzzing;
 mod hash;
 mod monitor;
 mod ofproto;
@@ -123,12 +126,14 @@ mod opgroup;
 mod owner;
 mod rule;
 mod stats;
+pub mod switch;
 pub mod timeline;
 
 pub use datapath::{Datapath, DpCall, OpId, OpResult, TestDatapath};
 pub use flow_mod::{BundleRefusal, Progress, Refusal, Requester};
 pub use monitor::MonitorSink;
-pub use ofproto::{Config, Event, OfProto, MAX_PENDING_GROUPS};
+pub use ofproto::{ActionCheck, Config, Event, OfProto, MAX_PENDING_GROUPS};
 pub use owner::{fail_open_packet_in, NoSwitch, SwitchRequests, WithSwitch};
 pub use rule::{Rule, RuleId, RuleState, MAX_OPENFLOW_PRIORITY};
 pub use stats::flow_stats_of;
+pub use switch::{NoSuchPort, Switch, SwitchStatus};

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use connmgr_core::{AsyncMsg, ConnId, ConnMgr, OpGroupId};
 use ofp_proto::flow::Flow;
+use ofp_proto::instructions::Instructions;
 use ofp_proto::port_no::MAX_PHYSICAL as OFPP_MAX;
 use ofp_proto::{Instant, OfpErr};
 
@@ -33,6 +34,15 @@ impl Default for Config {
     fn default() -> Config {
         Config { n_tables: 255, n_hidden_tables: 1, max_ports: OFPP_MAX }
     }
+}
+
+/// What the switch can carry out, checked when a flow mod adds or changes instructions (OVS
+/// `ofproto_check_ofpacts`: groups and meters that exist; here also whatever the packet path does
+/// not implement). The default accepts everything.
+pub type ActionCheck = fn(&Instructions) -> Result<(), OfpErr>;
+
+fn accept_all(_: &Instructions) -> Result<(), OfpErr> {
+    Ok(())
 }
 
 /// Groups in flight at which new flow mods are postponed (OVS: 50).
@@ -106,6 +116,7 @@ pub struct OfProto<D> {
     /// Counts returns from `pump`, i.e. calls into the tables: a group created in an earlier
     /// epoch than the one it finishes in may have made requests wait, so its end means a retry.
     pub(crate) epoch: u64,
+    pub(crate) action_check: ActionCheck,
 }
 
 impl<D: Datapath> OfProto<D> {
@@ -137,7 +148,13 @@ impl<D: Datapath> OfProto<D> {
             retry_after_reports: false,
             finished: Vec::new(),
             epoch: 0,
+            action_check: accept_all,
         }
+    }
+
+    /// Sets what adds and modifies check their instructions with (see [`ActionCheck`]).
+    pub fn set_action_check(&mut self, check: ActionCheck) {
+        self.action_check = check;
     }
 
     pub fn config(&self) -> &Config {
@@ -166,6 +183,12 @@ impl<D: Datapath> OfProto<D> {
     /// Rules in tables plus rules whose removal is still pending.
     pub fn n_rules(&self) -> usize {
         self.rules.len()
+    }
+
+    /// Flows OpenFlow sees: the rules of the visible tables, hidden ones excluded (what
+    /// `ovs-ofctl dump-flows` would list).
+    pub fn n_visible_flows(&self) -> usize {
+        self.tables.iter().filter(|t| !t.hidden).map(|t| t.cls.len() - t.n_hidden_rules).sum()
     }
 
     /// Rules in table `table_id` (pending additions included, pending removals not).
@@ -201,13 +224,15 @@ impl<D: Datapath> OfProto<D> {
     /// matched statistics (OVS `rule_dpif_lookup_in_table`). Among equal priorities the oldest rule
     /// wins. Rules whose addition is pending already match; rules whose removal is pending do not.
     pub fn lookup(&mut self, table_id: u8, pkt: &Flow) -> Option<RuleId> {
+        self.lookup_n(table_id, pkt, 1)
+    }
+
+    /// [`OfProto::lookup`] on behalf of `n_packets` packets of the same flow.
+    pub fn lookup_n(&mut self, table_id: u8, pkt: &Flow, n_packets: u64) -> Option<RuleId> {
         let t = self.tables.get_mut(usize::from(table_id))?;
         let found = t.cls.lookup(&self.rules, pkt);
-        if found.is_some() {
-            t.n_matched += 1;
-        } else {
-            t.n_missed += 1;
-        }
+        let counter = if found.is_some() { &mut t.n_matched } else { &mut t.n_missed };
+        *counter = counter.wrapping_add(n_packets);
         found
     }
 

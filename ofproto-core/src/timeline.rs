@@ -33,7 +33,6 @@
 //! Replaying means building the switch from the setup and feeding it the inputs at their times;
 //! with the same code it returns the same results and drains the same outputs.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
@@ -319,48 +318,8 @@ fn parse_conn(s: &str) -> Result<ConnId, String> {
 
 // ----- records -----
 
-/// How the switch was built: the fields of the switch's configuration (`switch::Config`), under
-/// their names.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Setup {
-    pub bridge: String,
-    pub datapath_id: u64,
-    /// Built-in datapath ports, numbered 1..=n_ports.
-    pub n_ports: u16,
-    pub fail_mode: FailMode,
-    /// Active and passive targets, as `ConnMgr::set_controllers` takes them.
-    pub controllers: BTreeMap<String, ControllerSettings>,
-    pub snoops: BTreeSet<String>,
-    /// Seconds (0: OVS's default, 10).
-    pub bundle_idle_timeout: u32,
-    /// Seeds everything random in the switch.
-    pub seed: u64,
-    /// Milliseconds each flow-table operation takes in the built-in datapath.
-    pub datapath_delay_ms: u64,
-    pub n_handlers: usize,
-    pub dp_desc: String,
-    pub serial_num: String,
-}
-
-impl Default for Setup {
-    /// The switch's defaults.
-    fn default() -> Setup {
-        Setup {
-            bridge: "br0".into(),
-            datapath_id: 0x0000_aa55_aa55_ff01,
-            n_ports: 4,
-            fail_mode: FailMode::Standalone,
-            controllers: BTreeMap::new(),
-            snoops: BTreeSet::new(),
-            bundle_idle_timeout: 0,
-            seed: 0,
-            datapath_delay_ms: 0,
-            n_handlers: 1,
-            dp_desc: "None".into(),
-            serial_num: "None".into(),
-        }
-    }
-}
+/// How the switch was built: the switch's configuration, written as `setup` lines.
+pub type Setup = crate::switch::Config;
 
 /// One input to the switch (the variants of `io_shell::core::Input`, owning their data).
 #[derive(Clone, Debug, PartialEq, Eq)]

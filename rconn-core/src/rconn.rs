@@ -540,6 +540,11 @@ impl Rconn {
         self.last_error
     }
 
+    /// Bytes received on the current connection and not yet returned by [`Rconn::recv`].
+    pub fn buffered_input(&self) -> usize {
+        self.vconn.as_ref().map_or(0, Vconn::buffered_input)
+    }
+
     /// Messages waiting in the transmit queue.
     pub fn txq_len(&self) -> usize {
         self.txq.len()

@@ -152,6 +152,11 @@ impl Vconn {
         b.len() >= HEADER_LEN && b.len() >= usize::from(u16::from_be_bytes([b[2], b[3]]))
     }
 
+    /// Bytes received and not yet handed out as messages.
+    pub fn buffered_input(&self) -> usize {
+        self.framer.buffered()
+    }
+
     /// Queues a message for the peer; refused before the hello exchange completes or after failure.
     pub fn send(&mut self, msg: Bytes) -> Result<(), NotConnected> {
         if self.state != VconnState::Connected {

@@ -3,17 +3,13 @@
 //! every input passes through, in the record format of `ofproto_core::timeline` — so a run can be
 //! recorded and replayed exactly as the daemon's.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use connmgr_core::{AsyncMsg, AsyncPacketIn, Config as MgrConfig, ConnId, ConnMgr, Event, Output, Role};
-use ofp_proto::msg::async_cfg::packet_in_reason;
-use ofp_proto::msg::flow_mod::NO_BUFFER;
-use ofp_proto::msg::PacketIn;
-use ofp_proto::ofmatch::Match;
+use connmgr_core::{ConnId, Event, Output, Role};
 use ofp_proto::Instant;
 use ofproto_core::timeline::{Fed, Input, Setup};
-use ofproto_core::{Config as TablesConfig, NoSwitch, OfProto, TestDatapath, WithSwitch};
+use ofproto_core::{OfProto, Switch};
 use rconn_core::ConnError;
 
 /// A connection's packet-in rate limiters (both schedulers), as OVS's `packet-in-*` status keys
@@ -121,115 +117,69 @@ pub fn feed<A: SwitchAgent>(a: &mut A, now: Instant, input: &Input) -> Option<Fe
     None
 }
 
-/// `ConnMgr` and the flow tables side by side, standing in for `ofproto_core::Switch` until it
-/// lands: every frame becomes a table-miss packet-in.
-pub struct Interim {
-    mgr: ConnMgr,
-    tables: OfProto<TestDatapath>,
-    ports: u32,
-    packet_outs: VecDeque<(u32, Bytes)>,
-}
-
-impl Interim {
-    fn run_tables(&mut self, now: Instant) {
-        self.tables.handle_timeout(now);
-        self.tables.forward_events(now, &mut self.mgr);
+/// The real switch.
+impl SwitchAgent for Switch {
+    fn build(now: Instant, setup: &Setup) -> Switch {
+        Switch::new(now, setup)
     }
-}
-
-impl SwitchAgent for Interim {
-    fn build(now: Instant, setup: &Setup) -> Interim {
-        let mut a = Interim {
-            mgr: ConnMgr::new(MgrConfig { name: setup.bridge.clone(), seed: setup.seed }),
-            tables: OfProto::new(TablesConfig::default(), TestDatapath::new()),
-            ports: u32::from(setup.n_ports),
-            packet_outs: VecDeque::new(),
-        };
-        let owner = &mut WithSwitch { tables: &mut a.tables, switch: &mut NoSwitch };
-        a.mgr.set_fail_mode(now, setup.fail_mode, owner);
-        a.mgr.set_bundle_idle_timeout(setup.bundle_idle_timeout);
-        a.mgr.set_controllers(now, &setup.controllers, owner);
-        let snoops = setup.snoops.iter().cloned().collect();
-        a.mgr.set_snoops(&snoops);
-        a.run_tables(now);
-        a
-    }
-
     fn handle_accept(&mut self, now: Instant, listener: &str, peer: &str) -> Option<ConnId> {
-        self.mgr.handle_accept(now, listener, peer)
+        Switch::handle_accept(self, now, listener, peer)
     }
     fn handle_listen_error(&mut self, now: Instant, target: &str, err: ConnError) {
-        self.mgr.handle_listen_error(now, target, err);
+        Switch::handle_listen_error(self, now, target, err);
     }
     fn handle_connected(&mut self, now: Instant, conn: ConnId) {
-        self.mgr.handle_connected(now, conn);
+        Switch::handle_connected(self, now, conn);
     }
     fn handle_open_failed(&mut self, now: Instant, conn: ConnId, err: ConnError) {
-        self.mgr.handle_open_failed(now, conn, err);
+        Switch::handle_open_failed(self, now, conn, err);
     }
     fn handle_error(&mut self, now: Instant, conn: ConnId, err: ConnError) {
-        self.mgr.handle_error(now, conn, err);
+        Switch::handle_error(self, now, conn, err);
     }
     fn handle_bytes(&mut self, now: Instant, conn: ConnId, data: &[u8]) {
-        self.mgr.handle_bytes(now, conn, data);
+        Switch::handle_bytes(self, now, conn, data);
     }
     fn handle_eof(&mut self, now: Instant, conn: ConnId) {
-        self.mgr.handle_eof(now, conn);
+        Switch::handle_eof(self, now, conn);
     }
     fn poll_transmit(&mut self, now: Instant, conn: ConnId) -> Option<Bytes> {
-        self.mgr.poll_transmit(now, conn)
+        Switch::poll_transmit(self, now, conn)
     }
     fn poll_timeout(&self) -> Option<Instant> {
-        match (self.mgr.poll_timeout(), self.tables.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        Switch::poll_timeout(self)
     }
     fn handle_timeout(&mut self, now: Instant) {
-        self.mgr.handle_timeout(now, &mut WithSwitch { tables: &mut self.tables, switch: &mut NoSwitch });
-        self.run_tables(now);
+        Switch::handle_timeout(self, now);
     }
     fn handle_frame(&mut self, now: Instant, port: u32, frame: Bytes) -> Result<(), String> {
-        if port == 0 || port > self.ports {
-            return Err(format!("no port {port}"));
-        }
-        let mut metadata = Match::catchall();
-        metadata.set_in_port(port);
-        let total_len = frame.len() as u32;
-        let pin = PacketIn { total_len, metadata, buffer_id: NO_BUFFER, data: frame, ..PacketIn::default() };
-        let reason = packet_in_reason::NO_MATCH;
-        self.mgr.send_async(now, AsyncMsg::PacketIn(AsyncPacketIn { pin, reason, controller_id: 0, in_port: port }));
-        Ok(())
+        Switch::handle_frame(self, now, port, frame).map_err(|e| e.to_string())
     }
     fn reconnect(&mut self, now: Instant) {
-        self.mgr.reconnect(now);
+        Switch::reconnect(self, now);
     }
-    fn may_read(&self, _conn: ConnId) -> bool {
-        true
+    fn may_read(&self, conn: ConnId) -> bool {
+        Switch::may_read(self, conn)
     }
     fn poll_output(&mut self) -> Option<Output> {
-        self.mgr.poll_output()
+        Switch::poll_output(self)
     }
     fn poll_event(&mut self) -> Option<Event> {
-        self.mgr.poll_event()
+        self.poll_conn_event()
     }
     fn poll_packet_out(&mut self) -> Option<(u32, Bytes)> {
-        self.packet_outs.pop_front()
+        Switch::poll_packet_out(self)
     }
     fn status(&self, now: Instant) -> AgentStatus {
-        let controllers =
-            self.mgr.controller_info(now).iter().map(|(t, ci)| (t.clone(), ControllerState::from_info(ci))).collect();
-        AgentStatus {
-            controllers,
-            flows: visible_rules(&self.tables).len() as u64,
-            fail_open: self.mgr.is_fail_open_active(),
-        }
+        let st = Switch::status(self, now);
+        let controllers = st.controllers.iter().map(|(t, ci)| (t.clone(), ControllerState::from_info(ci))).collect();
+        AgentStatus { controllers, flows: st.flows, fail_open: st.fail_open_active }
     }
     fn packet_in_overflow(&self, conn: ConnId) -> u64 {
-        self.mgr.n_packet_in_overflow(conn).unwrap_or(0)
+        self.connmgr().n_packet_in_overflow(conn).unwrap_or(0)
     }
     fn rules(&self) -> std::collections::BTreeSet<RuleKey> {
-        visible_rules(&self.tables)
+        visible_rules(self.tables())
     }
 }
 
@@ -247,4 +197,4 @@ fn visible_rules<D: ofproto_core::Datapath>(tables: &OfProto<D>) -> std::collect
 }
 
 /// The switch the simulator drives.
-pub type Agent = Interim;
+pub type Agent = Switch;

@@ -17,6 +17,9 @@ use ofp_proto::ofmatch::Match;
 use ofp_proto::{Framer, Instant, Message, OfpMsg, VersionBitmap};
 use ofproto_core::{Config, Datapath, MonitorSink, OfProto, Requester, TestDatapath};
 
+pub mod frames;
+pub mod pair;
+
 pub type Tables = OfProto<TestDatapath>;
 
 pub fn tables() -> Tables {
@@ -399,5 +402,23 @@ impl<D: Datapath> Net<D> {
 impl Default for Net {
     fn default() -> Net {
         Net::new()
+    }
+}
+
+/// `ovs-ofctl ofp-print HEX` output, or `None` when ovs-ofctl is not installed (outside CI).
+/// Under `CI=true` a missing ovs-ofctl is a failure, never a skip.
+pub fn ovs_ofctl_print(bytes: &[u8]) -> Option<String> {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    match std::process::Command::new("ovs-ofctl").arg("ofp-print").arg(&hex).output() {
+        Ok(out) => {
+            assert!(out.status.success(), "ovs-ofctl ofp-print {hex} failed: {}", String::from_utf8_lossy(&out.stderr));
+            Some(String::from_utf8(out.stdout).unwrap())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but ovs-ofctl is not installed");
+            eprintln!("ovs-ofctl not found: skipping interop check (install openvswitch-common)");
+            None
+        }
+        Err(e) => panic!("running ovs-ofctl: {e}"),
     }
 }
