@@ -67,6 +67,8 @@ pub struct AgentStatus {
     pub flows: u64,
     /// Failing open (standalone mode, no controller for long enough).
     pub fail_open: bool,
+    /// The packet path's counters (upcalls, frames forwarded, packet-ins, …) under OVS's names.
+    pub upcalls: BTreeMap<String, u64>,
 }
 
 /// The switch state machine: the transport API of `connmgr_core::ConnMgr`, plus the datapath.
@@ -173,7 +175,7 @@ impl SwitchAgent for Switch {
     fn status(&self, now: Instant) -> AgentStatus {
         let st = Switch::status(self, now);
         let controllers = st.controllers.iter().map(|(t, ci)| (t.clone(), ControllerState::from_info(ci))).collect();
-        AgentStatus { controllers, flows: st.flows, fail_open: st.fail_open_active }
+        AgentStatus { controllers, flows: st.flows, fail_open: st.fail_open_active, upcalls: st.upcalls }
     }
     fn packet_in_overflow(&self, conn: ConnId) -> u64 {
         self.connmgr().n_packet_in_overflow(conn).unwrap_or(0)

@@ -111,9 +111,15 @@ struct Flood {
     template: FlowMod,
     next_index: u32,
     count: u32,
-    interval: Duration,
-    next: Instant,
+    rate: u32,
+    start: Instant,
     peer: Option<usize>,
+}
+
+impl Flood {
+    fn next(&self) -> Instant {
+        traffic::paced(self.start, u64::from(self.next_index), u64::from(self.rate))
+    }
 }
 
 /// Everything a controller receives, counted by message name.
@@ -379,10 +385,14 @@ impl Controller {
                 }
             }
             Command::FlowMods { template, count, rate } => {
-                let interval =
-                    if *rate == 0 { Duration::ZERO } else { Duration::from_micros(1_000_000 / u64::from(*rate)) };
-                let flood =
-                    Flood { template: (**template).clone(), next_index: 0, count: *count, interval, next: now, peer };
+                let flood = Flood {
+                    template: (**template).clone(),
+                    next_index: 0,
+                    count: *count,
+                    rate: *rate,
+                    start: now,
+                    peer,
+                };
                 if self.notes_on {
                     let n = self.up_sessions(peer).len();
                     notes.push(format!("{} sends {count} flow mods on {n} connections", self.name));
@@ -523,7 +533,7 @@ impl Controller {
         let mut floods = std::mem::take(&mut self.floods);
         for f in &mut floods {
             let mut sent = 0;
-            while f.next_index < f.count && f.next <= now {
+            while f.next_index < f.count && f.next() <= now {
                 let mut fm = f.template.clone();
                 fm.priority = fm.priority.wrapping_add(f.next_index as u16);
                 // One TCP destination port per flow mod (with the match's prerequisites).
@@ -535,9 +545,6 @@ impl Controller {
                 }
                 f.next_index += 1;
                 sent += 1;
-                if !f.interval.is_zero() {
-                    f.next += f.interval;
-                }
             }
             if sent > 0 && f.next_index == f.count && self.notes_on {
                 notes.push(format!("{} sent its {} flow mods", self.name, f.count));
@@ -549,7 +556,7 @@ impl Controller {
 
     /// When something is due: a flood's next flow mod, the end of a stall, a slow read.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let floods = self.floods.iter().map(|f| f.next).min();
+        let floods = self.floods.iter().map(Flood::next).min();
         let stall = self.stalled_until.filter(|t| *t != Instant::FAR_FUTURE);
         [floods, stall].into_iter().flatten().min()
     }

@@ -1,8 +1,6 @@
 //! Traffic into a switch's ports: UDP frames, each carrying a unique id (so a packet-in can be
 //! traced back to its frame), spread over a number of flows, at a steady rate or as a burst.
 
-use std::time::Duration;
-
 use bytes::{BufMut, Bytes, BytesMut};
 use ofp_proto::Instant;
 
@@ -36,8 +34,8 @@ pub fn frame_id(data: &[u8]) -> Option<u64> {
     (data.get(12..14)? == [0x08, 0x00]).then(|| u64::from_be_bytes(b.try_into().unwrap_or_default()))
 }
 
-/// Frames into one port: `count` frames, one every `interval` (zero: all at once), cycling over
-/// `flows` flows.
+/// Frames into one port: `count` frames, `rate` a second from `start` (0: all at once), cycling
+/// over `flows` flows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Source {
     pub switch: usize,
@@ -45,23 +43,33 @@ pub struct Source {
     pub flows: u32,
     pub size: usize,
     pub count: u64,
-    pub interval: Duration,
+    pub rate: u64,
+    pub start: Instant,
     pub sent: u64,
-    pub next: Instant,
+}
+
+/// When item `n` of a series paced at `rate` a second from `start` is due (to the millisecond).
+pub fn paced(start: Instant, n: u64, rate: u64) -> Instant {
+    match rate {
+        0 => start,
+        r => Instant::from_millis(start.as_millis() + n * 1000 / r),
+    }
 }
 
 impl Source {
-    /// The frames due by `now`, as (flow, frame number within the source).
+    /// The flows of the frames due by `now`.
     pub fn due(&mut self, now: Instant) -> Vec<u32> {
         let mut out = Vec::new();
-        while self.sent < self.count && self.next <= now {
+        while self.sent < self.count && self.next() <= now {
             out.push((self.sent % u64::from(self.flows.max(1))) as u32);
             self.sent += 1;
-            if !self.interval.is_zero() {
-                self.next += self.interval;
-            }
         }
         out
+    }
+
+    /// When the next frame is due.
+    pub fn next(&self) -> Instant {
+        paced(self.start, self.sent, self.rate)
     }
 
     pub fn is_done(&self) -> bool {
@@ -86,19 +94,16 @@ mod tests {
 
     #[test]
     fn sources_pace_and_cycle_flows() {
-        let mut s = Source {
-            switch: 0,
-            port: 1,
-            flows: 2,
-            size: 64,
-            count: 5,
-            interval: Duration::from_millis(10),
-            sent: 0,
-            next: Instant::ZERO,
-        };
+        let mut s =
+            Source { switch: 0, port: 1, flows: 2, size: 64, count: 5, rate: 100, start: Instant::ZERO, sent: 0 };
         assert_eq!(s.due(Instant::from_millis(25)), [0, 1, 0]);
-        assert_eq!(s.next, Instant::from_millis(30));
+        assert_eq!(s.next(), Instant::from_millis(30));
         assert_eq!(s.due(Instant::from_millis(100)), [1, 0]);
         assert!(s.is_done());
+        // Faster than one a millisecond: several frames per millisecond, none early.
+        let mut fast = Source { rate: 5000, count: 20, ..s.clone() };
+        fast.sent = 0;
+        assert_eq!(fast.due(Instant::from_millis(1)).len(), 10);
+        assert_eq!(paced(Instant::from_secs(1), 7, 5000), Instant::from_millis(1001));
     }
 }

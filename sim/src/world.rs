@@ -301,8 +301,7 @@ impl<A: SwitchAgent> World<A> {
             }
             Action::Traffic { switch, port, count, rate, flows, size } => {
                 let s = self.sw_names[&switch];
-                let interval = if rate == 0 { Duration::ZERO } else { Duration::from_micros(1_000_000 / rate.max(1)) };
-                let src = Source { switch: s, port, flows, size, count, interval, sent: 0, next: self.now };
+                let src = Source { switch: s, port, flows, size, count, rate, start: self.now, sent: 0 };
                 self.sources.push(src);
                 let idx = self.sources.len() - 1;
                 self.traffic(idx);
@@ -601,7 +600,7 @@ impl<A: SwitchAgent> World<A> {
         }
         self.dirty_sw.insert(s);
         if !self.sources[i].is_done() {
-            let next = self.sources[i].next;
+            let next = self.sources[i].next();
             self.schedule(next, Ev::Traffic(i));
         }
     }
@@ -1141,6 +1140,11 @@ impl<A: SwitchAgent> World<A> {
                 "{}: {} flows, {} frames in, {} packets out",
                 sw.name, st.flows, sw.frames, sw.packet_outs
             ));
+            let counters: Vec<String> =
+                st.upcalls.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k}={v}")).collect();
+            if !counters.is_empty() {
+                summary.push(format!("  {}", counters.join(" ")));
+            }
             for (target, cs) in &st.controllers {
                 let role = cs.role.map_or("-".to_string(), role_name);
                 let overflow = sw.current.get(target.as_str()).map_or(0, |c| sw.agent.packet_in_overflow(*c));
