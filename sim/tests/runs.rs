@@ -69,13 +69,29 @@ fn a_recorded_switch_replays_bit_for_bit() {
 #[test]
 fn a_bounded_sweep_breaks_no_invariant() {
     let base = read("sweeps/mesh.tl");
-    let mut failing = Vec::new();
-    for seed in 1..=200 {
-        let r = run_seed::<Agent>(&base, seed, seed <= 20);
-        if r.failed() {
-            failing.push(format!("seed {seed}: {:?} {:?}", r.outcome.violations.first(), r.nondeterminism));
-        }
-    }
+    // 200 seeds (the first 20 run twice to compare transcripts), on two threads.
+    let failing: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2u64)
+            .map(|w| {
+                let base = &base;
+                scope.spawn(move || {
+                    let mut failing = Vec::new();
+                    for seed in (1..=200).filter(|s| s % 2 == w) {
+                        let r = run_seed::<Agent>(base, seed, seed <= 20);
+                        if r.failed() {
+                            failing.push(format!(
+                                "seed {seed}: {:?} {:?}",
+                                r.outcome.violations.first(),
+                                r.nondeterminism
+                            ));
+                        }
+                    }
+                    failing
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("worker")).collect()
+    });
     assert!(failing.is_empty(), "{}", failing.join("\n"));
 }
 
