@@ -1170,9 +1170,10 @@ impl<A: SwitchAgent> World<A> {
             }
         }
         summary.push(format!(
-            "invariants: {} checks, {} violations",
-            self.inv.n_checked + self.events,
-            self.inv.violations.len()
+            "invariants: {} violations (watched over {} events; {} connection attempts and end-of-run accounts checked)",
+            self.inv.violations.len(),
+            self.events,
+            self.inv.n_checked
         ));
         let records = self.switches.iter_mut().filter_map(|sw| Some((sw.name.clone(), sw.record.take()?))).collect();
         Outcome {
