@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod bundles;
+mod checks;
 pub mod controller;
 pub mod invariants;
 pub mod net;
