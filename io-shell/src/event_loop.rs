@@ -322,17 +322,17 @@ impl<C: SwitchCore> EventLoop<C> {
                 Ok(None) if c.stream.is_connected() => {
                     debug!("{}: transport connected", c.name);
                     c.phase = Phase::Open;
-                    done.push((*id, Input::Connected(*id)));
+                    done.push(Input::Connected(*id));
                 }
                 Ok(None) => (c.readable, c.writable) = (false, false),
                 Ok(Some(e)) | Err(e) => {
                     debug!("{}: connect failed: {e}", c.name);
                     (c.broken, c.read_done) = (true, true);
-                    done.push((*id, Input::Error(*id, ConnError::from_io(&e))));
+                    done.push(Input::Error(*id, ConnError::from_io(&e)));
                 }
             }
         }
-        for (_, input) in done {
+        for input in done {
             self.input(now, input);
         }
     }
