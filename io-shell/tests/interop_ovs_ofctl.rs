@@ -572,3 +572,31 @@ fn stock_ovs_ofctl_with_port_names() {
         assert_eq!(dump, [flow], "{args:?}");
     }
 }
+
+/// A flow's idle timeout fires on the daemon's clock: the monitor sees it deleted and, for
+/// `send_flow_rem`, the flow removed message (which OVS sends to a service connection that set a
+/// miss send length).
+#[test]
+fn monitor_sees_idle_expiry_and_flow_removed() {
+    if !installed("ovs-ofctl") {
+        return;
+    }
+    let sw = Switch::start(&[]);
+    let mon = Watcher::spawn(sw.ofctl_cmd(&["-O", "OpenFlow13", "monitor", "TGT", "65535", "watch:"]));
+    mon.expect_out(&["ONFST_FLOW_MONITOR reply (OF1.3) (xid=0x9):", " event=ADDED table=0 cookie=0 actions=NORMAL"]);
+    let added = Instant::now();
+    sw.ok(&["-O", "OpenFlow13", "add-flow", "TGT", "idle_timeout=1,send_flow_rem,priority=7,actions=drop"]);
+    let update = "ONFST_FLOW_MONITOR reply (OF1.3) (xid=0x0):";
+    mon.expect_err(&[update, " event=ADDED table=0 idle_timeout=1 cookie=0"]);
+    mon.expect_err(&[update, " event=DELETED reason=idle table=0 idle_timeout=1 cookie=0"]);
+    let removed = Watcher::next(&mon.err, "stderr");
+    let elapsed = added.elapsed();
+    assert!(elapsed.as_millis() >= 1000, "expired after {elapsed:?}");
+    let (head, tail) = removed.split_once("duration").unwrap();
+    assert_eq!(head, "OFPT_FLOW_REMOVED (OF1.3) (xid=0x0): priority=7 reason=idle table_id=0 ");
+    // At least the idle timeout; more if the daemon was kept from running on time.
+    let (secs, rest) = tail.split_once('s').unwrap();
+    assert!(secs.parse::<f64>().unwrap() >= 1.0, "{removed}");
+    assert_eq!(rest, " idle1 pkts0 bytes0");
+    assert_eq!(sw.flows("OpenFlow13"), " priority=0 actions=NORMAL\n");
+}
