@@ -136,3 +136,51 @@ impl<D: Datapath> SwitchCore for Switch<D> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ofp_proto::{Version, VersionBitmap};
+
+    use super::*;
+    use crate::cli::{FailModeArg, RunArgs};
+    use crate::config::{resolve, Raw};
+
+    #[test]
+    fn every_target_becomes_a_controller_with_its_settings() {
+        let args = RunArgs {
+            control_socket: Some("/nonexistent/x.ctl".into()),
+            bridge: Some("brq".into()),
+            datapath_id: Some("0x2a".into()),
+            controllers: vec!["tcp:192.0.2.1:6653".into()],
+            listeners: vec!["ptcp:6699:127.0.0.1".into(), "punix:/tmp/x.mgmt".into()],
+            snoops: vec!["punix:/tmp/x.snoop".into()],
+            protocols: Some("OpenFlow13".into()),
+            inactivity_probe: Some(9000),
+            max_backoff: Some(3000),
+            controller_rate_limit: Some(400),
+            controller_queue_size: Some(7),
+            fail_mode: Some(FailModeArg::Secure),
+            bundle_idle_timeout: Some(20),
+            ports: Some(6),
+            ..RunArgs::default()
+        };
+        let c = switch_config(&resolve(Raw::default(), &args).unwrap(), 77);
+        assert_eq!((c.bridge.as_str(), c.datapath_id, c.n_ports), ("brq", 0x2a, 6));
+        assert_eq!((c.fail_mode, c.bundle_idle_timeout, c.seed), (MgrFailMode::Secure, 20, 77));
+        assert_eq!(c.snoops.iter().collect::<Vec<_>>(), ["punix:/tmp/x.snoop"]);
+        let targets: Vec<&str> = c.controllers.keys().map(String::as_str).collect();
+        assert_eq!(targets, ["ptcp:6699:127.0.0.1", "punix:/tmp/x.mgmt", "tcp:192.0.2.1:6653"]);
+        let want = ControllerSettings {
+            conn_type: None,
+            max_backoff: 3,
+            probe_interval: 9,
+            enable_async_msgs: true,
+            allowed_versions: VersionBitmap::from_versions([Version::Of13]),
+            controller_queue_size: 7,
+            rate_limit: 400,
+            burst_limit: 100,
+            dscp: ControllerSettings::default().dscp,
+        };
+        assert!(c.controllers.values().all(|s| *s == want), "{:?}", c.controllers);
+    }
+}
