@@ -79,9 +79,16 @@ pub struct RunArgs {
     /// off, emer, err, warn, info, dbg (or error, debug, trace).
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Seed for everything random in the switch (default: drawn from the OS and logged, so that
+    /// a run can be repeated with the same seed).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Check the configuration, print the settings in effect as JSON, and exit.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run the line-protocol stand-in core instead of the switch (the event loop's tests).
+    #[arg(long, hide = true)]
+    pub fake_core: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -70,6 +70,9 @@ pub struct Config {
     pub control_socket: PathBuf,
     #[serde(serialize_with = "level_json")]
     pub log_level: log::LevelFilter,
+    /// The switch's seed; `None`: drawn at startup (and logged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// A configuration error; the daemon prints it and exits with status 2.
@@ -247,6 +250,7 @@ pub fn resolve(file: Raw, args: &RunArgs) -> Result<Config, ConfigError> {
             }
             None => log::LevelFilter::Info,
         },
+        seed: args.seed,
         bridge,
     })
 }

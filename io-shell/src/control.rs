@@ -175,13 +175,9 @@ fn call(args: &ControlArgs, req: &Request) -> Result<Response, ExitCode> {
 pub fn status_cmd(args: &StatusArgs) -> ExitCode {
     match call(&args.control, &Request::Status) {
         Ok(Response::Status(s)) if args.json => {
-            println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
-            ExitCode::SUCCESS
+            print_out(&format!("{}\n", serde_json::to_string_pretty(&s).unwrap_or_default()))
         }
-        Ok(Response::Status(s)) => {
-            print!("{s}");
-            ExitCode::SUCCESS
-        }
+        Ok(Response::Status(s)) => print_out(&s.to_string()),
         Ok(other) => unexpected(&other),
         Err(code) => code,
     }
@@ -205,6 +201,18 @@ fn done(r: Result<Response, ExitCode>) -> ExitCode {
         Ok(Response::Done) => ExitCode::SUCCESS,
         Ok(other) => unexpected(&other),
         Err(code) => code,
+    }
+}
+
+/// Writes to stdout; a reader that went away (`ofagent status | head`) is not an error.
+fn print_out(text: &str) -> ExitCode {
+    match std::io::stdout().write_all(text.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ofagent: stdout: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

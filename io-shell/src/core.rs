@@ -1,31 +1,14 @@
-//! The surface the daemon drives: [`SwitchCore`] (what `ofproto_core::Switch` will implement), and
-//! [`feed`], the one function every input to the core passes through (the record/replay hook).
-
-use std::sync::Arc;
+//! The surface the daemon drives: [`SwitchCore`] (implemented by `ofproto_core::Switch` in
+//! `switch_core.rs` and by the fake core), and [`feed`], the one function every input to the core
+//! passes through (the record/replay hook).
 
 use bytes::Bytes;
 use ofp_proto::Instant;
 use rconn_core::ConnError;
 
+pub use connmgr_core::{ConnId, Output};
+
 use crate::status::CoreStatus;
-
-/// One transport (a socket and the OpenFlow connection on it), numbered by the core and never reused.
-/// Same shape as `connmgr_core::ConnId`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ConnId(pub u64);
-
-/// Transport work the core asks for, drained in order. Same shape as `connmgr_core::Output`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Output {
-    /// Open a transport to the active target and report on it as `conn`.
-    Connect { conn: ConnId, target: Arc<str>, dscp: u8 },
-    /// Write `unsent`, then close `conn`; nothing more comes from or goes to it.
-    Close { conn: ConnId, error: Option<ConnError>, unsent: Bytes },
-    /// Listen on a passive target and report connections with `handle_accept`.
-    Listen { target: Arc<str>, dscp: u8 },
-    /// Stop listening (connections already accepted stay).
-    Unlisten { target: Arc<str> },
-}
 
 /// The switch as one sans-IO state machine, as the daemon sees it: connmgr's transport API, the
 /// datapath's input, the operator's requests and status. Every method that takes `now` is an input.
@@ -57,6 +40,8 @@ pub trait SwitchCore {
     fn handle_timeout(&mut self, now: Instant);
     /// A frame arrived on built-in datapath port `port`.
     fn handle_frame(&mut self, now: Instant, port: u32, frame: Bytes) -> Result<(), String>;
+    /// The next frame leaving a built-in port: (port, frame).
+    fn poll_packet_out(&mut self) -> Option<(u32, Bytes)>;
     /// Drop and re-establish every controller connection (OVS `ofproto_reconnect_controllers`).
     fn reconnect(&mut self, now: Instant);
     fn status(&self, now: Instant) -> CoreStatus;

@@ -88,11 +88,14 @@ struct Conn {
     /// The last write pass stopped on its budget with more to write.
     write_pending: bool,
     listener: Option<Arc<str>>,
+    /// OVS's connection name, for log lines: "br0<->tcp:127.0.0.1:6653".
+    name: String,
 }
 
 impl Conn {
-    fn new(stream: Stream, token: Token, phase: Phase, listener: Option<Arc<str>>) -> Conn {
+    fn new(stream: Stream, token: Token, phase: Phase, listener: Option<Arc<str>>, name: String) -> Conn {
         Conn {
+            name,
             stream,
             token,
             phase,
@@ -224,7 +227,7 @@ impl<C: SwitchCore> EventLoop<C> {
 
     /// Runs until SIGINT or SIGTERM; returns the signal after closing every connection.
     pub fn run(mut self) -> io::Result<i32> {
-        self.pump_outputs(self.clock.now());
+        self.after_input(self.clock.now());
         info!("{}: ready, control socket {}", self.bridge, self.control_path.display());
         let mut events = Events::with_capacity(1024);
         loop {
@@ -301,33 +304,36 @@ impl<C: SwitchCore> EventLoop<C> {
         self.read(now);
         self.serve_control(now);
         if self.core.poll_timeout().is_some_and(|t| t <= now) {
-            feed(&mut self.core, now, Input::Timeout);
+            self.input(now, Input::Timeout);
         }
-        self.pump_outputs(now);
         self.write(now);
-        self.pump_outputs(now);
+        self.after_input(now);
         self.reap(now);
     }
 
     /// Connections whose non-blocking connect finished, one way or the other.
     fn finish_connects(&mut self, now: Instant) {
+        let mut done = Vec::new();
         for (id, c) in self.conns.iter_mut().filter(|(_, c)| c.phase == Phase::Connecting) {
             if !(c.readable || c.writable) {
                 continue;
             }
             match c.stream.take_error() {
                 Ok(None) if c.stream.is_connected() => {
-                    debug!("connection {}: connected", id.0);
+                    debug!("{}: transport connected", c.name);
                     c.phase = Phase::Open;
-                    feed(&mut self.core, now, Input::Connected(*id));
+                    done.push(Input::Connected(*id));
                 }
                 Ok(None) => (c.readable, c.writable) = (false, false),
                 Ok(Some(e)) | Err(e) => {
-                    debug!("connection {}: connect failed: {e}", id.0);
+                    debug!("{}: connect failed: {e}", c.name);
                     (c.broken, c.read_done) = (true, true);
-                    feed(&mut self.core, now, Input::Error(*id, ConnError::from_io(&e)));
+                    done.push(Input::Error(*id, ConnError::from_io(&e)));
                 }
             }
+        }
+        for input in done {
+            self.input(now, input);
         }
     }
 
@@ -348,55 +354,82 @@ impl<C: SwitchCore> EventLoop<C> {
                         break;
                     }
                 };
+                // Outputs for the connection (a close, bytes to write) wait until it is in `conns`.
                 let Fed::Accepted(Some(id)) =
                     feed(&mut self.core, now, Input::Accept { listener: &target, peer: &peer })
                 else {
                     debug!("{target}: connection from {peer} refused by the core");
                     continue;
                 };
+                let name = format!("{}<->{peer}", self.bridge);
                 let token = self.token(Slot::Conn(id));
                 if let Err(e) =
                     self.poll.registry().register(stream.source(), token, Interest::READABLE | Interest::WRITABLE)
                 {
-                    warn!("{target}: cannot poll connection from {peer}: {e}");
-                    feed(&mut self.core, now, Input::Error(id, ConnError::from_io(&e)));
+                    warn!("{name}: cannot poll connection: {e}");
                     self.slots.remove(&token);
+                    self.input(now, Input::Error(id, ConnError::from_io(&e)));
                     continue;
                 }
-                debug!("{target}: accepted {peer} as connection {}", id.0);
+                debug!("{name}: accepted on {target}");
                 self.io.accepted += 1;
-                self.conns.insert(id, Conn::new(stream, token, Phase::Open, Some(target.clone())));
+                self.conns.insert(id, Conn::new(stream, token, Phase::Open, Some(target.clone()), name));
+                self.after_input(now);
             }
         }
     }
 
+    /// Reads each connection while the core takes more (`may_read`), up to its budget. Each read
+    /// goes to the core at once, and what the core asks for then is done before the next read
+    /// (a connection it closed is read no further).
     fn read(&mut self, now: Instant) {
-        let EventLoop { core, conns, scratch, io, .. } = self;
-        for (id, c) in conns.iter_mut() {
+        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        for id in ids {
             let mut budget = READ_BUDGET;
-            while budget > 0 && c.wants_read() && core.may_read(*id) {
+            while budget > 0 {
+                let Some(c) = self.conns.get_mut(&id).filter(|c| c.wants_read()) else { break };
+                if !self.core.may_read(id) {
+                    break;
+                }
                 let n = READ_CHUNK.min(budget);
-                match c.stream.read(&mut scratch[..n]) {
+                match c.stream.read(&mut self.scratch[..n]) {
                     Ok(0) => {
-                        debug!("connection {}: end of file", id.0);
+                        debug!("{}: connection closed by peer", c.name);
                         c.read_done = true;
-                        feed(core, now, Input::Eof(*id));
+                        self.input(now, Input::Eof(id));
                     }
                     Ok(n) => {
-                        io.read_calls += 1;
-                        io.bytes_read += n as u64;
+                        self.io.read_calls += 1;
+                        self.io.bytes_read += n as u64;
                         budget -= n;
-                        feed(core, now, Input::Bytes(*id, &scratch[..n]));
+                        feed(&mut self.core, now, Input::Bytes(id, &self.scratch[..n]));
+                        self.after_input(now);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.readable = false,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
-                        debug!("connection {}: read failed: {e}", id.0);
+                        debug!("{}: read failed: {e}", c.name);
                         (c.broken, c.read_done) = (true, true);
-                        feed(core, now, Input::Error(*id, ConnError::from_io(&e)));
+                        self.input(now, Input::Error(id, ConnError::from_io(&e)));
                     }
                 }
             }
+        }
+    }
+
+    /// Hands one input to the core, then does what it asks for.
+    fn input(&mut self, now: Instant, input: Input<'_>) -> Fed {
+        let fed = feed(&mut self.core, now, input);
+        self.after_input(now);
+        fed
+    }
+
+    /// Everything an input may have produced, drained: transport work, then frames leaving ports.
+    fn after_input(&mut self, now: Instant) {
+        self.pump_outputs(now);
+        while let Some((port, frame)) = self.core.poll_packet_out() {
+            self.io.frames_out += 1;
+            debug!("{}: port {port}: sent {}-byte frame", self.bridge, frame.len());
         }
     }
 
@@ -420,7 +453,7 @@ impl<C: SwitchCore> EventLoop<C> {
                     Ok(0) => break,
                     Ok(n) => written += n,
                     Err(e) => {
-                        debug!("connection {}: write failed: {e}", id.0);
+                        debug!("{}: write failed: {e}", c.name);
                         (c.broken, c.read_done) = (true, true);
                         if c.phase == Phase::Open {
                             feed(core, now, Input::Error(*id, ConnError::from_io(&e)));
@@ -443,7 +476,7 @@ impl<C: SwitchCore> EventLoop<C> {
                 Output::Connect { conn, target, dscp } => self.connect(now, conn, &target, dscp),
                 Output::Close { conn, error, unsent } => {
                     let Some(c) = self.conns.get_mut(&conn) else { continue };
-                    debug!("connection {}: closing ({})", conn.0, error.map_or("requested".into(), |e| e.to_string()));
+                    debug!("{}: closing ({})", c.name, error.map_or("requested".into(), |e| e.to_string()));
                     if !unsent.is_empty() {
                         c.push(unsent);
                     }
@@ -470,12 +503,13 @@ impl<C: SwitchCore> EventLoop<C> {
         });
         match started {
             Ok(stream) => {
-                debug!("{target}: connecting as connection {}", conn.0);
+                let name = format!("{}<->{target}", self.bridge);
+                debug!("{name}: transport connecting");
                 self.io.connects += 1;
-                self.conns.insert(conn, Conn::new(stream, token, Phase::Connecting, None));
+                self.conns.insert(conn, Conn::new(stream, token, Phase::Connecting, None, name));
             }
             Err(e) => {
-                debug!("{target}: connect failed: {e}");
+                debug!("{}<->{target}: connect failed: {e}", self.bridge);
                 self.slots.remove(&token);
                 feed(&mut self.core, now, Input::OpenFailed(conn, ConnError::from_io(&e)));
             }
@@ -495,7 +529,10 @@ impl<C: SwitchCore> EventLoop<C> {
         });
         match started {
             Ok(l) => {
-                info!("{}: listening on {target} ({})", self.bridge, l.bound_name().unwrap_or_default());
+                match l.bound_name().filter(|b| **b != *target) {
+                    Some(bound) => info!("{}: listening on {target} ({bound})", self.bridge),
+                    None => info!("{}: listening on {target}", self.bridge),
+                }
                 (slot.state, slot.last_error, slot.ready) = ("LISTENING", None, true);
                 slot.listener = Some((l, token));
             }
@@ -588,13 +625,13 @@ impl<C: SwitchCore> EventLoop<C> {
             Request::Status => Response::Status(Box::new(self.status(now))),
             Request::Inject { port, frame } => match ofp_proto::print::parse_hex(&frame) {
                 None => Response::Error(format!("\"{frame}\" is not a frame in hex")),
-                Some(frame) => match feed(&mut self.core, now, Input::Frame { port, frame: Bytes::from(frame) }) {
+                Some(frame) => match self.input(now, Input::Frame { port, frame: Bytes::from(frame) }) {
                     Fed::Frame(Err(e)) => Response::Error(e),
                     _ => Response::Done,
                 },
             },
             Request::Reconnect => {
-                feed(&mut self.core, now, Input::Reconnect);
+                self.input(now, Input::Reconnect);
                 Response::Done
             }
         }
@@ -622,6 +659,7 @@ impl<C: SwitchCore> EventLoop<C> {
             bridge: self.bridge.clone(),
             datapath_id: dpid_string(self.datapath_id),
             fail_mode: self.fail_mode.clone(),
+            fail_open_active: core.fail_open_active,
             controllers: core.controllers,
             listeners,
             flows: core.flows,

@@ -307,6 +307,10 @@ impl SwitchCore for FakeCore {
         Ok(())
     }
 
+    fn poll_packet_out(&mut self) -> Option<(u32, Bytes)> {
+        None
+    }
+
     fn reconnect(&mut self, now: Instant) {
         let targets: Vec<Arc<str>> = self.controllers.keys().cloned().collect();
         for target in targets {
@@ -357,6 +361,7 @@ impl SwitchCore for FakeCore {
         ];
         CoreStatus {
             controllers,
+            fail_open_active: false,
             flows: 0,
             ports: self.ports.clone(),
             upcalls: BTreeMap::from([("upcall_received".to_string(), self.frames)]),

@@ -1,8 +1,8 @@
 //! The `ofagent` daemon around the sans-IO cores: command line and configuration, one mio event loop
 //! (sockets, signals, the control socket), status, and the `ofp-print` decoder.
 //!
-//! The switch itself is behind [`core::SwitchCore`]; [`fake_core::FakeCore`] stands in for it until
-//! `ofproto_core::Switch` implements that trait.
+//! The switch itself (`ofproto_core::Switch`, see [`switch_core`]) is behind [`core::SwitchCore`];
+//! [`fake_core::FakeCore`] stands in for it in the event loop's own tests (`run --fake-core`).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 pub mod cli;
@@ -17,3 +17,4 @@ pub mod net;
 pub mod ofp_print;
 pub mod signals;
 pub mod status;
+pub mod switch_core;

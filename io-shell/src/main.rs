@@ -4,15 +4,21 @@
 //! configuration error (nothing is started then).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+use std::io::Read;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use io_shell::cli::{Cli, Command, RunArgs};
 use io_shell::config::Config;
+use io_shell::core::SwitchCore;
 use io_shell::event_loop::{Clock, EventLoop};
 use io_shell::fake_core::FakeCore;
+use io_shell::switch_core::switch_config;
 use io_shell::{control, logger, ofp_print};
+use log::{info, warn};
+use ofp_proto::port_no;
+use ofproto_core::{Switch, SwitchStatus};
 
 fn main() -> ExitCode {
     match Cli::parse().command {
@@ -38,14 +44,50 @@ fn run(args: &RunArgs) -> ExitCode {
     }
     logger::init(config.log_level);
     let clock = Clock::start();
-    // `ofproto_core::Switch` replaces the fake here once it implements `SwitchCore`.
-    let core = FakeCore::new(clock.now(), &config);
-    let result = EventLoop::new(core, clock, &config).and_then(EventLoop::run);
-    match result {
+    if args.fake_core {
+        return serve(FakeCore::new(clock.now(), &config), clock, &config);
+    }
+    let seed = config.seed.unwrap_or_else(os_seed);
+    info!("{}: seed {seed} (run with --seed {seed} to repeat it)", config.bridge);
+    let switch = Switch::new(clock.now(), &switch_config(&config, seed));
+    for e in switch.config_errors() {
+        // The configuration was checked, so the switch should accept every target.
+        warn!("{}: {e}", config.bridge);
+    }
+    log_bridge(&switch.status(clock.now()));
+    serve(switch, clock, &config)
+}
+
+/// Runs the event loop around `core` until a signal.
+fn serve<C: SwitchCore>(core: C, clock: Clock, config: &Config) -> ExitCode {
+    match EventLoop::new(core, clock, config).and_then(EventLoop::run) {
         Ok(_signal) => ExitCode::SUCCESS,
         Err(e) => {
             log::error!("{e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// What ovs-vswitchd's bridge module logs when it creates a bridge.
+fn log_bridge(s: &SwitchStatus) {
+    for p in &s.ports {
+        // OVS prints OpenFlow 1.0 port numbers (LOCAL is 65534).
+        let n = if p.port_no == port_no::LOCAL { 65534 } else { p.port_no };
+        info!(target: "bridge", "bridge {}: added interface {} on port {n}", s.bridge, p.name);
+    }
+    info!(target: "bridge", "bridge {}: using datapath ID {:016x}", s.bridge, s.datapath_id);
+}
+
+/// A seed from the operating system's random source; the time and process id if it cannot be read.
+fn os_seed() -> u64 {
+    let mut b = [0u8; 8];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)) {
+        Ok(()) => u64::from_le_bytes(b),
+        Err(e) => {
+            warn!("/dev/urandom: {e}; seeding from the clock");
+            let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            t.as_nanos() as u64 ^ u64::from(std::process::id())
         }
     }
 }

@@ -149,17 +149,23 @@ fn parse(target: &str) -> io::Result<Target> {
     Target::parse(target).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))
 }
 
-/// Starts a non-blocking connection to an active target; completion shows as writability.
+/// Starts a non-blocking connection to an active target; completion shows as writability. A
+/// failure already known (a refusal on the loopback interface is known at once) fails the open, as
+/// OVS's `vconn_open` checks the connection right after starting it.
 pub fn connect(target: &str, dscp: u8) -> io::Result<Stream> {
-    match parse(target)? {
+    let stream = match parse(target)? {
         Target::Tcp(addr) => {
             let s = TcpStream::connect(addr)?;
             set_dscp(s.as_raw_fd(), &addr, dscp)?;
             s.set_nodelay(true)?;
-            Ok(Stream::Tcp(s))
+            Stream::Tcp(s)
         }
-        Target::Unix(path) => Ok(Stream::Unix(UnixStream::connect(path)?)),
-        _ => Err(unsupported(target)),
+        Target::Unix(path) => Stream::Unix(UnixStream::connect(path)?),
+        _ => return Err(unsupported(target)),
+    };
+    match stream.take_error()? {
+        Some(e) => Err(e),
+        None => Ok(stream),
     }
 }
 

@@ -14,6 +14,8 @@ pub struct Status {
     /// 16 hex digits, as OVS's `datapath_id` column.
     pub datapath_id: String,
     pub fail_mode: String,
+    /// True while the switch fails open (standalone, controllers configured, none reachable).
+    pub fail_open_active: bool,
     pub controllers: Vec<ControllerStatus>,
     pub listeners: Vec<ListenerStatus>,
     /// Flows in the flow tables.
@@ -28,6 +30,7 @@ pub struct Status {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoreStatus {
     pub controllers: Vec<ControllerStatus>,
+    pub fail_open_active: bool,
     pub flows: u64,
     pub ports: Vec<PortStatus>,
     /// Upcall counters under OVS's coverage names (`upcall_received`, `miss_queue_overflow`, …).
@@ -124,6 +127,10 @@ pub struct PortStatus {
     pub tx_packets: u64,
     pub rx_bytes: u64,
     pub tx_bytes: u64,
+    /// Frames that arrived while the port was down or found the upcall queues full.
+    pub rx_dropped: u64,
+    /// Frames for the port while it was down or while the output queue was full.
+    pub tx_dropped: u64,
 }
 
 /// The daemon's socket counters.
@@ -138,12 +145,19 @@ pub struct IoStatus {
     /// Write system calls; each carries every queued message that fits (coalesced writes).
     pub write_calls: u64,
     pub bytes_written: u64,
+    /// Frames the switch sent out of built-in ports (no wire behind them: counted and logged).
+    pub frames_out: u64,
 }
 
 impl fmt::Display for Status {
     /// The text `ofagent status` prints: OVS's keys, one per line, under each target.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "bridge {}: datapath_id {}, fail_mode {}", self.bridge, self.datapath_id, self.fail_mode)?;
+        let failing_open = if self.fail_open_active { ", failing open" } else { "" };
+        writeln!(
+            f,
+            "bridge {}: datapath_id {}, fail_mode {}{failing_open}",
+            self.bridge, self.datapath_id, self.fail_mode
+        )?;
         for c in &self.controllers {
             writeln!(f, "controller {}", c.target)?;
             if let Some(r) = &c.role {
@@ -177,10 +191,14 @@ impl fmt::Display for Status {
         }
         writeln!(f, "flows: {}", self.flows)?;
         for p in &self.ports {
+            let port = match p.port_no {
+                ofp_proto::port_no::LOCAL => "LOCAL".to_string(),
+                n => n.to_string(),
+            };
             writeln!(
                 f,
-                "port {} ({}): rx_packets={} rx_bytes={} tx_packets={} tx_bytes={}",
-                p.port_no, p.name, p.rx_packets, p.rx_bytes, p.tx_packets, p.tx_bytes
+                "port {port} ({}): rx_packets={} rx_bytes={} rx_dropped={} tx_packets={} tx_bytes={} tx_dropped={}",
+                p.name, p.rx_packets, p.rx_bytes, p.rx_dropped, p.tx_packets, p.tx_bytes, p.tx_dropped
             )?;
         }
         let pairs = |m: &BTreeMap<String, u64>| m.iter().map(|(k, v)| format!(" {k}={v}")).collect::<String>();
@@ -189,8 +207,16 @@ impl fmt::Display for Status {
         let io = &self.io;
         writeln!(
             f,
-            "io: connections={} accepted={} connects={} read_calls={} bytes_read={} write_calls={} bytes_written={}",
-            io.connections, io.accepted, io.connects, io.read_calls, io.bytes_read, io.write_calls, io.bytes_written
+            "io: connections={} accepted={} connects={} read_calls={} bytes_read={} write_calls={} bytes_written={} \
+             frames_out={}",
+            io.connections,
+            io.accepted,
+            io.connects,
+            io.read_calls,
+            io.bytes_read,
+            io.write_calls,
+            io.bytes_written,
+            io.frames_out
         )
     }
 }

@@ -71,6 +71,8 @@ fn every_run_flag_is_parsed() {
         "8",
         "--log-level",
         "warn",
+        "--seed",
+        "42",
     ]);
     let remote = |target: &str| {
         json!({
@@ -92,7 +94,8 @@ fn every_run_flag_is_parsed() {
             "listeners": [remote("ptcp:6635"), remote("punix:/run/l.sock")],
             "snoops": ["ptcp:6699:127.0.0.1"],
             "control_socket": "/nonexistent/ofagent.ctl",
-            "log_level": "warn"
+            "log_level": "warn",
+            "seed": 42
         })
     );
 }

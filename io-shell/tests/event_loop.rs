@@ -1,4 +1,4 @@
-//! The event loop, through the real binary driving the fake core: accepting, moving bytes both ways
+//! The event loop, through the real binary driving the fake core (`run --fake-core`): accepting, moving bytes both ways
 //! with partial writes, timers from `poll_timeout`, closes the core asks for, controllers connecting
 //! and reconnecting, Unix sockets, fairness and backpressure, and clean exit on signals.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -18,7 +18,7 @@ const LOCAL: &str = "ptcp:0:127.0.0.1";
 fn daemon(extra: &[&str]) -> Daemon {
     let mut args = vec!["--listen", LOCAL];
     args.extend_from_slice(extra);
-    Daemon::start(&args)
+    Daemon::fake(&args)
 }
 
 /// Accepts one connection on `l`, failing after `TIMEOUT`.
@@ -280,7 +280,7 @@ fn unix_listeners_controllers_and_snoops() {
     let snoop = dir.path("snoop.sock");
     // A stale file where the listener goes is replaced, as OVS does.
     std::fs::write(&listen, "stale").unwrap();
-    let mut d = Daemon::start(&[
+    let mut d = Daemon::fake(&[
         "--listen",
         &format!("punix:{}", listen.display()),
         "--snoop",
@@ -329,7 +329,7 @@ fn sigterm_and_sigint_close_connections_and_exit_zero() {
 fn listen_failures_are_reported_and_the_rest_runs() {
     let busy = TcpListener::bind("127.0.0.1:0").unwrap();
     let taken = format!("ptcp:{}:127.0.0.1", busy.local_addr().unwrap().port());
-    let mut d = Daemon::start(&["--listen", &taken, "--listen", LOCAL]);
+    let mut d = Daemon::fake(&["--listen", &taken, "--listen", LOCAL]);
     d.wait_log("cannot listen");
     let s = d.status();
     let failed = s["listeners"].as_array().unwrap().iter().find(|l| l["target"] == taken.as_str()).unwrap().clone();

@@ -1,5 +1,6 @@
-//! Test harness: temporary directories, the `ofagent` binary started as a daemon (with its log lines
-//! streamed back so tests wait for them with a deadline), control-socket queries, line-protocol peers.
+//! Test harness: temporary directories, the `ofagent` binary started as a daemon (the switch, or the
+//! fake core; its log lines streamed back so tests wait for them with a deadline), control-socket
+//! queries, line-protocol peers for the fake core.
 #![allow(dead_code, clippy::disallowed_methods, clippy::disallowed_types)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -72,6 +73,13 @@ impl Daemon {
         let dir = TempDir::new("daemon");
         let ctl = dir.path("ctl");
         Daemon::start_at(dir, ctl, args)
+    }
+
+    /// `start` with the line-protocol stand-in core (`run --fake-core`).
+    pub fn fake(args: &[&str]) -> Daemon {
+        let mut a = vec!["--fake-core"];
+        a.extend_from_slice(args);
+        Daemon::start(&a)
     }
 
     /// The same with the control socket at `ctl`.

@@ -2,7 +2,7 @@
 //! internal port), their OpenFlow descriptions (config and state bits, OVS `ofputil_phy_port`),
 //! their counters, and the datapath port numbers they map to (LOCAL is datapath port 0, as in OVS).
 
-use ofp_proto::msg::port::{config, features, state, Port, PortName};
+use ofp_proto::msg::port::{config, state, Port, PortName};
 use ofp_proto::msg::stats::{PortStats, Rfc2819Stats};
 use ofp_proto::{port_no, Instant};
 
@@ -80,18 +80,9 @@ fn local_mac(dpid: u64) -> [u8; 6] {
 }
 
 fn new_port(port_no: u32, name: &str, hw_addr: [u8; 6], now: Instant) -> SwitchPort {
-    // What an OVS tap or dummy port reports: 10 Gb/s copper, nothing advertised.
-    let curr = features::F_10GB_FD | features::COPPER;
-    let desc = Port {
-        port_no,
-        hw_addr,
-        name: PortName::from(name),
-        config: 0,
-        state: state::LIVE,
-        curr,
-        curr_speed: features::speed_kbps(curr),
-        ..Port::default()
-    };
+    // What OVS reports for a port of its dummy datapath: netdev-dummy has no features, so no
+    // current, advertised, supported or peer features and speeds of 0.
+    let desc = Port { port_no, hw_addr, name: PortName::from(name), config: 0, state: state::LIVE, ..Port::default() };
     SwitchPort { desc, created: now }
 }
 
