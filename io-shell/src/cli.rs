@@ -83,6 +83,10 @@ pub struct RunArgs {
     /// a run can be repeated with the same seed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Write every input the switch is given (with its time), and what came back, to FILE;
+    /// `ofsim replay FILE` reproduces the run.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Check the configuration, print the settings in effect as JSON, and exit.
     #[arg(long)]
     pub dry_run: bool,

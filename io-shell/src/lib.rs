@@ -15,6 +15,7 @@ pub mod fake_core;
 pub mod logger;
 pub mod net;
 pub mod ofp_print;
+pub mod record;
 pub mod signals;
 pub mod status;
 pub mod switch_core;

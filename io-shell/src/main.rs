@@ -14,6 +14,7 @@ use io_shell::config::Config;
 use io_shell::core::SwitchCore;
 use io_shell::event_loop::{Clock, EventLoop};
 use io_shell::fake_core::FakeCore;
+use io_shell::record::Recording;
 use io_shell::switch_core::switch_config;
 use io_shell::{control, logger, ofp_print};
 use log::{info, warn};
@@ -49,13 +50,28 @@ fn run(args: &RunArgs) -> ExitCode {
     }
     let seed = config.seed.unwrap_or_else(os_seed);
     info!("{}: seed {seed} (run with --seed {seed} to repeat it)", config.bridge);
-    let switch = Switch::new(clock.now(), &switch_config(&config, seed));
+    let start = clock.now();
+    let setup = switch_config(&config, seed);
+    let switch = Switch::new(start, &setup);
     for e in switch.config_errors() {
         // The configuration was checked, so the switch should accept every target.
         warn!("{}: {e}", config.bridge);
     }
     log_bridge(&switch.status(clock.now()));
-    serve(switch, clock, &config)
+    match &args.record {
+        None => serve(switch, clock, &config),
+        Some(path) => {
+            let recording = std::fs::File::create(path)
+                .and_then(|f| Recording::new(switch, start, &setup, Box::new(std::io::BufWriter::new(f))));
+            match recording {
+                Ok(r) => serve(r, clock, &config),
+                Err(e) => {
+                    eprintln!("ofagent: {}: {e}", path.display());
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
 }
 
 /// Runs the event loop around `core` until a signal.

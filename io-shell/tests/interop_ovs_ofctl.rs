@@ -600,3 +600,41 @@ fn monitor_sees_idle_expiry_and_flow_removed() {
     assert_eq!(rest, " idle1 pkts0 bytes0");
     assert_eq!(sw.flows("OpenFlow13"), " priority=0 actions=NORMAL\n");
 }
+
+/// `run --record`: a session of flow edits, a flow monitor, packet-ins and frames sent out is
+/// written as a record that the simulator's replay (what `ofsim replay` runs) reproduces exactly.
+#[test]
+fn a_recorded_run_replays_bit_for_bit() {
+    if !installed("ovs-ofctl") {
+        return;
+    }
+    let dir = TempDir::new("record");
+    let path = dir.path("run.rec");
+    let mut sw = Switch::start(&["--record", path.to_str().unwrap(), "--seed", "7"]);
+    let mon = Watcher::spawn(sw.ofctl_cmd(&["-O", "OpenFlow13", "monitor", "TGT", "65535", "watch:"]));
+    mon.expect_out(&["ONFST_FLOW_MONITOR reply (OF1.3) (xid=0x9):", " event=ADDED table=0 cookie=0 actions=NORMAL"]);
+    sw.ok(&["-O", "OpenFlow13", "add-flow", "TGT", "in_port=1,actions=controller,output:2"]);
+    mon.expect_err(&[
+        "ONFST_FLOW_MONITOR reply (OF1.3) (xid=0x0):",
+        " event=ADDED table=0 cookie=0 in_port=1 actions=CONTROLLER:65535,output:2",
+    ]);
+    sw.inject(1, ARP);
+    mon.expect_err(&[
+        "NXT_PACKET_IN2 (OF1.3) (xid=0x0): cookie=0x0 total_len=42 in_port=1 (via action) data_len=42 (unbuffered)",
+        ARP_FLOW,
+    ]);
+    sw.wait_tx(2, 1);
+    sw.ok(&["-O", "OpenFlow10", "del-flows", "TGT", "in_port=1"]);
+    sw.daemon.signal(libc::SIGTERM);
+    assert!(sw.daemon.wait_exit().success());
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let record = ofproto_core::timeline::Record::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(text.starts_with("0.000 setup bridge=br0 datapath_id=0000000000000001 n_ports=4 fail_mode=standalone"));
+    assert!(text.contains(" seed=7 "), "{}", text.lines().next().unwrap());
+    assert!(text.contains(&format!(" frame 1 {ARP}\n")), "the injected frame is an input");
+    assert!(text.contains(&format!(" out packet-out 2 {ARP}\n")), "the frame sent to port 2 is recorded");
+    let report = sim::replay::replay::<ofproto_core::Switch>(&record);
+    assert!(report.is_identical(), "{:#?}", report.differences);
+    assert!(report.inputs > 20 && report.results_compared > 10 && report.outputs_compared > 2, "{report:?}");
+}
