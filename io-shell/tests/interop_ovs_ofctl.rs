@@ -16,7 +16,7 @@ use std::process::{Child, ChildStderr, ChildStdout, Command, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Instant;
 
-use common::{run, text, Daemon, TempDir, TIMEOUT};
+use common::{installed, run, text, Daemon, TempDir, TIMEOUT};
 
 const VERSIONS: [&str; 4] = ["OpenFlow10", "OpenFlow13", "OpenFlow14", "OpenFlow15"];
 const BUNDLE_VERSIONS: [&str; 3] = ["OpenFlow13", "OpenFlow14", "OpenFlow15"];
@@ -25,19 +25,6 @@ const ARP: &str = "ffffffffffff00000000000108060001080006040001000000000001c0a80
 /// How `ovs-ofctl` prints `ARP`.
 const ARP_FLOW: &str = "arp,vlan_tci=0x0000,dl_src=00:00:00:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,arp_spa=192.168.0.1,\
                         arp_tpa=192.168.0.2,arp_op=1,arp_sha=00:00:00:00:00:01,arp_tha=00:00:00:00:00:00";
-
-/// Whether `program` runs; a missing one fails the test under `CI=true`.
-fn installed(program: &str) -> bool {
-    match Command::new(program).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status() {
-        Ok(_) => true,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {program} is not installed");
-            eprintln!("{program} not found: skipping (install openvswitch-common and openvswitch-testcontroller)");
-            false
-        }
-        Err(e) => panic!("running {program}: {e}"),
-    }
-}
 
 /// " (OF1.3)" as ovs-ofctl prints it after a message name; nothing for OpenFlow 1.0.
 fn tag(version: &str) -> String {

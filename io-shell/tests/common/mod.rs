@@ -22,6 +22,26 @@ pub fn run(args: &[&str]) -> Output {
     ofagent().args(args).stdin(Stdio::null()).output().expect("running ofagent")
 }
 
+/// Whether `program` runs; a missing one fails the test under `CI=true`.
+pub fn installed(program: &str) -> bool {
+    match Command::new(program).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status() {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {program} is not installed");
+            eprintln!("{program} not found: skipping (install openvswitch-common and openvswitch-testcontroller)");
+            false
+        }
+        Err(e) => panic!("running {program}: {e}"),
+    }
+}
+
+/// The time of day of an OVS-format log line (`2024-05-01T12:00:00.123Z|...`), in milliseconds.
+pub fn log_millis(line: &str) -> u64 {
+    let t = &line[11..23];
+    let f = |r: std::ops::Range<usize>| t[r].parse::<u64>().unwrap_or_else(|_| panic!("no time in {line:?}"));
+    ((f(0..2) * 60 + f(3..5)) * 60 + f(6..8)) * 1000 + f(9..12)
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -125,8 +145,14 @@ impl Daemon {
 
     /// The first log line containing `needle`, waiting for it if not yet seen; panics at the deadline.
     pub fn wait_log(&mut self, needle: &str) -> String {
-        if let Some(l) = self.log_lines.iter().find(|l| l.contains(needle)) {
-            return l.clone();
+        self.wait_log_since(0, needle).1
+    }
+
+    /// The first log line at or after index `since` of [`Daemon::log_lines`] that contains `needle`,
+    /// with its index, waiting for it with a deadline.
+    pub fn wait_log_since(&mut self, since: usize, needle: &str) -> (usize, String) {
+        if let Some((i, l)) = self.log_lines.iter().enumerate().skip(since).find(|(_, l)| l.contains(needle)) {
+            return (i, l.clone());
         }
         let deadline = Instant::now() + TIMEOUT;
         loop {
@@ -134,8 +160,8 @@ impl Daemon {
             match self.log.recv_timeout(left) {
                 Ok(line) => {
                     self.log_lines.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
+                    if line.contains(needle) && self.log_lines.len() > since {
+                        return (self.log_lines.len() - 1, line);
                     }
                 }
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
