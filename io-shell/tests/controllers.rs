@@ -103,7 +103,7 @@ fn ovs_testcontroller_installs_flows_and_is_reconnected_with_backoff() {
     controller.kill().unwrap();
     controller.wait().unwrap();
     let (at, closed) = d.wait_log_since(0, &format!("{name}: connection closed by peer"));
-    let mut next = |d: &mut Daemon, what: &str| d.wait_log_since(at, &format!("{name}: {what}"));
+    let next = |d: &mut Daemon, what: &str| d.wait_log_since(at, &format!("{name}: {what}"));
     // A connection that lived longer than its backoff restarts the backoff at 1 s, silently (OVS's
     // rconn logs only the doubling).
     let (at1, try1) = next(&mut d, "connecting...");
