@@ -618,7 +618,9 @@ impl<A: SwitchAgent> World<A> {
         let conns = self.conns_of(s);
         for &(conn, id) in &conns {
             while let Some(st) = self.net.streams.get_mut(&id) {
-                if !st.switch_open || !self.switches[s].agent.may_read(conn) {
+                // Cheapest test first: most wakeups find nothing to read on most connections.
+                let pending = st.pipes[DOWN].has_unread() || st.pipes[DOWN].fin;
+                if !pending || !st.switch_open || !self.switches[s].agent.may_read(conn) {
                     break;
                 }
                 let pipe = &mut st.pipes[DOWN];
