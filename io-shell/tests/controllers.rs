@@ -48,7 +48,7 @@ fn wait_status(d: &Daemon, what: &str, f: impl Fn(&serde_json::Value) -> bool) -
             return s;
         }
         assert!(Instant::now() < deadline, "never {what}: {s:#}");
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::yield_now();
     }
 }
 
@@ -72,7 +72,7 @@ fn ovs_testcontroller_installs_flows_and_is_reconnected_with_backoff() {
     let deadline = Instant::now() + TIMEOUT;
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "ovs-testcontroller is not listening on {port}");
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::yield_now();
     }
     let mut d = Daemon::start(&["--listen", "ptcp:0:127.0.0.1", "--controller", &format!("tcp:127.0.0.1:{port}")]);
     d.wait_log(&format!("{name}: connected"));

@@ -183,7 +183,7 @@ fn a_peer_that_sends_without_reading_meets_backpressure() {
         other.expect(&i.to_string());
     }
     // The flooder's writes stall: the daemon stops reading a peer whose replies it cannot send.
-    let (r, sent) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    let (r, sent) = rx.recv_timeout(6 * TIMEOUT).unwrap();
     assert!(matches!(r, Err(ErrorKind::WouldBlock | ErrorKind::TimedOut)), "{r:?} after {sent} bytes");
     let s = d.status();
     let read = s["io"]["bytes_read"].as_u64().unwrap();

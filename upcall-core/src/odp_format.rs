@@ -3,8 +3,8 @@
 //! Covers the attributes a miss upcall usually carries; the rest print as OVS prints unknown or nested
 //! attributes it does not expand: the name followed by the payload in hex.
 
+use core::net::{Ipv4Addr, Ipv6Addr};
 use std::fmt::{self, Write};
-use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::odp::*;
 

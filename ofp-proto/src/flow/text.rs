@@ -157,7 +157,7 @@ mod tests {
 
     fn v6(s: &str) -> String {
         let mut o = String::new();
-        ipv6(s.parse::<std::net::Ipv6Addr>().unwrap().into(), &mut o);
+        ipv6(s.parse::<core::net::Ipv6Addr>().unwrap().into(), &mut o);
         o
     }
 
