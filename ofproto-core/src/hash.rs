@@ -5,75 +5,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use ofp_proto::flow::{EthAddr, Flow};
 
-const K: u64 = 0x517c_c1b7_2722_0a95;
-
 /// Rotate, xor, multiply per 64-bit word (as FxHash does), with a full avalanche at the end so the
-/// low and high bits both spread (hashbrown uses both).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Mix(u64);
-
-impl Mix {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
-    }
-
-    #[inline]
-    fn avalanche(self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
-
-impl Hasher for Mix {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in chunks.by_ref() {
-            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
-        }
-        let tail = chunks.remainder();
-        if !tail.is_empty() {
-            let mut w = [0u8; 8];
-            w[..tail.len()].copy_from_slice(tail);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(i.into());
-    }
-
-    #[inline]
-    fn write_u16(&mut self, i: u16) {
-        self.add(i.into());
-    }
-
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(i.into());
-    }
-
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.avalanche()
-    }
-}
+/// low and high bits both spread (hashbrown uses both): the upcall handler's hasher.
+pub(crate) type Mix = upcall_core::FlowHasher;
 
 /// Hash maps keyed by anything hashable, deterministically.
 pub(crate) type MixState = BuildHasherDefault<Mix>;
@@ -86,9 +20,9 @@ pub(crate) struct PreHashed(u64);
 impl Hasher for PreHashed {
     fn write(&mut self, bytes: &[u8]) {
         // Only u64 keys are used; anything else still hashes, just not as fast.
-        let mut m = Mix(self.0);
+        let mut m = Mix::with_state(self.0);
         m.write(bytes);
-        self.0 = m.avalanche();
+        self.0 = m.finish();
     }
 
     #[inline]
@@ -123,7 +57,7 @@ fn eth(a: EthAddr) -> u64 {
 /// A hash of every member of `f`, two or four members per word. Used on masked flows, where most
 /// members are zero.
 pub(crate) fn hash_flow(f: &Flow) -> u64 {
-    let mut m = Mix(0);
+    let mut m = Mix::default();
     m.add(f.tun_id);
     m.add(f.metadata);
     for pair in f.regs.chunks_exact(2) {
@@ -152,7 +86,7 @@ pub(crate) fn hash_flow(f: &Flow) -> u64 {
     );
     m.add(eth(f.arp_sha));
     m.add(eth(f.arp_tha));
-    m.avalanche()
+    m.finish()
 }
 
 #[cfg(test)]

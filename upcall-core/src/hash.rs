@@ -54,8 +54,15 @@ pub struct FlowHasher {
 impl FlowHasher {
     const K: u64 = 0x517c_c1b7_2722_0a95;
 
+    /// A hasher whose state starts at `seed` (the `Default` starts at 0).
     #[inline]
-    fn add(&mut self, word: u64) {
+    pub const fn with_state(seed: u64) -> FlowHasher {
+        FlowHasher { hash: seed }
+    }
+
+    /// Mixes in one word; cheaper than `write` for callers that pack their own words.
+    #[inline]
+    pub fn add(&mut self, word: u64) {
         self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::K);
     }
 }
@@ -79,6 +86,7 @@ impl Hasher for FlowHasher {
         self.add(u64::from(i));
     }
 
+    #[inline]
     fn write_u16(&mut self, i: u16) {
         self.add(u64::from(i));
     }

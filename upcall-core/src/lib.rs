@@ -55,7 +55,7 @@ pub use handler::{
     handle_miss_upcalls, DropKey, FlowMiss, FlowMissBatch, HandlerBatch, HandlerCounts, HandlerOutput, MissStats,
     PacketIn, FLOW_MISS_MAX_BATCH, OFPR_NO_MATCH,
 };
-pub use hash::{mhash_add, mhash_finish, upcall_hash};
+pub use hash::{mhash_add, mhash_finish, upcall_hash, BuildFlowHasher, FlowHasher};
 pub use odp_format::KeyDisplay;
 pub use queue::MAX_QUEUE_LENGTH;
 pub use ratelimit::{RateLimit, Verdict};
