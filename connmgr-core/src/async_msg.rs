@@ -184,7 +184,7 @@ impl ConnMgr {
             let Some(msg) = encodings.get((version, format), || encode_packet_in(&p.pin, version, format)) else {
                 continue;
             };
-            let msg = match c.schedulers[sched].as_mut() {
+            let msg = match c.scheduler_mut(sched) {
                 None => msg,
                 Some(ps) => match ps.send(now, p.in_port, msg) {
                     Scheduled::Now(msg) => msg,

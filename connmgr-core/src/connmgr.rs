@@ -71,7 +71,7 @@ pub struct ConnMgr {
     pub(crate) seed: u64,
     pub(crate) rng: Rng,
     pub(crate) services: BTreeMap<Arc<str>, OfService>,
-    pub(crate) conns: BTreeMap<ConnId, OfConn>,
+    pub(crate) conns: BTreeMap<ConnId, Box<OfConn>>,
     pub(crate) transports: BTreeMap<ConnId, Transport>,
     /// Snoop transports (sends need their copies passed on only when there are some).
     pub(crate) n_snoops: usize,
@@ -256,7 +256,7 @@ impl ConnMgr {
     fn run_conn<O: Owner>(&mut self, now: Instant, id: ConnId, owner: &mut O) {
         for i in 0..2 {
             let mut released = std::mem::take(&mut self.scratch);
-            if let Some(ps) = self.conns.get_mut(&id).and_then(|c| c.schedulers[i].as_mut()) {
+            if let Some(ps) = self.conns.get_mut(&id).and_then(|c| c.scheduler_mut(i)) {
                 ps.run(now, &mut released);
             }
             for pin in released.drain(..) {
@@ -356,7 +356,7 @@ impl ConnMgr {
 
     /// The owner's view of a connection, while it exists.
     pub fn conn_info(&self, conn: ConnId) -> Option<ConnInfo> {
-        self.conns.get(&conn).map(OfConn::info)
+        self.conns.get(&conn).map(|c| c.info())
     }
 
     /// Every connection's id, in creation order.
@@ -416,7 +416,7 @@ impl ConnMgr {
                 return Err(format!("{}: up {} but protocol {:?}", c.id, c.up, c.protocol));
             }
             self.check_monitors(c)?;
-            for ps in c.schedulers.iter().flatten() {
+            for ps in c.schedulers() {
                 let queued = ps.backlog().count() as u32;
                 if queued != ps.stats().n_queued || queued > ps.limits().1 {
                     return Err(format!("{}: backlog {queued} vs stats {:?}", c.id, ps.stats()));

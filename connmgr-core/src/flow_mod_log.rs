@@ -10,8 +10,12 @@ use crate::owner::FlowModKind;
 const FIRST_DELAY: Duration = Duration::from_secs(10);
 const BACKOFF: Duration = Duration::from_secs(60);
 
+/// Boxed and created by the first flow mod: most connections never send one.
 #[derive(Clone, Debug, Default)]
-pub struct FlowModLog {
+pub struct FlowModLog(Option<Box<Log>>);
+
+#[derive(Clone, Debug, Default)]
+struct Log {
     n_add: u32,
     n_delete: u32,
     n_modify: u32,
@@ -25,6 +29,22 @@ pub struct FlowModLog {
 
 impl FlowModLog {
     pub fn report(&mut self, now: Instant, kind: FlowModKind) {
+        self.0.get_or_insert_default().report(now, kind);
+    }
+
+    pub fn next_report(&self) -> Option<Instant> {
+        self.0.as_ref().and_then(|l| l.next_report)
+    }
+
+    /// The summary line to log at `now` (after the "NAME: " prefix), if there is anything to say;
+    /// either way nothing is pending afterwards.
+    pub fn take_summary(&mut self, now: Instant) -> Option<String> {
+        self.0.as_mut().and_then(|l| l.take_summary(now))
+    }
+}
+
+impl Log {
+    fn report(&mut self, now: Instant, kind: FlowModKind) {
         match kind {
             FlowModKind::Add => self.n_add += 1,
             FlowModKind::Modify => self.n_modify += 1,
@@ -39,13 +59,7 @@ impl FlowModLog {
         self.last_op = now;
     }
 
-    pub fn next_report(&self) -> Option<Instant> {
-        self.next_report
-    }
-
-    /// The summary line to log at `now` (after the "NAME: " prefix), if there is anything to say;
-    /// either way nothing is pending afterwards.
-    pub fn take_summary(&mut self, now: Instant) -> Option<String> {
+    fn take_summary(&mut self, now: Instant) -> Option<String> {
         self.next_report = None;
         let n = self.n_add + self.n_delete + self.n_modify;
         if n == 0 {

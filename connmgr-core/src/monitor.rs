@@ -92,7 +92,7 @@ pub struct RuleQuery<'a> {
 }
 
 /// One connection's flow monitoring, for status pages, tests and invariant checks.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlowMonitorStatus {
     /// Its monitors' ids, in order.
     pub monitors: Vec<u32>,
@@ -317,6 +317,11 @@ fn refresh_updates<'a, O: Owner>(
         .collect()
 }
 
+/// `c`'s monitors, created by the first use: most connections never monitor flows.
+fn mons(c: &mut OfConn) -> &mut ConnMonitors {
+    c.monitors.get_or_insert_default()
+}
+
 /// Queues `updates` on `c` as replies (initial replies, refreshes), in messages with `xid`.
 fn send_update_replies(now: Instant, c: &mut OfConn, version: u8, xid: u32, updates: Vec<FlowUpdate>) {
     match (FlowMonitorReply { updates }).encode_replies(version, xid) {
@@ -348,11 +353,12 @@ impl ConnMgr {
                     Err(OfpErr::OFPBRC_BAD_TABLE_ID)
                 } else {
                     match m.command {
-                        MonitorCommand::Add => c.monitors.create(m).map(|()| created.push(m.id)),
+                        MonitorCommand::Add => mons(c).create(m).map(|()| created.push(m.id)),
                         MonitorCommand::Modify => {
-                            c.monitors.delete(m.id).and_then(|()| c.monitors.create(m)).map(|()| created.push(m.id))
+                            let mons = mons(c);
+                            mons.delete(m.id).and_then(|()| mons.create(m)).map(|()| created.push(m.id))
                         }
-                        MonitorCommand::Delete => c.monitors.delete(m.id),
+                        MonitorCommand::Delete => mons(c).delete(m.id),
                         MonitorCommand::Other(_) => Ok(()),
                     }
                 };
@@ -364,7 +370,7 @@ impl ConnMgr {
         }
         if let Some((err, quoted)) = failure {
             for m in &created {
-                c.monitors.monitors.remove(m);
+                mons(c).monitors.remove(m);
             }
             self.send_error(now, id, err, &quoted);
             return;
@@ -372,14 +378,14 @@ impl ConnMgr {
         let last = &parts[parts.len() - 1].msg;
         let mut seen = BTreeSet::new();
         created.retain(|m| seen.insert(*m));
-        let monitors = created.iter().filter_map(|m| c.monitors.monitors.get(m));
+        let monitors = created.iter().filter_map(|m| c.monitors.as_ref()?.monitors.get(m));
         let updates = refresh_updates(now, owner, monitors, 0);
         send_update_replies(now, c, last.version, last.xid, updates);
     }
 
     /// NXT/ONFT_FLOW_MONITOR_CANCEL (OVS `handle_flow_monitor_cancel`).
     pub(crate) fn handle_flow_monitor_cancel(&mut self, id: ConnId, monitor: u32) -> Result<(), OfpErr> {
-        self.conns.get_mut(&id).map_or(Ok(()), |c| c.monitors.delete(monitor))
+        self.conns.get_mut(&id).map_or(Ok(()), |c| mons(c).delete(monitor))
     }
 
     /// Reports a change to a visible rule to the flow monitors (OVS `ofmonitor_report`): adds and
@@ -401,7 +407,8 @@ impl ConnMgr {
     /// Queues a stamped event's updates.
     pub(crate) fn queue_rule_event(&mut self, event: &RuleEvent) {
         for c in self.conns.values_mut() {
-            if !c.monitors.monitors.is_empty() && c.monitors.report(c.id, event) {
+            let Some(m) = c.monitors.as_mut() else { continue };
+            if !m.monitors.is_empty() && m.report(c.id, event) {
                 self.monitor_updates_pending = true;
             }
         }
@@ -417,18 +424,19 @@ impl ConnMgr {
             return;
         }
         let ConnMgr { conns, monitor_seqno, .. } = self;
-        for c in conns.values_mut().filter(|c| c.monitors.has_pending()) {
+        for c in conns.values_mut() {
+            let Some(m) = c.monitors.as_mut().filter(|m| m.has_pending()) else { continue };
+            let updates = std::mem::take(&mut m.updates);
+            let counter = m.counter.clone();
             let version = c.version();
-            let updates = std::mem::take(&mut c.monitors.updates);
-            let counter = c.monitors.counter.clone();
             match (FlowMonitorReply { updates }).encode_replies(version, 0) {
                 Ok(msgs) => msgs.into_iter().for_each(|m| {
                     let _ = c.rconn.send(now, m, Some(&counter));
                 }),
                 Err(_) => warn!(target: "connmgr", "{}: flow update too long to send", c.rconn.name()),
             }
-            if c.monitors.paused.is_none() && counter.n_bytes() > MONITOR_PAUSE_BYTES {
-                c.monitors.paused = Some(*monitor_seqno);
+            if mons(c).paused.is_none() && counter.n_bytes() > MONITOR_PAUSE_BYTES {
+                mons(c).paused = Some(*monitor_seqno);
                 *monitor_seqno += 1;
                 if let Some(m) = paused_message(version) {
                     let _ = c.rconn.send(now, m.to_bytes(), Some(&counter));
@@ -442,7 +450,7 @@ impl ConnMgr {
 
     /// OVS `ofmonitor_run`: resumes every paused connection whose monitor messages all went out.
     pub(crate) fn run_monitors<O: Owner>(&mut self, now: Instant, owner: &mut O) {
-        let ready: Vec<ConnId> = self.conns.values().filter(|c| c.monitors.may_resume()).map(|c| c.id).collect();
+        let ready: Vec<ConnId> = self.conns.values().filter(|c| c.may_resume_monitors()).map(|c| c.id).collect();
         for id in ready {
             self.resume_monitors(now, id, owner);
         }
@@ -452,8 +460,9 @@ impl ConnMgr {
     /// then RESUMED, sent as replies.
     fn resume_monitors<O: Owner>(&mut self, now: Instant, id: ConnId, owner: &mut O) {
         let Some(c) = self.conns.get(&id) else { return };
-        let Some(since) = c.monitors.paused else { return };
-        let updates = refresh_updates(now, owner, c.monitors.monitors.values(), since);
+        let Some(m) = c.monitors.as_deref() else { return };
+        let Some(since) = m.paused else { return };
+        let updates = refresh_updates(now, owner, m.monitors.values(), since);
         let Some(c) = self.conns.get_mut(&id) else { return };
         let version = c.version();
         if !updates.is_empty() {
@@ -462,7 +471,7 @@ impl ConnMgr {
         if let Some(m) = resumed_message(version) {
             c.send_reply(now, m.to_bytes());
         }
-        c.monitors.paused = None;
+        mons(c).paused = None;
     }
 
     /// The next seqno a rule add or modify (or a pause) will take.
@@ -472,12 +481,14 @@ impl ConnMgr {
 
     /// A connection's flow monitoring, while it exists.
     pub fn flow_monitor_status(&self, conn: ConnId) -> Option<FlowMonitorStatus> {
-        self.conns.get(&conn).map(|c| c.monitors.status())
+        self.conns
+            .get(&conn)
+            .map(|c| c.monitors.as_deref().map_or_else(FlowMonitorStatus::default, ConnMonitors::status))
     }
 
     /// The monitor bookkeeping [`ConnMgr::check_invariants`] checks for one connection.
     pub(crate) fn check_monitors(&self, c: &OfConn) -> Result<(), String> {
-        let m = &c.monitors;
+        let Some(m) = c.monitors.as_deref() else { return Ok(()) };
         if m.has_pending() && !self.monitor_updates_pending {
             return Err(format!("{}: updates pending but not flagged", c.id));
         }

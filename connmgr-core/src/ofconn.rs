@@ -43,15 +43,16 @@ pub(crate) struct OfConn {
     pub miss_send_len: u16,
     pub controller_id: u16,
     /// Set by SET_ASYNC and friends; until then the default for the version (see `async_config`).
-    pub async_cfg: Option<AsyncConfig>,
+    pub async_cfg: Option<Box<AsyncConfig>>,
     pub enable_async_msgs: bool,
     /// Counted by the connection manager's total (OVS `want_packet_in_on_miss`).
     pub want_packet_in_on_miss: bool,
 
     pub queue_size: u32,
     pub packet_in_counter: PacketCounter,
-    /// Rate limiters for [action, miss] packet-ins, present only with a rate limit.
-    pub schedulers: [Option<PinSched>; 2],
+    /// Rate limiters for [action, miss] packet-ins, present only with a rate limit (boxed: most
+    /// connections have none, and an idle connection should stay small).
+    schedulers: Option<Box<[PinSched; 2]>>,
     /// Packet-ins dropped because `queue_size` of them were already queued.
     pub n_queue_overflow: u64,
     pub reply_counter: PacketCounter,
@@ -68,7 +69,8 @@ pub(crate) struct OfConn {
     pub bundles: Bundles,
     pub next_bundle_check: Instant,
     pub flow_mods: FlowModLog,
-    pub monitors: ConnMonitors,
+    /// Created by the first flow monitor request (boxed: most connections never send one).
+    pub monitors: Option<Box<ConnMonitors>>,
 }
 
 impl OfConn {
@@ -97,7 +99,7 @@ impl OfConn {
             want_packet_in_on_miss: false,
             queue_size: settings.queue_size(),
             packet_in_counter: PacketCounter::new(),
-            schedulers: [None, None],
+            schedulers: None,
             n_queue_overflow: 0,
             reply_counter: PacketCounter::new(),
             input_pending: true,
@@ -108,7 +110,7 @@ impl OfConn {
             bundles: Bundles::default(),
             next_bundle_check: now + crate::connmgr::BUNDLE_EXPIRY_INTERVAL,
             flow_mods: FlowModLog::default(),
-            monitors: ConnMonitors::default(),
+            monitors: None,
         };
         c.set_rate_limit(settings.rate_limit, settings.burst_limit, seed);
         c
@@ -116,13 +118,28 @@ impl OfConn {
 
     /// OVS `ofconn_set_rate_limit`: schedulers exist only while a rate is set.
     pub fn set_rate_limit(&mut self, rate: u32, burst: u32, seed: u64) {
-        for (i, s) in self.schedulers.iter_mut().enumerate() {
-            match s {
-                _ if rate == 0 => *s = None,
-                Some(ps) => ps.set_limits(rate, burst),
-                None => *s = Some(PinSched::new(rate, burst, seed ^ (self.id.0 << 1) ^ i as u64)),
+        match &mut self.schedulers {
+            _ if rate == 0 => self.schedulers = None,
+            Some(s) => s.iter_mut().for_each(|ps| ps.set_limits(rate, burst)),
+            None => {
+                let new = |i: u64| PinSched::new(rate, burst, seed ^ (self.id.0 << 1) ^ i);
+                self.schedulers = Some(Box::new([new(0), new(1)]));
             }
         }
+    }
+
+    /// Rate limiter `i` (0: action, [`MISS`]), if a rate limit is set.
+    pub fn scheduler(&self, i: usize) -> Option<&PinSched> {
+        self.schedulers.as_ref().map(|s| &s[i])
+    }
+
+    pub fn scheduler_mut(&mut self, i: usize) -> Option<&mut PinSched> {
+        self.schedulers.as_mut().map(|s| &mut s[i])
+    }
+
+    /// Both rate limiters, or none.
+    pub fn schedulers(&self) -> impl Iterator<Item = &PinSched> {
+        self.schedulers.iter().flat_map(|s| s.iter())
     }
 
     /// The negotiated version (OF1.0 before the hello exchange is done).
@@ -148,8 +165,8 @@ impl OfConn {
     /// OVS `ofconn_get_async_config`: what was set, else the version's default (all off before the
     /// version is known or when the service disables asynchronous messages).
     pub fn async_config(&self) -> AsyncConfig {
-        match (self.async_cfg, self.rconn.version()) {
-            (Some(c), _) => c,
+        match (self.async_cfg.as_deref(), self.rconn.version()) {
+            (Some(c), _) => *c,
             (None, Some(v)) if self.enable_async_msgs => AsyncConfig::default_for(v),
             _ => AsyncConfig::default(),
         }
@@ -168,7 +185,7 @@ impl OfConn {
                 }
             }
         }
-        self.async_cfg = Some(c);
+        self.async_cfg = Some(Box::new(c));
     }
 
     pub fn invalid_ttl_to_controller(&self) -> bool {
@@ -226,19 +243,24 @@ impl OfConn {
 
     /// Packet-ins waiting in the rate limiters.
     pub fn n_scheduled(&self) -> u32 {
-        self.schedulers.iter().flatten().map(|s| s.stats().n_queued).sum()
+        self.schedulers().map(|s| s.stats().n_queued).sum()
+    }
+
+    /// Its flow monitors are paused and every monitor message went out.
+    pub fn may_resume_monitors(&self) -> bool {
+        self.monitors.as_ref().is_some_and(|m| m.may_resume())
     }
 
     /// The earliest time this connection has work for a step (not counting its rconn).
     pub fn next_wakeup(&self) -> Option<Instant> {
-        let mut t = self.schedulers.iter().flatten().filter_map(PinSched::next_release).min();
+        let mut t = self.schedulers().filter_map(PinSched::next_release).min();
         let mut consider = |x: Option<Instant>| t = t.into_iter().chain(x).min();
         consider(self.flow_mods.next_report());
         consider(self.assembler.next_timeout());
         if !self.bundles.is_empty() {
             consider(Some(self.next_bundle_check));
         }
-        if self.monitors.may_resume() {
+        if self.may_resume_monitors() {
             consider(Some(Instant::ZERO));
         }
         t

@@ -42,7 +42,7 @@ impl ConnMgr {
                 pairs.insert("sec_since_disconnect".to_string(), (now - t).as_secs().to_string());
             }
             for (i, name) in ["action", "miss"].iter().enumerate() {
-                if let Some(s) = conn.and_then(|c| c.schedulers[i].as_ref()).map(|ps| ps.stats()) {
+                if let Some(s) = conn.and_then(|c| c.scheduler(i)).map(|ps| ps.stats()) {
                     pairs.insert(format!("packet-in-{name}-backlog"), s.n_queued.to_string());
                     pairs.insert(format!("packet-in-{name}-bypassed"), s.n_normal.to_string());
                     pairs.insert(format!("packet-in-{name}-queued"), s.n_limited.to_string());

@@ -28,7 +28,8 @@ pub(crate) enum Transport {
     Controller(Arc<str>),
     /// An accepted connection: its `OfConn` (same id) holds its rconn.
     Accepted,
-    Snoop(Snoop),
+    /// Boxed: snoops are rare, and every connection has an entry of this size.
+    Snoop(Box<Snoop>),
 }
 
 /// Where an rconn is.
@@ -49,7 +50,7 @@ impl ConnMgr {
             rconn.set_xid_allocator(self.xids.clone());
             rconn.connect_unreliably(now, peer, Some(&conn_name(&self.name, peer)));
             let conn = OfConn::new(now, id, target, conn_type, rconn, &settings, self.seed);
-            self.conns.insert(id, conn);
+            self.conns.insert(id, Box::new(conn));
             self.transports.insert(id, Transport::Accepted);
             self.update_want_packet_in_on_miss(id);
             self.pump(now, Loc::Conn(id));
@@ -91,7 +92,7 @@ impl ConnMgr {
         let rconn = self.rconn_mut_for_service(&watching)?;
         rconn.add_monitor(MonitorId(id.0), peer).ok()?;
         let vconn = Vconn::accepted(peer.into(), VersionBitmap::DEFAULT, self.xids.next_xid());
-        self.transports.insert(id, Transport::Snoop(Snoop::new(vconn, watching)));
+        self.transports.insert(id, Transport::Snoop(Box::new(Snoop::new(vconn, watching))));
         self.n_snoops += 1;
         Some(id)
     }
@@ -368,7 +369,7 @@ impl ConnMgr {
                 };
                 let (id, rconn) = (*id, rconn.take()?);
                 let conn = OfConn::new(now, id, target, svc.conn_type, rconn, &svc.settings, self.seed);
-                self.conns.insert(id, conn);
+                self.conns.insert(id, Box::new(conn));
                 self.connection_up(id);
                 Some(Loc::Conn(id))
             }
@@ -410,7 +411,7 @@ impl ConnMgr {
     }
 
     /// OVS `ofconn_destroy`: logs pending flow-mod counts and forgets the connection.
-    fn destroy_conn(&mut self, now: Instant, id: ConnId) -> Option<OfConn> {
+    fn destroy_conn(&mut self, now: Instant, id: ConnId) -> Option<Box<OfConn>> {
         let mut c = self.conns.remove(&id)?;
         if let Some(s) = c.flow_mods.take_summary(now) {
             info!(target: "connmgr", "{}: {s}", c.rconn.name());

@@ -151,6 +151,10 @@ impl Conn {
                 left = 0;
             }
         }
+        if self.out.is_empty() {
+            // An idle connection keeps no write queue storage.
+            self.out = VecDeque::new();
+        }
         Ok(n)
     }
 }

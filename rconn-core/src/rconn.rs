@@ -124,6 +124,16 @@ struct Queued {
     queued_at: Instant,
 }
 
+/// Pops the front of `q`, freeing its storage once it is empty: most connections are idle most of
+/// the time, and an idle connection should not keep the capacity of its last burst.
+pub(crate) fn pop_releasing<T>(q: &mut VecDeque<T>) -> Option<T> {
+    let item = q.pop_front();
+    if q.is_empty() && q.capacity() > 0 {
+        *q = VecDeque::new();
+    }
+    item
+}
+
 const ONE_SEC: u64 = 1000;
 /// After this long connected, any message received counts as admission.
 const ADMISSION_WAIT: Duration = Duration::from_secs(30);
@@ -367,12 +377,12 @@ impl Rconn {
 
     /// The next transport action.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        pop_releasing(&mut self.outputs)
     }
 
     /// The next state change.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        pop_releasing(&mut self.events)
     }
 
     /// The next bytes to write to the transport; call it while the transport can take more. A message
@@ -386,7 +396,7 @@ impl Rconn {
         if !self.state.is_connected() {
             return None;
         }
-        let q = self.txq.pop_front()?;
+        let q = pop_releasing(&mut self.txq)?;
         if let Some(c) = &q.counter {
             c.dec(q.msg.len());
         }

@@ -168,7 +168,7 @@ impl Vconn {
 
     /// The next bytes to write to the transport.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop_front()
+        crate::rconn::pop_releasing(&mut self.out)
     }
 
     /// Everything queued and not yet handed out, as one buffer (what to write before closing).
