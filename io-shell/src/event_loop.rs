@@ -57,10 +57,18 @@ impl Clock {
 }
 
 #[derive(Clone, Debug)]
+/// What a token other than a connection's stands for (connections' tokens encode their id, so
+/// that thousands of idle connections need no entry here).
 enum Slot {
     Listener(Arc<str>),
-    Conn(ConnId),
     Client,
+}
+
+/// Set in the tokens of OpenFlow connections, whose other bits are the connection's id.
+const CONN_TOKEN: usize = 1 << (usize::BITS - 2);
+
+fn conn_token(id: ConnId) -> Token {
+    Token(CONN_TOKEN | id.0 as usize)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +82,6 @@ enum Phase {
 #[derive(Debug)]
 struct Conn {
     stream: Stream,
-    token: Token,
     phase: Phase,
     readable: bool,
     writable: bool,
@@ -89,15 +96,14 @@ struct Conn {
     write_pending: bool,
     listener: Option<Arc<str>>,
     /// OVS's connection name, for log lines: "br0<->tcp:127.0.0.1:6653".
-    name: String,
+    name: Box<str>,
 }
 
 impl Conn {
-    fn new(stream: Stream, token: Token, phase: Phase, listener: Option<Arc<str>>, name: String) -> Conn {
+    fn new(stream: Stream, phase: Phase, listener: Option<Arc<str>>, name: String) -> Conn {
         Conn {
-            name,
+            name: name.into(),
             stream,
-            token,
             phase,
             readable: false,
             writable: false,
@@ -175,7 +181,8 @@ pub struct EventLoop<C> {
     poll: Poll,
     slots: HashMap<Token, Slot>,
     next_token: usize,
-    conns: BTreeMap<ConnId, Conn>,
+    /// Boxed: a map node holds many, and most are idle.
+    conns: BTreeMap<ConnId, Box<Conn>>,
     listeners: BTreeMap<Arc<str>, ListenerSlot>,
     control: UnixListener,
     control_path: PathBuf,
@@ -266,16 +273,16 @@ impl<C: SwitchCore> EventLoop<C> {
         match ev.token() {
             SIGNAL => self.stop = self.signals.drain().first().copied().or(self.stop),
             CONTROL => self.control_ready = true,
+            t if t.0 & CONN_TOKEN != 0 => {
+                if let Some(c) = self.conns.get_mut(&ConnId((t.0 & !CONN_TOKEN) as u64)) {
+                    c.readable |= ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                    c.writable |= ev.is_writable() || ev.is_write_closed() || ev.is_error();
+                }
+            }
             t => match self.slots.get(&t) {
                 Some(Slot::Listener(target)) => {
                     if let Some(l) = self.listeners.get_mut(target) {
                         l.ready = true;
-                    }
-                }
-                Some(Slot::Conn(id)) => {
-                    if let Some(c) = self.conns.get_mut(id) {
-                        c.readable |= ev.is_readable() || ev.is_read_closed() || ev.is_error();
-                        c.writable |= ev.is_writable() || ev.is_write_closed() || ev.is_error();
                     }
                 }
                 Some(Slot::Client) => self.client_events.push(t),
@@ -366,18 +373,18 @@ impl<C: SwitchCore> EventLoop<C> {
                     continue;
                 };
                 let name = format!("{}<->{peer}", self.bridge);
-                let token = self.token(Slot::Conn(id));
-                if let Err(e) =
-                    self.poll.registry().register(stream.source(), token, Interest::READABLE | Interest::WRITABLE)
-                {
+                if let Err(e) = self.poll.registry().register(
+                    stream.source(),
+                    conn_token(id),
+                    Interest::READABLE | Interest::WRITABLE,
+                ) {
                     warn!("{name}: cannot poll connection: {e}");
-                    self.slots.remove(&token);
                     self.input(now, Input::Error(id, ConnError::from_io(&e)));
                     continue;
                 }
                 debug!("{name}: accepted on {target}");
                 self.io.accepted += 1;
-                self.conns.insert(id, Conn::new(stream, token, Phase::Open, Some(target.clone()), name));
+                self.conns.insert(id, Box::new(Conn::new(stream, Phase::Open, Some(target.clone()), name)));
                 self.after_input(now);
             }
         }
@@ -501,20 +508,21 @@ impl<C: SwitchCore> EventLoop<C> {
     }
 
     fn connect(&mut self, now: Instant, conn: ConnId, target: &str, dscp: u8) {
-        let token = self.token(Slot::Conn(conn));
         let started = net::connect(target, dscp).and_then(|mut s| {
-            self.poll.registry().register(s.source(), token, Interest::READABLE | Interest::WRITABLE).map(|()| s)
+            self.poll
+                .registry()
+                .register(s.source(), conn_token(conn), Interest::READABLE | Interest::WRITABLE)
+                .map(|()| s)
         });
         match started {
             Ok(stream) => {
                 let name = format!("{}<->{target}", self.bridge);
                 debug!("{name}: transport connecting");
                 self.io.connects += 1;
-                self.conns.insert(conn, Conn::new(stream, token, Phase::Connecting, None, name));
+                self.conns.insert(conn, Box::new(Conn::new(stream, Phase::Connecting, None, name)));
             }
             Err(e) => {
                 debug!("{}<->{target}: connect failed: {e}", self.bridge);
-                self.slots.remove(&token);
                 feed(&mut self.core, now, Input::OpenFailed(conn, ConnError::from_io(&e)));
             }
         }
@@ -561,7 +569,6 @@ impl<C: SwitchCore> EventLoop<C> {
             if let Some(mut c) = self.conns.remove(&id) {
                 c.stream.shutdown();
                 let _ = self.poll.registry().deregister(c.stream.source());
-                self.slots.remove(&c.token);
             }
         }
     }

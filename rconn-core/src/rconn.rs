@@ -141,7 +141,7 @@ const ADMISSION_WAIT: Duration = Duration::from_secs(30);
 /// One OpenFlow connection to a controller (reliable: reconnects) or from an accepted peer (unreliable).
 #[derive(Debug)]
 pub struct Rconn {
-    name: String,
+    name: Box<str>,
     target: Arc<str>,
     reliable: bool,
     state: State,
@@ -277,7 +277,7 @@ impl Rconn {
     }
 
     pub fn set_name(&mut self, name: &str) {
-        self.name = name.to_string();
+        self.name = name.into();
     }
 
     // ----- transport inputs -----
@@ -642,7 +642,7 @@ impl Rconn {
     }
 
     fn set_target(&mut self, target: &str, name: Option<&str>) {
-        self.name = name.unwrap_or(target).to_string();
+        self.name = name.unwrap_or(target).into();
         self.target = target.into();
     }
 

@@ -222,7 +222,14 @@ impl Vconn {
     fn next_frame(&mut self) -> Result<Option<Bytes>, ConnError> {
         match self.framer.next_frame() {
             Ok(Some(f)) => Ok(Some(f)),
-            Ok(None) if !self.eof => Ok(None),
+            Ok(None) if !self.eof => {
+                if self.framer.buffered() == 0 {
+                    // Everything read was handed out: let the buffer go with the last message, so that
+                    // an idle connection keeps none.
+                    *self.framer.buffer_mut() = BytesMut::new();
+                }
+                Ok(None)
+            }
             Ok(None) if self.framer.buffered() > 0 => {
                 error!(target: "vconn_stream", "connection dropped mid-packet");
                 Err(ConnError::PROTOCOL)
