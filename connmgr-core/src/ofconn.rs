@@ -33,7 +33,8 @@ pub(crate) struct OfConn {
     pub id: ConnId,
     pub service: Arc<str>,
     pub conn_type: ConnType,
-    pub rconn: Box<Rconn>,
+    /// Inline: one allocation per connection instead of two.
+    pub rconn: Rconn,
     /// The hello exchange completed (the `Connected` event went out).
     pub up: bool,
 
@@ -79,7 +80,7 @@ impl OfConn {
         id: ConnId,
         service: Arc<str>,
         conn_type: ConnType,
-        rconn: Box<Rconn>,
+        rconn: Rconn,
         settings: &ControllerSettings,
         seed: u64,
     ) -> OfConn {

@@ -46,7 +46,7 @@ impl ConnMgr {
         if let Some(svc) = self.services.get(listener).filter(|s| !s.is_active()) {
             let (target, conn_type, settings) = (svc.target.clone(), svc.conn_type, svc.settings);
             let id = self.alloc_id();
-            let mut rconn = Box::new(Rconn::new(settings.rconn_config(), now));
+            let mut rconn = Rconn::new(settings.rconn_config(), now);
             rconn.set_xid_allocator(self.xids.clone());
             rconn.connect_unreliably(now, peer, Some(&conn_name(&self.name, peer)));
             let conn = OfConn::new(now, id, target, conn_type, rconn, &settings, self.seed);
@@ -232,7 +232,7 @@ impl ConnMgr {
 
     fn rconn_at(&mut self, loc: &Loc) -> Option<&mut Rconn> {
         match loc {
-            Loc::Conn(id) => self.conns.get_mut(id).map(|c| &mut *c.rconn),
+            Loc::Conn(id) => self.conns.get_mut(id).map(|c| &mut c.rconn),
             Loc::Service(t) => self.service_rconn_mut(t),
         }
     }
@@ -248,7 +248,7 @@ impl ConnMgr {
     pub(crate) fn service_rconn<'a>(&'a self, svc: &'a OfService) -> Option<&'a Rconn> {
         match &svc.kind {
             ServiceKind::Active { rconn: Some(rc), .. } => Some(rc),
-            ServiceKind::Active { rconn: None, transport: Some(t) } => self.conns.get(t).map(|c| &*c.rconn),
+            ServiceKind::Active { rconn: None, transport: Some(t) } => self.conns.get(t).map(|c| &c.rconn),
             _ => None,
         }
     }
@@ -258,7 +258,7 @@ impl ConnMgr {
             ServiceKind::Active { rconn: Some(rc), .. } => Some(rc),
             ServiceKind::Active { rconn: None, transport: Some(t) } => {
                 let t = *t;
-                self.conns.get_mut(&t).map(|c| &mut *c.rconn)
+                self.conns.get_mut(&t).map(|c| &mut c.rconn)
             }
             _ => None,
         }
@@ -367,7 +367,7 @@ impl ConnMgr {
                 let ServiceKind::Active { rconn, transport: Some(id) } = &mut svc.kind else {
                     return Some(Loc::Service(target));
                 };
-                let (id, rconn) = (*id, rconn.take()?);
+                let (id, rconn) = (*id, *rconn.take()?);
                 let conn = OfConn::new(now, id, target, svc.conn_type, rconn, &svc.settings, self.seed);
                 self.conns.insert(id, Box::new(conn));
                 self.connection_up(id);
@@ -382,10 +382,10 @@ impl ConnMgr {
                 if to.is_connected() || to == State::Connecting {
                     return Some(Loc::Conn(id));
                 }
-                let conn = self.destroy_conn(now, id)?;
+                let conn = *self.destroy_conn(now, id)?;
                 match self.services.get_mut(&conn.service).map(|s| &mut s.kind) {
                     Some(ServiceKind::Active { rconn: slot @ None, .. }) => {
-                        *slot = Some(conn.rconn);
+                        *slot = Some(Box::new(conn.rconn));
                         Some(Loc::Service(conn.service))
                     }
                     _ => None,
