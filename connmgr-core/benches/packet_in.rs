@@ -6,42 +6,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use connmgr_core::{
-    AsyncMsg, AsyncPacketIn, BundleCommit, BundleEntry, BundleFailure, Config, ConnId, ConnInfo, ConnMgr,
-    ControllerSettings, Disposition, NormalFlow, Owner, Replies, Request,
-};
+use connmgr_core::fuzzing::NullOwner;
+use connmgr_core::{AsyncMsg, AsyncPacketIn, Config, ConnId, ConnMgr, ControllerSettings};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ofp_proto::msg::Hello;
 use ofp_proto::{Instant, Message, OfpMsg, VersionBitmap};
-
-struct NoOwner;
-
-impl Owner for NoOwner {
-    fn handle_request(&mut self, _: Instant, _: &Request<'_>, _: &mut Replies) -> Disposition {
-        Disposition::Handled
-    }
-
-    fn commit_bundle(
-        &mut self,
-        _: Instant,
-        _: &ConnInfo,
-        _: u16,
-        _: &[BundleEntry],
-        _: &mut Replies,
-    ) -> Result<BundleCommit, BundleFailure> {
-        Ok(BundleCommit::Committed)
-    }
-
-    fn flush(&mut self, _: Instant) {}
-
-    fn add_normal_flow(&mut self, _: Instant, _: NormalFlow) {}
-
-    fn delete_normal_flow(&mut self, _: Instant, _: NormalFlow) {}
-
-    fn fail_open_packet_in(&mut self, _: Instant, _: Bytes) -> Option<AsyncPacketIn> {
-        None
-    }
-}
 
 /// A ConnMgr with `n` accepted OF1.3 connections, optionally rate limited.
 fn setup(n: usize, rate_limit: u32) -> (ConnMgr, Vec<ConnId>, Instant) {
@@ -55,7 +24,7 @@ fn setup(n: usize, rate_limit: u32) -> (ConnMgr, Vec<ConnId>, Instant) {
         ..ControllerSettings::default()
     };
     let map = BTreeMap::from([("ptcp:6653".to_string(), settings)]);
-    mgr.set_controllers(now, &map, &mut NoOwner);
+    mgr.set_controllers(now, &map, &mut NullOwner);
     let hello = OfpMsg::new(4, 1, Message::Hello(Hello::new(VersionBitmap(1 << 4)))).to_bytes();
     let conns: Vec<ConnId> = (0..n)
         .map(|i| {
@@ -65,7 +34,7 @@ fn setup(n: usize, rate_limit: u32) -> (ConnMgr, Vec<ConnId>, Instant) {
             c
         })
         .collect();
-    mgr.handle_timeout(now, &mut NoOwner);
+    mgr.handle_timeout(now, &mut NullOwner);
     while mgr.poll_output().is_some() {}
     while mgr.poll_event().is_some() {}
     (mgr, conns, now)

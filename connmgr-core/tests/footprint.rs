@@ -6,11 +6,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-use bytes::Bytes;
-use connmgr_core::{
-    AsyncPacketIn, BundleCommit, BundleEntry, BundleFailure, Config, ConnId, ConnInfo, ConnMgr, ControllerSettings,
-    Disposition, NormalFlow, Owner, Replies, Request,
-};
+use connmgr_core::fuzzing::NullOwner;
+use connmgr_core::{Config, ConnId, ConnMgr, ControllerSettings};
 use ofp_proto::msg::Hello;
 use ofp_proto::{Instant, Message, OfpMsg, VersionBitmap};
 
@@ -42,31 +39,6 @@ static ALLOC: Counting = Counting;
 /// entries, names, counters). Measured 842 when this was written, 2,314 before connections were slimmed; the whole
 /// daemon then kept about 1.3 KB of RSS per idle connection, ovs-vswitchd about 3 KB.
 const BUDGET: isize = 900;
-
-/// Handles every request by doing nothing, and remembers nothing.
-struct NullOwner;
-
-impl Owner for NullOwner {
-    fn handle_request(&mut self, _: Instant, _: &Request<'_>, _: &mut Replies) -> Disposition {
-        Disposition::Handled
-    }
-    fn commit_bundle(
-        &mut self,
-        _: Instant,
-        _: &ConnInfo,
-        _: u16,
-        _: &[BundleEntry],
-        _: &mut Replies,
-    ) -> Result<BundleCommit, BundleFailure> {
-        Ok(BundleCommit::Committed)
-    }
-    fn flush(&mut self, _: Instant) {}
-    fn add_normal_flow(&mut self, _: Instant, _: NormalFlow) {}
-    fn delete_normal_flow(&mut self, _: Instant, _: NormalFlow) {}
-    fn fail_open_packet_in(&mut self, _: Instant, _: Bytes) -> Option<AsyncPacketIn> {
-        None
-    }
-}
 
 const N: u64 = 1000;
 const LISTENER: &str = "ptcp:6653";

@@ -7,12 +7,15 @@
 //!
 //! Also the one place packet-in and flow-removed bodies are built for tests (those bodies belong
 //! to the flow family of `ofp-proto`), and home of the toy flow table ([`RuleTable`]) and the
-//! controller's view of flow monitor messages ([`MonitorView`]) that tests and simulations share.
+//! controller's view of flow monitor messages ([`MonitorView`]) that tests and simulations share,
+//! and of an owner that does nothing ([`NullOwner`]) for benchmarks and measurements.
 
 mod monitor_view;
+mod null_owner;
 mod rules;
 
 pub use monitor_view::{expected_view, MonitorView, RuleKey, ViewRule};
+pub use null_owner::NullOwner;
 pub use rules::{Requester, RuleTable};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
