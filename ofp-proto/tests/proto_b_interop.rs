@@ -26,14 +26,7 @@ use ofp_proto::{Message, MsgType, OfpMsg, Raw};
 
 /// Runs ovs-ofctl with `args`, or `None` when it is not installed (a failure under CI).
 fn ovs_ofctl(args: &[&str]) -> Option<std::process::Output> {
-    match std::process::Command::new("ovs-ofctl").args(args).output() {
-        Ok(o) => Some(o),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but ovs-ofctl is not installed");
-            None
-        }
-        Err(e) => panic!("running ovs-ofctl: {e}"),
-    }
+    test_support::run_tool("ovs-ofctl", args)
 }
 
 /// The bytes of the message in an `ovs-ofctl -mmmmm` hex dump.

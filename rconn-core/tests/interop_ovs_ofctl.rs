@@ -26,15 +26,7 @@ const SETS: [(&str, &str); 5] = [
 ];
 
 fn ofctl_available() -> bool {
-    match Command::new("ovs-ofctl").arg("--version").output() {
-        Ok(out) => out.status.success(),
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but ovs-ofctl is not installed");
-            eprintln!("ovs-ofctl not found: skipping interop test (install openvswitch-common)");
-            false
-        }
-        Err(e) => panic!("running ovs-ofctl: {e}"),
-    }
+    test_support::installed("ovs-ofctl")
 }
 
 /// What happened in one session with `ovs-ofctl -O PROTOCOLS probe`.
@@ -226,18 +218,6 @@ fn every_pair_of_allowed_sets_against_ofctl() {
     }
 }
 
-fn tool_available(tool: &str) -> bool {
-    match Command::new(tool).arg("--version").output() {
-        Ok(out) => out.status.success(),
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {tool} is not installed");
-            eprintln!("{tool} not found: skipping interop test (install openvswitch-testcontroller)");
-            false
-        }
-        Err(e) => panic!("running {tool}: {e}"),
-    }
-}
-
 /// A daemon this test started, ended by its pid when the test is done (or fails).
 struct Daemon(String);
 
@@ -270,7 +250,7 @@ fn open(rc: &mut Rconn, now: Instant, target: &str) -> Option<TcpStream> {
 
 #[test]
 fn reliable_connection_to_ovs_testcontroller() {
-    if !tool_available("ovs-testcontroller") {
+    if !test_support::installed("ovs-testcontroller") {
         return;
     }
     let port = free_port();

@@ -16,46 +16,7 @@ use ofp_proto::msg::Hello;
 use ofp_proto::print::{ofp_to_string, parse_hex};
 use ofp_proto::{Framer, Instant, Message, MsgType, OfpErr, OfpMsg, VersionBitmap};
 
-thread_local! {
-    static LOGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-
-    fn log(&self, r: &log::Record) {
-        let level = match r.level() {
-            log::Level::Error => "ERR",
-            log::Level::Warn => "WARN",
-            log::Level::Info => "INFO",
-            log::Level::Debug | log::Level::Trace => "DBG",
-        };
-        LOGS.with(|l| l.borrow_mut().push(format!("{level} {}: {}", r.target(), r.args())));
-    }
-
-    fn flush(&self) {}
-}
-
-static CAPTURE: Capture = Capture;
-
-/// Starts capturing log lines on this thread (each test runs on its own thread).
-pub fn capture_logs() {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        log::set_logger(&CAPTURE).expect("no other logger in tests");
-        log::set_max_level(log::LevelFilter::Trace);
-    });
-    take_logs();
-}
-
-/// The log lines captured on this thread since the last call.
-pub fn take_logs() -> Vec<String> {
-    LOGS.with(|l| std::mem::take(&mut *l.borrow_mut()))
-}
+pub use test_support::{capture_logs, take_logs};
 
 /// Captured lines from `target` at INFO or above.
 pub fn logs_from(target: &str) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! Test harness: temporary directories, the `ofagent` binary started as a daemon (the switch, or the
 //! fake core; its log lines streamed back so tests wait for them with a deadline), control-socket
 //! queries, line-protocol peers for the fake core.
-#![allow(dead_code, clippy::disallowed_methods, clippy::disallowed_types)]
+#![allow(dead_code, unused_imports, clippy::disallowed_methods, clippy::disallowed_types)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -22,18 +22,7 @@ pub fn run(args: &[&str]) -> Output {
     ofagent().args(args).stdin(Stdio::null()).output().expect("running ofagent")
 }
 
-/// Whether `program` runs; a missing one fails the test under `CI=true`.
-pub fn installed(program: &str) -> bool {
-    match Command::new(program).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status() {
-        Ok(_) => true,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {program} is not installed");
-            eprintln!("{program} not found: skipping (install openvswitch-common and openvswitch-testcontroller)");
-            false
-        }
-        Err(e) => panic!("running {program}: {e}"),
-    }
-}
+pub use test_support::installed;
 
 /// The time of day of an OVS-format log line (`2024-05-01T12:00:00.123Z|...`), in milliseconds.
 pub fn log_millis(line: &str) -> u64 {

@@ -1,5 +1,5 @@
 //! Test vectors decoded by `ovs-ofctl ofp-print` 3.1 (copied from the project's shared vectors).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::PathBuf;
 
@@ -88,23 +88,7 @@ pub fn all() -> Vec<Vector> {
     v
 }
 
-/// `ovs-ofctl ofp-print HEX` output, or `None` when ovs-ofctl is not installed (outside CI).
-/// Under `CI=true` a missing ovs-ofctl is a failure, never a skip.
-pub fn ovs_ofctl_print(bytes: &[u8]) -> Option<String> {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    match std::process::Command::new("ovs-ofctl").arg("ofp-print").arg(&hex).output() {
-        Ok(out) => {
-            assert!(out.status.success(), "ovs-ofctl ofp-print {hex} failed: {}", String::from_utf8_lossy(&out.stderr));
-            Some(String::from_utf8(out.stdout).unwrap())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but ovs-ofctl is not installed");
-            eprintln!("ovs-ofctl not found: skipping interop check (install openvswitch-common)");
-            None
-        }
-        Err(e) => panic!("running ovs-ofctl: {e}"),
-    }
-}
+pub use test_support::ovs_ofctl_print;
 
 /// Asserts that `ovs-ofctl ofp-print` decodes `bytes` without error and prints `expected_first_line`.
 pub fn assert_ovs_decodes(bytes: &[u8], expected_first_line: &str) {

@@ -1,6 +1,6 @@
 //! Test support: flow mods built in Rust, the tables over a test datapath, and a harness joining
 //! the tables to a real `ConnMgr` with one controller over an in-memory transport.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::collections::BTreeMap;
 
@@ -405,20 +405,4 @@ impl Default for Net {
     }
 }
 
-/// `ovs-ofctl ofp-print HEX` output, or `None` when ovs-ofctl is not installed (outside CI).
-/// Under `CI=true` a missing ovs-ofctl is a failure, never a skip.
-pub fn ovs_ofctl_print(bytes: &[u8]) -> Option<String> {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    match std::process::Command::new("ovs-ofctl").arg("ofp-print").arg(&hex).output() {
-        Ok(out) => {
-            assert!(out.status.success(), "ovs-ofctl ofp-print {hex} failed: {}", String::from_utf8_lossy(&out.stderr));
-            Some(String::from_utf8(out.stdout).unwrap())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but ovs-ofctl is not installed");
-            eprintln!("ovs-ofctl not found: skipping interop check (install openvswitch-common)");
-            None
-        }
-        Err(e) => panic!("running ovs-ofctl: {e}"),
-    }
-}
+pub use test_support::ovs_ofctl_print;

@@ -1,12 +1,10 @@
 //! Test support: a thread-local log capture, a timeline interpreter in the style of OVS
 //! `tests/reconnect.at`, and golden-file comparison (set `GOLDEN_REGEN=1` to rewrite the files).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
-use std::sync::Once;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,46 +14,7 @@ use ofp_proto::print::{ofp_to_string, parse_hex};
 use ofp_proto::{Instant, Message, OfpMsg, VersionBitmap};
 use rconn_core::{ConnError, Event, MonitorId, Output, PacketCounter, Rconn, RconnConfig};
 
-thread_local! {
-    static LOGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-
-    fn log(&self, r: &log::Record) {
-        let level = match r.level() {
-            log::Level::Error => "ERR",
-            log::Level::Warn => "WARN",
-            log::Level::Info => "INFO",
-            log::Level::Debug | log::Level::Trace => "DBG",
-        };
-        LOGS.with(|l| l.borrow_mut().push(format!("{level} {}: {}", r.target(), r.args())));
-    }
-
-    fn flush(&self) {}
-}
-
-static CAPTURE: Capture = Capture;
-
-/// Starts capturing log lines on this thread (each test runs on its own thread).
-pub fn capture_logs() {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        log::set_logger(&CAPTURE).expect("no other logger in tests");
-        log::set_max_level(log::LevelFilter::Trace);
-    });
-    take_logs();
-}
-
-/// The log lines captured on this thread since the last call.
-pub fn take_logs() -> Vec<String> {
-    LOGS.with(|l| std::mem::take(&mut *l.borrow_mut()))
-}
+pub use test_support::{capture_logs, take_logs};
 
 pub fn golden_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{name}.txt"))
