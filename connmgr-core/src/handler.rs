@@ -240,7 +240,7 @@ impl ConnMgr {
     /// Hands a request to the owner and applies what it produced.
     fn call_owner<O: Owner>(&mut self, now: Instant, id: ConnId, parts: &[Part], owner: &mut O) -> Disposition {
         let Some(info) = self.conns.get(&id).map(|c| c.info()) else { return Disposition::Handled };
-        let mut out = Replies::new(self.next_op_group, self.monitor_seqno);
+        let mut out = Replies::new(self.next_op_group, self.monitor_seqno, self.has_flow_monitors());
         let d = owner.handle_request(now, &Request { conn: &info, parts }, &mut out);
         self.next_op_group = out.next_op_group();
         self.monitor_seqno = out.next_seqno();
@@ -457,7 +457,7 @@ impl ConnMgr {
         request: &Bytes,
         owner: &mut O,
     ) -> Result<BundleCommit, OfpErr> {
-        let mut out = Replies::new(self.next_op_group, self.monitor_seqno);
+        let mut out = Replies::new(self.next_op_group, self.monitor_seqno, self.has_flow_monitors());
         let c = self.conns.get_mut(&id).ok_or(OfpErr::OFPBFC_BAD_ID)?;
         let info = c.info();
         let bundle = c.bundles.get_for_commit(bc.bundle_id, bc.flags)?;

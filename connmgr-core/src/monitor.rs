@@ -465,6 +465,11 @@ impl ConnMgr {
         c.monitors.paused = None;
     }
 
+    /// True if some connection has a flow monitor: only then does a rule event reach anyone.
+    pub fn has_flow_monitors(&self) -> bool {
+        self.conns.values().any(|c| !c.monitors.monitors.is_empty())
+    }
+
     /// The next seqno a rule add or modify (or a pause) will take.
     pub fn monitor_seqno(&self) -> u64 {
         self.monitor_seqno

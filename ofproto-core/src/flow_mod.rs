@@ -350,24 +350,24 @@ impl<D: Datapath> OfProto<D> {
         fms: &[FlowMod],
         requester: Option<Requester>,
     ) -> Result<Progress, BundleRefusal> {
-        let entries: Vec<(usize, u32, &FlowMod)> =
-            fms.iter().enumerate().map(|(i, fm)| (i, requester.map_or(0, |r| r.xid), fm)).collect();
-        let pending = self.run_bundle(now, &entries, requester.map(|r| r.conn))?;
+        let xid = requester.map_or(0, |r| r.xid);
+        let entries = fms.iter().enumerate().map(|(i, fm)| (i, xid, fm));
+        let pending = self.run_bundle(now, entries, requester.map(|r| r.conn))?;
         Ok(self.attach(pending, requester.map(|r| r.group)))
     }
 
     /// [`OfProto::bundle`] with each flow mod's tag (entry index) and xid.
-    pub(crate) fn run_bundle(
+    pub(crate) fn run_bundle<'a>(
         &mut self,
         now: Instant,
-        fms: &[(usize, u32, &FlowMod)],
+        fms: impl Iterator<Item = (usize, u32, &'a FlowMod)>,
         conn: Option<ConnId>,
     ) -> Result<Option<GroupKey>, BundleRefusal> {
         if self.flushing {
             return Err(BundleRefusal { index: 0, refusal: Refusal::Postpone });
         }
         let g = self.new_group(conn.map(|c| (c, 0)), true, false);
-        for &(index, xid, fm) in fms {
+        for (index, xid, fm) in fms {
             let group = self.group_mut(g);
             (group.tag, group.xid) = (index, xid);
             if let Err(refusal) = self.start_flow_mod(now, g, fm) {

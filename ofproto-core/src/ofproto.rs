@@ -106,6 +106,9 @@ pub struct OfProto<D> {
     /// While `ConnMgr` has the tables handle a request: the key its group gets (or got). Groups
     /// created before it that complete meanwhile are held back in `deferred`.
     pub(crate) request_floor: Option<GroupKey>,
+    /// While `ConnMgr` has the tables handle a request no flow monitor can hear of: the rules its
+    /// group changed that take a seqno (see `Changes::Seqnos`), stamped when the request ends.
+    pub(crate) request_seqnos: Option<Vec<(RuleId, bool)>>,
     /// Groups whose operations all completed during a request that did not start them.
     pub(crate) deferred: Vec<GroupKey>,
     /// A request waited for undelivered rule changes: `ConnMgr` should retry once they are out.
@@ -144,6 +147,7 @@ impl<D: Datapath> OfProto<D> {
             events: VecDeque::new(),
             monitor: VecDeque::new(),
             request_floor: None,
+            request_seqnos: None,
             deferred: Vec::new(),
             retry_after_reports: false,
             finished: Vec::new(),
