@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use connmgr_core::{ConnId, OpGroupId};
+use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModFlags, NO_BUFFER, OFPG_ANY, OFPTT_ALL};
 use ofp_proto::msg::flow_removed::OFPRR_DELETE;
 use ofp_proto::ofmatch::Match;
@@ -115,15 +116,15 @@ impl Criteria {
     }
 }
 
-/// A new rule's state from an add (OVS `ofproto_rule_create`).
-fn added_state(fm: &FlowMod, now: Instant) -> RuleState {
+/// A new rule's state from an add (OVS `ofproto_rule_create`), with `instructions` (`fm`'s).
+fn added_state(fm: &FlowMod, instructions: Arc<Instructions>, now: Instant) -> RuleState {
     RuleState {
         cookie: fm.new_cookie,
         idle_timeout: fm.idle_timeout,
         hard_timeout: fm.hard_timeout,
         flags: FlowModFlags(fm.flags.0 & !FlowModFlags::EMERG),
         importance: fm.importance,
-        instructions: Arc::new(fm.instructions.clone()),
+        instructions,
         created: now,
         modified: now,
         used: now,
@@ -143,6 +144,16 @@ fn carry_over(new: &mut RuleState, old: &RuleState, fm: &FlowMod, modify_cookie:
 }
 
 impl<D: Datapath> OfProto<D> {
+    /// `instructions` to store in a rule: shared with the rule added or modified last if they are
+    /// the same (controllers often program many flows with the same actions in a row), so each
+    /// such rule costs a reference count rather than a copy.
+    fn share_instructions(&mut self, instructions: &Instructions) -> Arc<Instructions> {
+        match &self.last_instructions {
+            Some(last) if **last == *instructions => last.clone(),
+            _ => self.last_instructions.insert(Arc::new(instructions.clone())).clone(),
+        }
+    }
+
     /// OVS `check_table_id`.
     pub(crate) fn check_table_id(&self, table_id: u8) -> bool {
         table_id == OFPTT_ALL || table_id < self.cfg.n_tables
@@ -240,7 +251,7 @@ impl<D: Datapath> OfProto<D> {
                     return Ok(());
                 }
                 (self.action_check)(&fm.instructions)?;
-                let instructions = Arc::new(fm.instructions.clone());
+                let instructions = self.share_instructions(&fm.instructions);
                 for id in ids {
                     let old = &self.rules.at(id).st;
                     let mut st = RuleState { instructions: instructions.clone(), modified: now, ..old.clone() };
@@ -274,13 +285,14 @@ impl<D: Datapath> OfProto<D> {
                 if self.deletion_pending(table_id, &m, priority, Some(g)) {
                     return Err(Refusal::Postpone);
                 }
-                self.create_rule(g, table_id, m, priority, added_state(fm, now));
+                let instructions = self.share_instructions(&fm.instructions);
+                self.create_rule(g, table_id, m, priority, added_state(fm, instructions, now));
             }
             Some(id) => {
                 if self.pending_elsewhere(id, g) {
                     return Err(Refusal::Postpone);
                 }
-                let mut st = added_state(fm, now);
+                let mut st = added_state(fm, self.share_instructions(&fm.instructions), now);
                 carry_over(&mut st, &self.rules.at(id).st, fm, true);
                 self.change_rule(g, id, st, true);
             }

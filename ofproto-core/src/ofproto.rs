@@ -3,6 +3,7 @@
 //! changes for flow monitors are in `monitor.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use connmgr_core::{AsyncMsg, ConnId, ConnMgr, OpGroupId};
 use ofp_proto::flow::Flow;
@@ -120,6 +121,8 @@ pub struct OfProto<D> {
     /// epoch than the one it finishes in may have made requests wait, so its end means a retry.
     pub(crate) epoch: u64,
     pub(crate) action_check: ActionCheck,
+    /// The instructions of the last add or modify, for the next one to share.
+    pub(crate) last_instructions: Option<Arc<Instructions>>,
 }
 
 impl<D: Datapath> OfProto<D> {
@@ -153,6 +156,7 @@ impl<D: Datapath> OfProto<D> {
             finished: Vec::new(),
             epoch: 0,
             action_check: accept_all,
+            last_instructions: None,
         }
     }
 
