@@ -379,6 +379,11 @@ impl<D: Datapath> OfProto<D> {
             return Err(BundleRefusal { index: 0, refusal: Refusal::Postpone });
         }
         let g = self.new_group(conn.map(|c| (c, 0)), true, false);
+        // Room for a bundle of adds: each makes a rule and an operation.
+        let n = fms.size_hint().1.unwrap_or(0);
+        self.rules.reserve(n);
+        self.ops.reserve(n);
+        self.group_mut(g).ops.reserve(n);
         for (index, xid, fm) in fms {
             let group = self.group_mut(g);
             (group.tag, group.xid) = (index, xid);
