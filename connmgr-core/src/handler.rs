@@ -266,9 +266,9 @@ impl ConnMgr {
                         c.op_groups.insert(g.0, request.clone());
                     }
                 }
-                Item::FlowMod(kind) => {
+                Item::FlowMods(kind, n) => {
                     if let Some(c) = self.conns.get_mut(&id) {
-                        c.flow_mods.report(now, kind);
+                        c.flow_mods.report(now, kind, n);
                     }
                 }
                 Item::RuleEvent(event) => self.queue_rule_event(&event),

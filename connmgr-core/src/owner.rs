@@ -205,7 +205,8 @@ pub(crate) enum Item {
     /// An asynchronous message, routed by `ConnMgr` as if sent with `send_async` at this point.
     Async(Box<AsyncMsg>),
     OpGroup(OpGroupId),
-    FlowMod(FlowModKind),
+    /// Flow mods of one kind in a row, counted together (a bundle has many).
+    FlowMods(FlowModKind, u32),
     /// A rule change for flow monitors, already stamped.
     RuleEvent(Box<RuleEvent>),
 }
@@ -267,7 +268,10 @@ impl Replies {
 
     /// Counts a flow mod in the connection's activity log ("N flow_mods in the last S s ...").
     pub fn report_flow_mod(&mut self, kind: FlowModKind) {
-        self.items.push(Item::FlowMod(kind));
+        match self.items.last_mut() {
+            Some(Item::FlowMods(last, n)) if *last == kind => *n += 1,
+            _ => self.items.push(Item::FlowMods(kind, 1)),
+        }
     }
 
     /// [`ConnMgr::flow_monitor_event`](crate::ConnMgr::flow_monitor_event) for a rule change made
