@@ -12,6 +12,7 @@ use ofp_proto::ofmatch::Match;
 use ofp_proto::port_no;
 use ofp_proto::{Instant, OfpErr};
 
+use crate::classifier::MatchHash;
 use crate::datapath::Datapath;
 use crate::ofproto::{OfProto, MAX_PENDING_GROUPS};
 use crate::opgroup::GroupKey;
@@ -216,7 +217,7 @@ impl<D: Datapath> OfProto<D> {
             };
             match c.priority {
                 Some(p) => {
-                    if let Some(id) = table.cls.find_exactly(&self.rules, &c.target, p) {
+                    if let Some(id) = table.cls.find_exactly(&self.rules, &c.target, MatchHash::of(&c.target), p) {
                         visit(id);
                     }
                 }
@@ -277,7 +278,8 @@ impl<D: Datapath> OfProto<D> {
         let table_id = if fm.table_id == OFPTT_ALL { 0 } else { fm.table_id };
         let (m, priority) = (fm.match_.canonical(), u32::from(fm.priority));
         let table = &self.tables[usize::from(table_id)];
-        match table.cls.find_exactly(&self.rules, &m, priority) {
+        let hash = MatchHash::of(&m);
+        match table.cls.find_exactly(&self.rules, &m, hash, priority) {
             None => {
                 if fm.flags.has(FlowModFlags::CHECK_OVERLAP) && table.cls.overlaps(&self.rules, &m, priority) {
                     return Err(Refusal::Error(OfpErr::OFPFMFC_OVERLAP));
@@ -286,7 +288,7 @@ impl<D: Datapath> OfProto<D> {
                     return Err(Refusal::Postpone);
                 }
                 let instructions = self.share_instructions(&fm.instructions);
-                self.create_rule(g, table_id, m, priority, added_state(fm, instructions, now));
+                self.create_rule(g, table_id, m, hash, priority, added_state(fm, instructions, now));
             }
             Some(id) => {
                 if self.pending_elsewhere(id, g) {

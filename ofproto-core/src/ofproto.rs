@@ -11,7 +11,7 @@ use ofp_proto::instructions::Instructions;
 use ofp_proto::port_no::MAX_PHYSICAL as OFPP_MAX;
 use ofp_proto::{Instant, OfpErr};
 
-use crate::classifier::Classifier;
+use crate::classifier::{Classifier, MatchHash};
 use crate::datapath::{Datapath, OpId, OpResult};
 use crate::hash::{MixMap, PreHashedMap};
 use crate::monitor::MonitorBatch;
@@ -225,7 +225,8 @@ impl<D: Datapath> OfProto<D> {
     /// The rule in `table_id` with exactly this match and priority.
     pub fn find_exactly(&self, table_id: u8, m: &ofp_proto::ofmatch::Match, priority: u32) -> Option<RuleId> {
         let t = self.tables.get(usize::from(table_id))?;
-        t.cls.find_exactly(&self.rules, &m.canonical(), priority)
+        let m = m.canonical();
+        t.cls.find_exactly(&self.rules, &m, MatchHash::of(&m), priority)
     }
 
     /// The highest-priority rule of `table_id` matching `pkt`, counted in the table's lookup and

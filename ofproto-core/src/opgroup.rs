@@ -27,6 +27,7 @@ use ofp_proto::msg::flow_removed::{FlowRemoved, OFPRR_DELETE};
 use ofp_proto::ofmatch::Match;
 use ofp_proto::{Instant, OfpErr};
 
+use crate::classifier::MatchHash;
 use crate::datapath::{Datapath, OpId, OpResult};
 use crate::hash::{hash_flow, MixState};
 use crate::monitor::MonitorBatch;
@@ -179,10 +180,11 @@ impl<D: Datapath> OfProto<D> {
 
     // ----- the table side of operations -----
 
-    fn insert_in_table(&mut self, id: RuleId) {
+    /// Puts rule `id` (whose match has hashes `h`) into its table.
+    fn insert_in_table(&mut self, id: RuleId, h: MatchHash) {
         let r = self.rules.at(id);
         let t = &mut self.tables[usize::from(r.table_id)];
-        t.cls.insert(&r.match_, r.priority, r.seq, id);
+        t.cls.insert(&r.match_, h, r.priority, r.seq, id);
         t.n_hidden_rules += usize::from(r.is_hidden());
     }
 
@@ -230,14 +232,22 @@ impl<D: Datapath> OfProto<D> {
             })
     }
 
-    /// Adds a new rule to `table_id` in group `g`. The caller checked that no rule with this match
-    /// and priority is in the table.
-    pub(crate) fn create_rule(&mut self, g: GroupKey, table_id: u8, m: Match, priority: u32, st: RuleState) -> RuleId {
+    /// Adds a new rule to `table_id` in group `g`. The caller checked (with the match's hashes `h`)
+    /// that no rule with this match and priority is in the table.
+    pub(crate) fn create_rule(
+        &mut self,
+        g: GroupKey,
+        table_id: u8,
+        m: Match,
+        h: MatchHash,
+        priority: u32,
+        st: RuleState,
+    ) -> RuleId {
         let seq = self.next_seq;
         self.next_seq += 1;
         let rule = Rule::new(table_id, m, priority, seq, st);
         let id = self.rules.insert(rule);
-        self.insert_in_table(id);
+        self.insert_in_table(id, h);
         self.add_op(g, id, Undo::Created);
         id
     }
@@ -315,7 +325,7 @@ impl<D: Datapath> OfProto<D> {
         if let Some(old) = old {
             self.rules.at_mut(id).st = *old;
         }
-        self.insert_in_table(id);
+        self.insert_in_table(id, MatchHash::of(&self.rules.at(id).match_));
         self.schedule(id);
     }
 
