@@ -28,8 +28,9 @@ struct Log {
 }
 
 impl FlowModLog {
-    pub fn report(&mut self, now: Instant, kind: FlowModKind) {
-        self.0.get_or_insert_default().report(now, kind);
+    /// Counts `n` flow mods of `kind` done at `now` (a bundle commit reports its flow mods at once).
+    pub fn report(&mut self, now: Instant, kind: FlowModKind, n: u32) {
+        self.0.get_or_insert_default().report(now, kind, n);
     }
 
     pub fn next_report(&self) -> Option<Instant> {
@@ -44,11 +45,11 @@ impl FlowModLog {
 }
 
 impl Log {
-    fn report(&mut self, now: Instant, kind: FlowModKind) {
+    fn report(&mut self, now: Instant, kind: FlowModKind, n: u32) {
         match kind {
-            FlowModKind::Add => self.n_add += 1,
-            FlowModKind::Modify => self.n_modify += 1,
-            FlowModKind::Delete => self.n_delete += 1,
+            FlowModKind::Add => self.n_add += n,
+            FlowModKind::Modify => self.n_modify += n,
+            FlowModKind::Delete => self.n_delete += n,
         }
         if self.next_report.is_none() {
             self.first_op = now;
@@ -102,19 +103,19 @@ mod tests {
     #[test]
     fn wording_and_schedule_follow_ovs() {
         let mut l = FlowModLog::default();
-        l.report(t(1000), FlowModKind::Add);
-        l.report(t(1500), FlowModKind::Add);
-        l.report(t(4000), FlowModKind::Delete);
+        l.report(t(1000), FlowModKind::Add, 1);
+        l.report(t(1500), FlowModKind::Add, 1);
+        l.report(t(4000), FlowModKind::Delete, 1);
         assert_eq!(l.next_report(), Some(t(11_000)));
         assert_eq!(l.take_summary(t(11_000)).unwrap(), "3 flow_mods in the 3 s starting 10 s ago (2 adds, 1 deletes)");
         assert_eq!(l.next_report(), None);
         // Next activity is reported no sooner than 60 s after the last report was due.
-        l.report(t(20_000), FlowModKind::Modify);
+        l.report(t(20_000), FlowModKind::Modify, 1);
         assert_eq!(l.next_report(), Some(t(71_000)));
         assert_eq!(l.take_summary(t(71_000)).unwrap(), "1 flow_mods 51 s ago (1 modifications)");
         // Long after the backoff, 10 s again; "in the last" when the activity spans the whole time.
-        l.report(t(200_000), FlowModKind::Add);
-        l.report(t(210_000), FlowModKind::Delete);
+        l.report(t(200_000), FlowModKind::Add, 1);
+        l.report(t(210_000), FlowModKind::Delete, 1);
         assert_eq!(l.next_report(), Some(t(210_000)));
         assert_eq!(l.take_summary(t(210_000)).unwrap(), "2 flow_mods in the last 10 s (1 adds, 1 deletes)");
         assert_eq!(l.take_summary(t(300_000)), None);

@@ -161,11 +161,28 @@ impl ConnMgr {
     }
 
     /// Handles one request; returns it if it is postponed.
-    fn dispatch<O: Owner>(&mut self, now: Instant, id: ConnId, parts: Vec<Part>, owner: &mut O) -> Option<Vec<Part>> {
+    fn dispatch<O: Owner>(
+        &mut self,
+        now: Instant,
+        id: ConnId,
+        mut parts: Vec<Part>,
+        owner: &mut O,
+    ) -> Option<Vec<Part>> {
         let role = self.conns.get(&id)?.role;
+        let refused = role == Role::Secondary && refused_to_secondary(parts[0].msg.msg_type());
+        if !refused && matches!(parts[0].msg.body, Message::BundleAddMessage(_)) {
+            // Never postponed: its embedded message moves into the bundle rather than being copied.
+            let Part { bytes: request, msg } = parts.swap_remove(0);
+            if let Message::BundleAddMessage(ba) = msg.body {
+                if let Err(e) = self.handle_bundle_add(now, id, ba, &request, owner) {
+                    self.send_error(now, id, e, &request);
+                }
+            }
+            return None;
+        }
         let msg = &parts[0].msg;
         let request = &parts[0].bytes;
-        let outcome = if role == Role::Secondary && refused_to_secondary(msg.msg_type()) {
+        let outcome = if refused {
             Outcome::Fail(OfpErr::OFPBRC_IS_SECONDARY)
         } else {
             match &msg.body {
@@ -205,7 +222,6 @@ impl ConnMgr {
                     Outcome::Done
                 }
                 Message::BundleControl(bc) => self.handle_bundle_control(now, id, msg, bc, request, owner),
-                Message::BundleAddMessage(ba) => self.handle_bundle_add(now, id, ba, request, owner),
                 Message::SetConfig(cfg) => self.handle_set_config(now, id, msg.version, cfg, &parts, owner),
                 Message::FlowMonitorStatsRequest(_) => {
                     self.handle_flow_monitor_request(now, id, &parts, owner);
@@ -240,7 +256,7 @@ impl ConnMgr {
     /// Hands a request to the owner and applies what it produced.
     fn call_owner<O: Owner>(&mut self, now: Instant, id: ConnId, parts: &[Part], owner: &mut O) -> Disposition {
         let Some(info) = self.conns.get(&id).map(|c| c.info()) else { return Disposition::Handled };
-        let mut out = Replies::new(self.next_op_group, self.monitor_seqno);
+        let mut out = Replies::new(self.next_op_group, self.monitor_seqno, self.has_flow_monitors());
         let d = owner.handle_request(now, &Request { conn: &info, parts }, &mut out);
         self.next_op_group = out.next_op_group();
         self.monitor_seqno = out.next_seqno();
@@ -266,9 +282,9 @@ impl ConnMgr {
                         c.op_groups.insert(g.0, request.clone());
                     }
                 }
-                Item::FlowMod(kind) => {
+                Item::FlowMods(kind, n) => {
                     if let Some(c) = self.conns.get_mut(&id) {
-                        c.flow_mods.report(now, kind);
+                        c.flow_mods.report(now, kind, n);
                     }
                 }
                 Item::RuleEvent(event) => self.queue_rule_event(&event),
@@ -457,7 +473,7 @@ impl ConnMgr {
         request: &Bytes,
         owner: &mut O,
     ) -> Result<BundleCommit, OfpErr> {
-        let mut out = Replies::new(self.next_op_group, self.monitor_seqno);
+        let mut out = Replies::new(self.next_op_group, self.monitor_seqno, self.has_flow_monitors());
         let c = self.conns.get_mut(&id).ok_or(OfpErr::OFPBFC_BAD_ID)?;
         let info = c.info();
         let bundle = c.bundles.get_for_commit(bc.bundle_id, bc.flags)?;
@@ -482,28 +498,19 @@ impl ConnMgr {
     }
 
     /// OVS `handle_bundle_add`: the embedded message must decode and pass the owner's checks; then
-    /// it joins its bundle (opened if needed). Nothing is sent on success.
+    /// it joins its bundle (opened if needed). Nothing is sent on success; an error answers the add.
     fn handle_bundle_add<O: Owner>(
         &mut self,
         now: Instant,
         id: ConnId,
-        ba: &BundleAdd,
+        ba: BundleAdd,
         request: &Bytes,
         owner: &mut O,
-    ) -> Outcome {
-        let inner = match &ba.inner {
-            Ok(m) => (**m).clone(),
-            Err(e) => return Outcome::Fail(*e),
-        };
-        let entry = BundleEntry { request: request.clone(), part: Part { bytes: ba.msg.clone(), msg: inner } };
-        let Some(info) = self.conns.get(&id).map(|c| c.info()) else { return Outcome::Done };
-        if let Err(e) = owner.check_bundle_entry(now, &info, &entry) {
-            return Outcome::Fail(e);
-        }
-        let Some(c) = self.conns.get_mut(&id) else { return Outcome::Done };
-        match c.bundles.add(now, ba.bundle_id, ba.flags, entry) {
-            Ok(()) => Outcome::Done,
-            Err(e) => Outcome::Fail(e),
-        }
+    ) -> Result<(), OfpErr> {
+        let entry = BundleEntry { request: request.clone(), part: Part { bytes: ba.msg, msg: *ba.inner? } };
+        let Some(info) = self.conns.get(&id).map(|c| c.info()) else { return Ok(()) };
+        owner.check_bundle_entry(now, &info, &entry)?;
+        let Some(c) = self.conns.get_mut(&id) else { return Ok(()) };
+        c.bundles.add(now, ba.bundle_id, ba.flags, entry)
     }
 }

@@ -474,6 +474,11 @@ impl ConnMgr {
         mons(c).paused = None;
     }
 
+    /// True if some connection has a flow monitor: only then does a rule event reach anyone.
+    pub fn has_flow_monitors(&self) -> bool {
+        self.conns.values().any(|c| c.monitors.as_ref().is_some_and(|m| !m.monitors.is_empty()))
+    }
+
     /// The next seqno a rule add or modify (or a pause) will take.
     pub fn monitor_seqno(&self) -> u64 {
         self.monitor_seqno

@@ -205,7 +205,8 @@ pub(crate) enum Item {
     /// An asynchronous message, routed by `ConnMgr` as if sent with `send_async` at this point.
     Async(Box<AsyncMsg>),
     OpGroup(OpGroupId),
-    FlowMod(FlowModKind),
+    /// Flow mods of one kind in a row, counted together (a bundle has many).
+    FlowMods(FlowModKind, u32),
     /// A rule change for flow monitors, already stamped.
     RuleEvent(Box<RuleEvent>),
 }
@@ -218,11 +219,13 @@ pub struct Replies {
     pub(crate) items: Vec<Item>,
     next_op_group: u64,
     next_seqno: u64,
+    /// Some connection has flow monitors (none can be created while the request is handled).
+    monitored: bool,
 }
 
 impl Replies {
-    pub(crate) fn new(next_op_group: u64, next_seqno: u64) -> Replies {
-        Replies { items: Vec::new(), next_op_group, next_seqno }
+    pub(crate) fn new(next_op_group: u64, next_seqno: u64, monitored: bool) -> Replies {
+        Replies { items: Vec::new(), next_op_group, next_seqno, monitored }
     }
 
     /// The next operation group id not handed out.
@@ -265,17 +268,37 @@ impl Replies {
 
     /// Counts a flow mod in the connection's activity log ("N flow_mods in the last S s ...").
     pub fn report_flow_mod(&mut self, kind: FlowModKind) {
-        self.items.push(Item::FlowMod(kind));
+        match self.items.last_mut() {
+            Some(Item::FlowMods(last, n)) if *last == kind => *n += 1,
+            _ => self.items.push(Item::FlowMods(kind, 1)),
+        }
     }
 
     /// [`ConnMgr::flow_monitor_event`](crate::ConnMgr::flow_monitor_event) for a rule change made
     /// while handling this request (or bundle commit): stamped now from the same counter (the
     /// returned seqno, 0 for a removal, is the rule's new `modify_seqno`, and for an add also its
     /// `add_seqno`); the updates are queued in order with the other items and flushed as one batch
-    /// after the request, before `ConnMgr`'s own reply to it.
+    /// after the request, before `ConnMgr`'s own reply to it. Without flow monitors the event only
+    /// takes its seqno.
     pub fn flow_monitor_event(&mut self, mut event: RuleEvent) -> u64 {
         let seqno = stamp(&mut self.next_seqno, &mut event);
-        self.items.push(Item::RuleEvent(Box::new(event)));
+        if self.monitored {
+            self.items.push(Item::RuleEvent(Box::new(event)));
+        }
+        seqno
+    }
+
+    /// True if some connection has flow monitors: rule events are worth building only then (the
+    /// seqnos still advance without them, see [`Replies::take_monitor_seqno`]).
+    pub fn is_monitored(&self) -> bool {
+        self.monitored
+    }
+
+    /// The seqno [`Replies::flow_monitor_event`] would return for an add or modify that no flow
+    /// monitor hears of (the rule's new `modify_seqno`, and for an add also its `add_seqno`).
+    pub fn take_monitor_seqno(&mut self) -> u64 {
+        let seqno = self.next_seqno;
+        self.next_seqno += 1;
         seqno
     }
 }

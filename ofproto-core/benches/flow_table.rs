@@ -1,6 +1,7 @@
 //! Flow-table throughput: 100,000 flow-mod adds (into the tables directly, and as OpenFlow 1.3
-//! bytes through connection management), and lookups in a table of 10,000 rules with a mix of
-//! masks. The datapath completes every operation at once.
+//! bytes through connection management), the same number as one OpenFlow 1.4 bundle (added and
+//! committed, and the commit alone), and lookups in a table of 10,000 rules with a mix of masks.
+//! The datapath completes every operation at once.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -11,6 +12,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use ofp_proto::actions::Action;
 use ofp_proto::flow::{Flow, ETH_TYPE_IP, IPPROTO_TCP};
 use ofp_proto::instructions::Instructions;
+use ofp_proto::msg::bundle::{BundleAdd, BundleCtrl, BundleCtrlType, OFPBF_ATOMIC};
 use ofp_proto::msg::{FlowMod, Hello};
 use ofp_proto::ofmatch::Match;
 use ofp_proto::{Instant, Message, OfpMsg, VersionBitmap};
@@ -76,16 +78,9 @@ fn adds(c: &mut Criterion) {
         .collect();
     g.bench_function("add_100k_openflow13_via_connmgr", |b| {
         b.iter_batched(
-            connected,
+            || connected(4),
             |(mut mgr, mut tb, conn)| {
-                let now = Instant::from_secs(1);
-                for chunk in wire.chunks(64 * 1024) {
-                    mgr.handle_bytes(now, conn, chunk);
-                    while mgr.poll_timeout().is_some_and(|t| t <= now) {
-                        mgr.handle_timeout(now, &mut tb);
-                        tb.forward_events(now, &mut mgr);
-                    }
-                }
+                feed(&mut mgr, &mut tb, conn, &wire);
                 assert_eq!(tb.table_len(0), N_ADDS as usize);
                 (mgr, tb)
             },
@@ -95,8 +90,77 @@ fn adds(c: &mut Criterion) {
     g.finish();
 }
 
-/// A connection management with one OpenFlow 1.3 controller, hello exchanged.
-fn connected() -> (ConnMgr, OfProto<TestDatapath>, ConnId) {
+/// The i-th flow of `ovs-ofctl --bundle add-flows` as the issue measured it: an exact IPv4
+/// destination, one of 1000 priorities, all to the same port.
+fn ip_flow(i: u32) -> FlowMod {
+    let mut m = Match::catchall();
+    m.set_dl_type(ETH_TYPE_IP);
+    m.set_nw_dst_masked(0x0a00_0000 | i, u32::MAX);
+    FlowMod {
+        match_: m,
+        priority: (i % 1000 + 1) as u16,
+        instructions: Instructions::apply([Action::Output { port: 1, max_len: 0 }]),
+        ..FlowMod::default()
+    }
+}
+
+/// Feeds `wire` to `conn` in 64 KiB reads and handles everything it causes.
+fn feed(mgr: &mut ConnMgr, tb: &mut OfProto<TestDatapath>, conn: ConnId, wire: &[u8]) {
+    let now = Instant::from_secs(1);
+    for chunk in wire.chunks(64 * 1024) {
+        mgr.handle_bytes(now, conn, chunk);
+        while mgr.poll_timeout().is_some_and(|t| t <= now) {
+            mgr.handle_timeout(now, tb);
+            tb.forward_events(now, mgr);
+        }
+    }
+}
+
+fn bundles(c: &mut Criterion) {
+    const BUNDLE: u32 = 1;
+    let ctrl = |xid, ty| OfpMsg::new(5, xid, Message::BundleControl(BundleCtrl::new(BUNDLE, ty, OFPBF_ATOMIC)));
+    let mut adds = ctrl(1, BundleCtrlType::OPEN_REQUEST).to_bytes().to_vec();
+    for i in 0..N_ADDS {
+        let add = BundleAdd::wrap(BUNDLE, OFPBF_ATOMIC, OfpMsg::new(5, i + 2, Message::FlowMod(ip_flow(i)))).unwrap();
+        adds.extend_from_slice(&add.to_bytes());
+    }
+    let commit = ctrl(N_ADDS + 2, BundleCtrlType::COMMIT_REQUEST).to_bytes();
+    let mut g = c.benchmark_group("bundle");
+    g.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(N_ADDS.into()));
+    g.bench_function("add_and_commit_100k_openflow14_via_connmgr", |b| {
+        b.iter_batched(
+            || connected(5),
+            |(mut mgr, mut tb, conn)| {
+                feed(&mut mgr, &mut tb, conn, &adds);
+                feed(&mut mgr, &mut tb, conn, &commit);
+                assert_eq!(tb.table_len(0), N_ADDS as usize);
+                (mgr, tb)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("commit_100k_openflow14_via_connmgr", |b| {
+        b.iter_batched(
+            || {
+                let (mut mgr, mut tb, conn) = connected(5);
+                feed(&mut mgr, &mut tb, conn, &adds);
+                assert_eq!(tb.table_len(0), 0);
+                (mgr, tb, conn)
+            },
+            |(mut mgr, mut tb, conn)| {
+                feed(&mut mgr, &mut tb, conn, &commit);
+                assert_eq!(tb.table_len(0), N_ADDS as usize);
+                (mgr, tb)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+/// A connection management with one controller speaking OpenFlow `version` (wire number), hello
+/// exchanged.
+fn connected(version: u8) -> (ConnMgr, OfProto<TestDatapath>, ConnId) {
     let now = Instant::from_secs(1);
     let mut mgr = ConnMgr::new(connmgr_core::Config { name: "br0".into(), seed: 1 });
     let mut tb = tables();
@@ -108,7 +172,8 @@ fn connected() -> (ConnMgr, OfProto<TestDatapath>, ConnId) {
         }
     };
     mgr.handle_connected(now, conn);
-    mgr.handle_bytes(now, conn, &OfpMsg::new(4, 1, Message::Hello(Hello::new(VersionBitmap::single(4)))).to_bytes());
+    let hello = Hello::new(VersionBitmap::single(version));
+    mgr.handle_bytes(now, conn, &OfpMsg::new(version, 1, Message::Hello(hello)).to_bytes());
     mgr.handle_timeout(now, &mut tb);
     while mgr.poll_transmit(now, conn).is_some() {}
     (mgr, tb, conn)
@@ -184,5 +249,5 @@ fn lookups(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, adds, lookups);
+criterion_group!(benches, adds, bundles, lookups);
 criterion_main!(benches);

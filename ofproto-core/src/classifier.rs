@@ -18,10 +18,22 @@ use smallvec::SmallVec;
 use ofp_proto::flow::Flow;
 use ofp_proto::ofmatch::Match;
 
-use crate::hash::{hash_flow, FlowKey, PreHashedMap};
-
-type MaskMap = hashbrown::HashMap<FlowKey, usize, std::hash::BuildHasherDefault<crate::hash::PreHashed>>;
+use crate::hash::{hash_flow, PreHashedMap};
 use crate::rule::{RuleId, Rules};
+
+/// The hashes of a match's mask and values ([`hash_flow`]), computed once when a lookup of the
+/// match is followed by its insertion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MatchHash {
+    mask: u64,
+    flow: u64,
+}
+
+impl MatchHash {
+    pub(crate) fn of(m: &Match) -> MatchHash {
+        MatchHash { mask: hash_flow(&m.mask), flow: hash_flow(&m.flow) }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
@@ -65,7 +77,8 @@ pub(crate) fn is_loose_match(m: &Match, target: &Match) -> bool {
 pub(crate) struct Classifier {
     subtables: Vec<Option<Subtable>>,
     free: Vec<usize>,
-    by_mask: MaskMap,
+    /// (mask, subtable index), by the mask's hash.
+    by_mask: hashbrown::HashTable<(Flow, usize)>,
     /// (max priority, subtable index), highest first.
     order: Vec<(u32, usize)>,
     n_rules: usize,
@@ -86,11 +99,16 @@ impl Classifier {
         }
     }
 
-    /// Adds rule `id` (whose match is `m`, canonical). The caller guarantees no rule with the same
-    /// match and priority is present.
-    pub(crate) fn insert(&mut self, m: &Match, priority: u32, seq: u64, id: RuleId) {
-        let index = match self.by_mask.get(&FlowKey(m.mask)) {
-            Some(&i) => i,
+    /// The index of the subtable for `mask` (hashed `hash`), if there is one.
+    fn subtable_index(&self, mask: &Flow, hash: u64) -> Option<usize> {
+        self.by_mask.find(hash, |(m, _)| m == mask).map(|&(_, i)| i)
+    }
+
+    /// Adds rule `id` (whose match is `m`, canonical, with hashes `h`). The caller guarantees no
+    /// rule with the same match and priority is present.
+    pub(crate) fn insert(&mut self, m: &Match, h: MatchHash, priority: u32, seq: u64, id: RuleId) {
+        let index = match self.subtable_index(&m.mask, h.mask) {
+            Some(i) => i,
             None => {
                 let st = Subtable { mask: m.mask, buckets: PreHashedMap::default(), priorities: BTreeMap::new() };
                 let i = match self.free.pop() {
@@ -103,14 +121,14 @@ impl Classifier {
                         self.subtables.len() - 1
                     }
                 };
-                self.by_mask.insert(FlowKey(m.mask), i);
+                self.by_mask.insert_unique(h.mask, (m.mask, i), |(mask, _)| hash_flow(mask));
                 i
             }
         };
         let st = self.subtables[index].as_mut().expect("indexed subtables exist");
         let old_max = (!st.priorities.is_empty()).then(|| st.max_priority());
         let e = Entry { priority, seq, id };
-        let bucket = st.buckets.entry(hash_flow(&m.flow)).or_default();
+        let bucket = st.buckets.entry(h.flow).or_default();
         let pos = bucket.partition_point(|x| x.beats(&e));
         bucket.insert(pos, e);
         *st.priorities.entry(priority).or_default() += 1;
@@ -123,7 +141,8 @@ impl Classifier {
 
     /// Removes rule `id`, which has match `m` and `priority`. Returns false if it was not present.
     pub(crate) fn remove(&mut self, m: &Match, priority: u32, id: RuleId) -> bool {
-        let Some(&index) = self.by_mask.get(&FlowKey(m.mask)) else { return false };
+        let mask_hash = hash_flow(&m.mask);
+        let Some(index) = self.subtable_index(&m.mask, mask_hash) else { return false };
         let st = self.subtables[index].as_mut().expect("indexed subtables exist");
         let h = hash_flow(&m.flow);
         let Some(bucket) = st.buckets.get_mut(&h) else { return false };
@@ -141,7 +160,9 @@ impl Classifier {
         }
         self.n_rules -= 1;
         if st.priorities.is_empty() {
-            self.by_mask.remove(&FlowKey(m.mask));
+            if let Ok(entry) = self.by_mask.find_entry(mask_hash, |(mask, _)| *mask == m.mask) {
+                entry.remove();
+            }
             self.subtables[index] = None;
             self.free.push(index);
             self.reorder(index, None);
@@ -175,11 +196,12 @@ impl Classifier {
         best.map(|e| e.id)
     }
 
-    /// The rule with exactly this match and priority (OVS `classifier_find_match_exactly`).
-    pub(crate) fn find_exactly(&self, rules: &Rules, m: &Match, priority: u32) -> Option<RuleId> {
-        let st = self.subtables[*self.by_mask.get(&FlowKey(m.mask))?].as_ref()?;
+    /// The rule with exactly this match (hashes `h`) and priority (OVS
+    /// `classifier_find_match_exactly`).
+    pub(crate) fn find_exactly(&self, rules: &Rules, m: &Match, h: MatchHash, priority: u32) -> Option<RuleId> {
+        let st = self.subtables[self.subtable_index(&m.mask, h.mask)?].as_ref()?;
         st.buckets
-            .get(&hash_flow(&m.flow))?
+            .get(&h.flow)?
             .iter()
             .find(|e| e.priority == priority && rules.at(e.id).match_.flow == m.flow)
             .map(|e| e.id)
@@ -272,7 +294,7 @@ mod tests {
             self.seq += 1;
             let rule = Rule::new(0, m, priority, self.seq, st);
             let id = self.rules.insert(rule);
-            self.cls.insert(&m, priority, self.seq, id);
+            self.cls.insert(&m, MatchHash::of(&m), priority, self.seq, id);
             id
         }
 
@@ -327,8 +349,8 @@ mod tests {
         let a = f.add(net(0x0a00_0000, 8), 5);
         let b = f.add(net(0x0a01_0000, 16), 5);
         let c = f.add(port(3), 7);
-        assert_eq!(f.cls.find_exactly(&f.rules, &net(0x0a00_0000, 8), 5), Some(a));
-        assert_eq!(f.cls.find_exactly(&f.rules, &net(0x0a00_0000, 8), 6), None);
+        assert_eq!(f.cls.find_exactly(&f.rules, &net(0x0a00_0000, 8), MatchHash::of(&net(0x0a00_0000, 8)), 5), Some(a));
+        assert_eq!(f.cls.find_exactly(&f.rules, &net(0x0a00_0000, 8), MatchHash::of(&net(0x0a00_0000, 8)), 6), None);
         let mut loose = Vec::new();
         f.cls.for_each_loose(&f.rules, &net(0x0a00_0000, 8), |id| loose.push(id));
         loose.sort();

@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use connmgr_core::{ConnId, OpGroupId};
+use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModFlags, NO_BUFFER, OFPG_ANY, OFPTT_ALL};
 use ofp_proto::msg::flow_removed::OFPRR_DELETE;
 use ofp_proto::ofmatch::Match;
 use ofp_proto::port_no;
 use ofp_proto::{Instant, OfpErr};
 
+use crate::classifier::MatchHash;
 use crate::datapath::Datapath;
 use crate::ofproto::{OfProto, MAX_PENDING_GROUPS};
 use crate::opgroup::GroupKey;
@@ -115,15 +117,15 @@ impl Criteria {
     }
 }
 
-/// A new rule's state from an add (OVS `ofproto_rule_create`).
-fn added_state(fm: &FlowMod, now: Instant) -> RuleState {
+/// A new rule's state from an add (OVS `ofproto_rule_create`), with `instructions` (`fm`'s).
+fn added_state(fm: &FlowMod, instructions: Arc<Instructions>, now: Instant) -> RuleState {
     RuleState {
         cookie: fm.new_cookie,
         idle_timeout: fm.idle_timeout,
         hard_timeout: fm.hard_timeout,
         flags: FlowModFlags(fm.flags.0 & !FlowModFlags::EMERG),
         importance: fm.importance,
-        instructions: Arc::new(fm.instructions.clone()),
+        instructions,
         created: now,
         modified: now,
         used: now,
@@ -143,6 +145,16 @@ fn carry_over(new: &mut RuleState, old: &RuleState, fm: &FlowMod, modify_cookie:
 }
 
 impl<D: Datapath> OfProto<D> {
+    /// `instructions` to store in a rule: shared with the rule added or modified last if they are
+    /// the same (controllers often program many flows with the same actions in a row), so each
+    /// such rule costs a reference count rather than a copy.
+    fn share_instructions(&mut self, instructions: &Instructions) -> Arc<Instructions> {
+        match &self.last_instructions {
+            Some(last) if **last == *instructions => last.clone(),
+            _ => self.last_instructions.insert(Arc::new(instructions.clone())).clone(),
+        }
+    }
+
     /// OVS `check_table_id`.
     pub(crate) fn check_table_id(&self, table_id: u8) -> bool {
         table_id == OFPTT_ALL || table_id < self.cfg.n_tables
@@ -205,7 +217,7 @@ impl<D: Datapath> OfProto<D> {
             };
             match c.priority {
                 Some(p) => {
-                    if let Some(id) = table.cls.find_exactly(&self.rules, &c.target, p) {
+                    if let Some(id) = table.cls.find_exactly(&self.rules, &c.target, MatchHash::of(&c.target), p) {
                         visit(id);
                     }
                 }
@@ -240,7 +252,7 @@ impl<D: Datapath> OfProto<D> {
                     return Ok(());
                 }
                 (self.action_check)(&fm.instructions)?;
-                let instructions = Arc::new(fm.instructions.clone());
+                let instructions = self.share_instructions(&fm.instructions);
                 for id in ids {
                     let old = &self.rules.at(id).st;
                     let mut st = RuleState { instructions: instructions.clone(), modified: now, ..old.clone() };
@@ -266,7 +278,8 @@ impl<D: Datapath> OfProto<D> {
         let table_id = if fm.table_id == OFPTT_ALL { 0 } else { fm.table_id };
         let (m, priority) = (fm.match_.canonical(), u32::from(fm.priority));
         let table = &self.tables[usize::from(table_id)];
-        match table.cls.find_exactly(&self.rules, &m, priority) {
+        let hash = MatchHash::of(&m);
+        match table.cls.find_exactly(&self.rules, &m, hash, priority) {
             None => {
                 if fm.flags.has(FlowModFlags::CHECK_OVERLAP) && table.cls.overlaps(&self.rules, &m, priority) {
                     return Err(Refusal::Error(OfpErr::OFPFMFC_OVERLAP));
@@ -274,13 +287,14 @@ impl<D: Datapath> OfProto<D> {
                 if self.deletion_pending(table_id, &m, priority, Some(g)) {
                     return Err(Refusal::Postpone);
                 }
-                self.create_rule(g, table_id, m, priority, added_state(fm, now));
+                let instructions = self.share_instructions(&fm.instructions);
+                self.create_rule(g, table_id, m, hash, priority, added_state(fm, instructions, now));
             }
             Some(id) => {
                 if self.pending_elsewhere(id, g) {
                     return Err(Refusal::Postpone);
                 }
-                let mut st = added_state(fm, now);
+                let mut st = added_state(fm, self.share_instructions(&fm.instructions), now);
                 carry_over(&mut st, &self.rules.at(id).st, fm, true);
                 self.change_rule(g, id, st, true);
             }
@@ -350,24 +364,29 @@ impl<D: Datapath> OfProto<D> {
         fms: &[FlowMod],
         requester: Option<Requester>,
     ) -> Result<Progress, BundleRefusal> {
-        let entries: Vec<(usize, u32, &FlowMod)> =
-            fms.iter().enumerate().map(|(i, fm)| (i, requester.map_or(0, |r| r.xid), fm)).collect();
-        let pending = self.run_bundle(now, &entries, requester.map(|r| r.conn))?;
+        let xid = requester.map_or(0, |r| r.xid);
+        let entries = fms.iter().enumerate().map(|(i, fm)| (i, xid, fm));
+        let pending = self.run_bundle(now, entries, requester.map(|r| r.conn))?;
         Ok(self.attach(pending, requester.map(|r| r.group)))
     }
 
     /// [`OfProto::bundle`] with each flow mod's tag (entry index) and xid.
-    pub(crate) fn run_bundle(
+    pub(crate) fn run_bundle<'a>(
         &mut self,
         now: Instant,
-        fms: &[(usize, u32, &FlowMod)],
+        fms: impl Iterator<Item = (usize, u32, &'a FlowMod)>,
         conn: Option<ConnId>,
     ) -> Result<Option<GroupKey>, BundleRefusal> {
         if self.flushing {
             return Err(BundleRefusal { index: 0, refusal: Refusal::Postpone });
         }
         let g = self.new_group(conn.map(|c| (c, 0)), true, false);
-        for &(index, xid, fm) in fms {
+        // Room for a bundle of adds: each makes a rule and an operation.
+        let n = fms.size_hint().1.unwrap_or(0);
+        self.rules.reserve(n);
+        self.ops.reserve(n);
+        self.group_mut(g).ops.reserve(n);
+        for (index, xid, fm) in fms {
             let group = self.group_mut(g);
             (group.tag, group.xid) = (index, xid);
             if let Err(refusal) = self.start_flow_mod(now, g, fm) {

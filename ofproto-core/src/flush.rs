@@ -13,6 +13,7 @@ use ofp_proto::ofmatch::Match;
 use ofp_proto::port_no::NORMAL as OFPP_NORMAL;
 use ofp_proto::Instant;
 
+use crate::classifier::MatchHash;
 use crate::datapath::Datapath;
 use crate::ofproto::{OfProto, N_NORMAL};
 use crate::rule::{RuleId, RuleState};
@@ -94,10 +95,11 @@ impl<D: Datapath> OfProto<D> {
         }
         let mut started = false;
         let catchall = Match::catchall();
+        let hash = MatchHash::of(&catchall);
         for s in 0..N_NORMAL {
             let Some(add) = self.normal[s] else { continue };
             let prio = priority(s);
-            let existing = self.tables[0].cls.find_exactly(&self.rules, &catchall, prio);
+            let existing = self.tables[0].cls.find_exactly(&self.rules, &catchall, hash, prio);
             let busy = match existing {
                 Some(id) => self.rules.at(id).pending.is_some(),
                 None => self.deletion_pending(0, &catchall, prio, None),
@@ -123,7 +125,7 @@ impl<D: Datapath> OfProto<D> {
                         packet_count: 0,
                         byte_count: 0,
                     };
-                    self.create_rule(g, 0, catchall, prio, st);
+                    self.create_rule(g, 0, catchall, hash, prio, st);
                 }
                 (true, Some(id)) if self.rules.at(id).st.instructions != wanted => {
                     // OVS falls back to a modify-strict flow mod: cookie, timeouts and counters stay.

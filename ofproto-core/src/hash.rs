@@ -38,17 +38,6 @@ impl Hasher for PreHashed {
 
 pub(crate) type PreHashedMap<V> = hashbrown::HashMap<u64, V, BuildHasherDefault<PreHashed>>;
 
-/// A flow (a mask, usually) as a hash-map key hashed with [`hash_flow`], which is several times
-/// cheaper than the derived `Hash` writing member by member.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct FlowKey(pub(crate) Flow);
-
-impl std::hash::Hash for FlowKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(hash_flow(&self.0));
-    }
-}
-
 #[inline]
 fn eth(a: EthAddr) -> u64 {
     a.to_u64()

@@ -3,6 +3,7 @@
 //! changes for flow monitors are in `monitor.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use connmgr_core::{AsyncMsg, ConnId, ConnMgr, OpGroupId};
 use ofp_proto::flow::Flow;
@@ -10,7 +11,7 @@ use ofp_proto::instructions::Instructions;
 use ofp_proto::port_no::MAX_PHYSICAL as OFPP_MAX;
 use ofp_proto::{Instant, OfpErr};
 
-use crate::classifier::Classifier;
+use crate::classifier::{Classifier, MatchHash};
 use crate::datapath::{Datapath, OpId, OpResult};
 use crate::hash::{MixMap, PreHashedMap};
 use crate::monitor::MonitorBatch;
@@ -106,6 +107,9 @@ pub struct OfProto<D> {
     /// While `ConnMgr` has the tables handle a request: the key its group gets (or got). Groups
     /// created before it that complete meanwhile are held back in `deferred`.
     pub(crate) request_floor: Option<GroupKey>,
+    /// While `ConnMgr` has the tables handle a request no flow monitor can hear of: the rules its
+    /// group changed that take a seqno (see `Changes::Seqnos`), stamped when the request ends.
+    pub(crate) request_seqnos: Option<Vec<(RuleId, bool)>>,
     /// Groups whose operations all completed during a request that did not start them.
     pub(crate) deferred: Vec<GroupKey>,
     /// A request waited for undelivered rule changes: `ConnMgr` should retry once they are out.
@@ -117,6 +121,8 @@ pub struct OfProto<D> {
     /// epoch than the one it finishes in may have made requests wait, so its end means a retry.
     pub(crate) epoch: u64,
     pub(crate) action_check: ActionCheck,
+    /// The instructions of the last add or modify, for the next one to share.
+    pub(crate) last_instructions: Option<Arc<Instructions>>,
 }
 
 impl<D: Datapath> OfProto<D> {
@@ -144,11 +150,13 @@ impl<D: Datapath> OfProto<D> {
             events: VecDeque::new(),
             monitor: VecDeque::new(),
             request_floor: None,
+            request_seqnos: None,
             deferred: Vec::new(),
             retry_after_reports: false,
             finished: Vec::new(),
             epoch: 0,
             action_check: accept_all,
+            last_instructions: None,
         }
     }
 
@@ -217,7 +225,8 @@ impl<D: Datapath> OfProto<D> {
     /// The rule in `table_id` with exactly this match and priority.
     pub fn find_exactly(&self, table_id: u8, m: &ofp_proto::ofmatch::Match, priority: u32) -> Option<RuleId> {
         let t = self.tables.get(usize::from(table_id))?;
-        t.cls.find_exactly(&self.rules, &m.canonical(), priority)
+        let m = m.canonical();
+        t.cls.find_exactly(&self.rules, &m, MatchHash::of(&m), priority)
     }
 
     /// The highest-priority rule of `table_id` matching `pkt`, counted in the table's lookup and

@@ -20,13 +20,14 @@ use std::hash::BuildHasher;
 use std::mem;
 use std::sync::Arc;
 
-use connmgr_core::{AsyncFlowRemoved, AsyncMsg, ConnId, OpGroupId, RuleEvent, RuleEventKind, RuleSnapshot};
+use connmgr_core::{AsyncFlowRemoved, AsyncMsg, ConnId, OpGroupId, RuleEvent, RuleEventKind};
 use log::warn;
 use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_removed::{FlowRemoved, OFPRR_DELETE};
 use ofp_proto::ofmatch::Match;
 use ofp_proto::{Instant, OfpErr};
 
+use crate::classifier::MatchHash;
 use crate::datapath::{Datapath, OpId, OpResult};
 use crate::hash::{hash_flow, MixState};
 use crate::monitor::MonitorBatch;
@@ -36,21 +37,40 @@ use crate::rule::{Rule, RuleId, RuleState};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct GroupKey(pub(crate) u64);
 
-/// A change to a visible rule one finished operation made, for flow monitors.
+/// Where the rule changes of a finishing group go.
 #[derive(Debug)]
-struct Change {
-    rule: RuleId,
-    kind: RuleEventKind,
-    snapshot: RuleSnapshot,
-    old_instructions: Option<Arc<Instructions>>,
-    xid: u32,
+pub(crate) enum Changes {
+    /// Flow-monitor events in full.
+    Events(Vec<(RuleId, RuleEvent)>),
+    /// The group of a request no flow monitor can hear of: only the rules that take a seqno, in
+    /// order (true: an add).
+    Seqnos(Vec<(RuleId, bool)>),
 }
 
 /// What the finished operations of a group have to tell the world.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Reports {
     removed: Vec<AsyncFlowRemoved>,
-    changes: Vec<Change>,
+    changes: Changes,
+    /// The requester the events name (none if the group failed).
+    conn: Option<ConnId>,
+}
+
+impl Reports {
+    /// Records a change to visible rule `r` (`id`) made by the operation of request `xid`.
+    fn change(&mut self, id: RuleId, r: &Rule, kind: RuleEventKind, old: Option<Arc<Instructions>>, xid: u32) {
+        match &mut self.changes {
+            Changes::Events(events) => {
+                let (conn, xid) = (self.conn, if self.conn.is_some() { xid } else { 0 });
+                events.push((id, RuleEvent { kind, rule: r.snapshot(), old_instructions: old, conn, xid }));
+            }
+            Changes::Seqnos(seqnos) => match kind {
+                RuleEventKind::Added => seqnos.push((id, true)),
+                RuleEventKind::Modified => seqnos.push((id, false)),
+                RuleEventKind::Removed { .. } => {}
+            },
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -160,10 +180,11 @@ impl<D: Datapath> OfProto<D> {
 
     // ----- the table side of operations -----
 
-    fn insert_in_table(&mut self, id: RuleId) {
+    /// Puts rule `id` (whose match has hashes `h`) into its table.
+    fn insert_in_table(&mut self, id: RuleId, h: MatchHash) {
         let r = self.rules.at(id);
         let t = &mut self.tables[usize::from(r.table_id)];
-        t.cls.insert(&r.match_, r.priority, r.seq, id);
+        t.cls.insert(&r.match_, h, r.priority, r.seq, id);
         t.n_hidden_rules += usize::from(r.is_hidden());
     }
 
@@ -211,14 +232,22 @@ impl<D: Datapath> OfProto<D> {
             })
     }
 
-    /// Adds a new rule to `table_id` in group `g`. The caller checked that no rule with this match
-    /// and priority is in the table.
-    pub(crate) fn create_rule(&mut self, g: GroupKey, table_id: u8, m: Match, priority: u32, st: RuleState) -> RuleId {
+    /// Adds a new rule to `table_id` in group `g`. The caller checked (with the match's hashes `h`)
+    /// that no rule with this match and priority is in the table.
+    pub(crate) fn create_rule(
+        &mut self,
+        g: GroupKey,
+        table_id: u8,
+        m: Match,
+        h: MatchHash,
+        priority: u32,
+        st: RuleState,
+    ) -> RuleId {
         let seq = self.next_seq;
         self.next_seq += 1;
         let rule = Rule::new(table_id, m, priority, seq, st);
         let id = self.rules.insert(rule);
-        self.insert_in_table(id);
+        self.insert_in_table(id, h);
         self.add_op(g, id, Undo::Created);
         id
     }
@@ -296,7 +325,7 @@ impl<D: Datapath> OfProto<D> {
         if let Some(old) = old {
             self.rules.at_mut(id).st = *old;
         }
-        self.insert_in_table(id);
+        self.insert_in_table(id, MatchHash::of(&self.rules.at(id).match_));
         self.schedule(id);
     }
 
@@ -381,18 +410,16 @@ impl<D: Datapath> OfProto<D> {
         self.rules.at_mut(id).pending = None;
         // Hidden rules are never reported to flow monitors.
         let report = ok != compensating && !self.rules.at(id).is_hidden();
-        let change =
-            |rule: RuleId, kind, snapshot, old_instructions| Change { rule, kind, snapshot, old_instructions, xid };
         match o.undo {
             Undo::Created if ok => {
                 if report {
-                    reports.changes.push(change(id, RuleEventKind::Added, self.rules.at(id).snapshot(), None));
+                    reports.change(id, self.rules.at(id), RuleEventKind::Added, None, xid);
                 }
             }
             Undo::Created => {
                 if report {
                     let kind = RuleEventKind::Removed { reason: OFPRR_DELETE };
-                    reports.changes.push(change(id, kind, self.rules.at(id).snapshot(), None));
+                    reports.change(id, self.rules.at(id), kind, None, xid);
                 }
                 self.take_from_table(id);
                 self.rules.remove(id);
@@ -406,7 +433,7 @@ impl<D: Datapath> OfProto<D> {
                 // OVS reports a replacing add always, a modify only if it changed actions or cookie.
                 let kind = if by_add { RuleEventKind::Added } else { RuleEventKind::Modified };
                 if report && (by_add || new_actions || before.cookie != r.st.cookie) {
-                    reports.changes.push(change(id, kind, r.snapshot(), old_instructions));
+                    reports.change(id, r, kind, old_instructions, xid);
                 }
             }
             Undo::Removed { reason, fr, .. } => {
@@ -414,8 +441,7 @@ impl<D: Datapath> OfProto<D> {
                     reports.removed.push(AsyncFlowRemoved { reason: u32::from(reason), fr: *fr });
                 }
                 if report {
-                    let kind = RuleEventKind::Removed { reason };
-                    reports.changes.push(change(id, kind, self.rules.at(id).snapshot(), None));
+                    reports.change(id, self.rules.at(id), RuleEventKind::Removed { reason }, None, xid);
                 }
                 self.forget_deletion(id);
                 self.rules.remove(id);
@@ -427,7 +453,14 @@ impl<D: Datapath> OfProto<D> {
 
     fn finish_group(&mut self, g: GroupKey) {
         let group = self.groups.remove(&g).expect("groups live until finished");
-        let mut reports = Reports::default();
+        // A group that failed cannot be summed up as "what request xid did" (OVS 2.x gives no
+        // ABBREV then): its requester gets the changes that took effect in full, like everyone.
+        let conn = if group.error.is_some() { None } else { group.conn };
+        let changes = match self.request_seqnos.as_mut() {
+            Some(seqnos) if self.request_floor == Some(g) => Changes::Seqnos(mem::take(seqnos)),
+            _ => Changes::Events(Vec::with_capacity(group.ops.len())),
+        };
+        let mut reports = Reports { removed: Vec::new(), changes, conn };
         if group.atomic && group.error.is_some() {
             self.compensate(&group.ops);
         } else {
@@ -439,21 +472,12 @@ impl<D: Datapath> OfProto<D> {
         for fr in reports.removed {
             self.events.push_back(Event::Async(AsyncMsg::FlowRemoved(fr)));
         }
-        // A group that failed cannot be summed up as "what request xid did" (OVS 2.x gives no
-        // ABBREV then): its requester gets the changes that took effect in full, like everyone.
-        let conn = if group.error.is_some() { None } else { group.conn };
-        let events: Vec<(RuleId, RuleEvent)> = reports
-            .changes
-            .into_iter()
-            .map(|c| {
-                let xid = if conn.is_some() { c.xid } else { 0 };
-                let event =
-                    RuleEvent { kind: c.kind, rule: c.snapshot, old_instructions: c.old_instructions, conn, xid };
-                (c.rule, event)
-            })
-            .collect();
-        if !events.is_empty() {
-            self.monitor.push_back(MonitorBatch { group: g, events });
+        match reports.changes {
+            Changes::Events(events) if !events.is_empty() => {
+                self.monitor.push_back(MonitorBatch { group: g, events });
+            }
+            Changes::Events(_) => {}
+            Changes::Seqnos(seqnos) => self.request_seqnos = Some(seqnos),
         }
         match (group.conn, group.og) {
             (Some(conn), Some(og)) => {

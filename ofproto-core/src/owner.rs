@@ -156,10 +156,12 @@ impl<D: Datapath> OfProto<D> {
         FlowMod::decode_with(Cx { version, raw }, &mut Reader::new(body), &opts).map(Cow::Owned)
     }
 
-    /// Starts handling a request for `ConnMgr`; returns the key the request's group will get.
-    fn begin_request(&mut self) -> GroupKey {
+    /// Starts handling a request for `ConnMgr`, which replies into `out`; returns the key the
+    /// request's group will get.
+    fn begin_request(&mut self, out: &Replies) -> GroupKey {
         let key = GroupKey(self.next_group);
         self.request_floor = Some(key);
+        self.request_seqnos = (!out.is_monitored()).then(Vec::new);
         key
     }
 
@@ -168,6 +170,14 @@ impl<D: Datapath> OfProto<D> {
     /// go into `out`.
     fn end_request(&mut self, key: GroupKey, postponed: bool, mark: usize, out: &mut Replies) {
         self.request_floor = None;
+        // Seqnos taken stay taken, even by a postponed request (as `ConnMgr` keeps them).
+        for (id, added) in self.request_seqnos.take().into_iter().flatten() {
+            let seqno = out.take_monitor_seqno();
+            if let Some(r) = self.rules.get_mut(id) {
+                r.add_seqno = if added { seqno } else { r.add_seqno };
+                r.modify_seqno = seqno;
+            }
+        }
         if !postponed {
             self.report_request_changes(key, out);
             self.notify_since(mark, out);
@@ -284,6 +294,22 @@ impl<D: Datapath> OfProto<D> {
     }
 }
 
+/// The flow mods of a bundle with their entry index and xid, in order: `redecoded` (sorted by
+/// index) replaces ConnMgr's decoding where the connection's options differ.
+fn bundle_flow_mods<'a>(
+    entries: &'a [BundleEntry],
+    redecoded: &'a [(usize, Box<FlowMod>)],
+) -> impl Iterator<Item = (usize, u32, &'a FlowMod)> {
+    let mut redecoded = redecoded.iter().peekable();
+    entries.iter().enumerate().filter_map(move |(index, e)| match &e.part.msg.body {
+        Message::FlowMod(fm) => {
+            let fm = redecoded.next_if(|(i, _)| *i == index).map_or(fm, |(_, own)| &**own);
+            Some((index, e.part.msg.xid, fm))
+        }
+        _ => None,
+    })
+}
+
 impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
     /// Every request is postponed while the tables are flushing (seed 002 processes no OpenFlow
     /// message then), and a flow mod while earlier rule changes wait to be forwarded.
@@ -294,7 +320,7 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
             return Disposition::Postponed;
         }
         let mark = t.events.len();
-        let key = t.begin_request();
+        let key = t.begin_request(out);
         let d = match &req.msg().body {
             Message::FlowMod(_) => t.owner_flow_mod(now, req, out),
             Message::FlowStatsRequest(fsr) => t.owner_flow_stats(now, req, fsr, out),
@@ -326,11 +352,14 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         out: &mut Replies,
     ) -> Result<BundleCommit, BundleFailure> {
         let t = &mut *self.tables;
-        let mut fms = Vec::new();
+        // Flow mods this connection decodes differently from ConnMgr (rare), by entry index; the
+        // others are used as ConnMgr decoded them, without copies.
+        let mut redecoded: Vec<(usize, Box<FlowMod>)> = Vec::new();
         for (index, e) in entries.iter().enumerate() {
             match e.part.msg.body {
                 Message::FlowMod(_) => match t.decode_flow_mod(conn, &e.part) {
-                    Ok(fm) => fms.push((index, e.part.msg.xid, fm)),
+                    Ok(Cow::Borrowed(_)) => {}
+                    Ok(Cow::Owned(fm)) => redecoded.push((index, Box::new(fm))),
                     Err(error) => return Err(BundleFailure { index, error }),
                 },
                 Message::PortMod(_) if flags & OFPBF_ATOMIC != 0 => {
@@ -343,9 +372,8 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
             return Ok(BundleCommit::Postponed);
         }
         let mark = t.events.len();
-        let key = t.begin_request();
-        let refs: Vec<(usize, u32, &FlowMod)> = fms.iter().map(|(i, x, fm)| (*i, *x, &**fm)).collect();
-        let result = t.run_bundle(now, &refs, Some(conn.id));
+        let key = t.begin_request(out);
+        let result = t.run_bundle(now, bundle_flow_mods(entries, &redecoded), Some(conn.id));
         let postponed = matches!(result, Err(BundleRefusal { refusal: Refusal::Postpone, .. }));
         t.end_request(key, postponed, mark, out);
         let pending = match result {
@@ -354,7 +382,7 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
             Err(BundleRefusal { refusal: Refusal::Postpone, .. }) => return Ok(BundleCommit::Postponed),
             Err(BundleRefusal { index, refusal: Refusal::Error(error) }) => return Err(BundleFailure { index, error }),
         };
-        fms.iter().for_each(|(_, _, fm)| out.report_flow_mod(kind(fm.command)));
+        bundle_flow_mods(entries, &redecoded).for_each(|(_, _, fm)| out.report_flow_mod(kind(fm.command)));
         if pending.is_some() {
             let og = out.start_op_group();
             t.attach(pending, Some(og));

@@ -205,6 +205,12 @@ impl Rules {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+
+    /// Makes room for `n` more rules at once (a large bundle), rather than by repeated doubling,
+    /// which copies every rule each time.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.slots.reserve(n.saturating_sub(self.free.len()));
+    }
 }
 
 #[cfg(test)]

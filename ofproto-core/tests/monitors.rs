@@ -607,3 +607,36 @@ fn a_bundle_that_modifies_then_replaces_a_rule_reports_the_replacement() {
     assert_eq!((e.kind, e.rule.hard_timeout, e.old_instructions.is_none()), (RuleEventKind::Added, 0, true));
     assert_eq!((e.rule.add_seqno, e.rule.modify_seqno), (2, 2));
 }
+
+#[test]
+fn changes_nobody_monitors_take_the_same_seqnos_as_monitored_ones() {
+    // The same adds, modifies and bundle commit with and without a monitor on another connection.
+    let run = |monitored: bool| {
+        let mut net = Net::new();
+        let a = net.accept(5);
+        let b = net.accept(5);
+        if monitored {
+            net.monitor(b, 0x100, 1, ALL);
+        }
+        net.flow_mod(a, 1, add_c(in_port(1), 10, 2, 0x1));
+        net.flow_mod(a, 2, modify(in_port(1), 3));
+        net.flow_mod(a, 3, add_c(in_port(2), 20, 2, 0x2));
+        net.send(a, &bundle_ctrl(0x40, BundleCtrlType::OPEN_REQUEST));
+        net.send(a, &bundle_add(0x41, add_c(in_port(3), 30, 4, 0x3)));
+        net.send(a, &bundle_add(0x42, modify(in_port(1), 5)));
+        net.send(a, &bundle_add(0x43, delete(in_port(2))));
+        net.send(a, &bundle_ctrl(0x44, BundleCtrlType::COMMIT_REQUEST));
+        net.recv(a);
+        let got = [10, 30].map(|p| seqnos(&net, p));
+        // A monitor created now sees the rules with those seqnos.
+        net.monitor(b, 0x200, 2, ALL);
+        net.recv(b);
+        net.assert_view(b);
+        (got, net.mgr.monitor_seqno())
+    };
+    let (seqnos, next) = run(false);
+    assert_eq!((seqnos, next), run(true));
+    // The add (1), modify (2), add of p20 (3), and the bundle's add (4) and modify (5).
+    assert_eq!(seqnos, [(1, 5), (4, 4)]);
+    assert_eq!(next, 6);
+}

@@ -22,8 +22,9 @@ pub use decode::{decode_action_set, decode_actions};
 pub(crate) use decode::{decode_items, Item};
 pub use encode::encode_actions;
 
-/// A decoded action list; short lists stay inline.
-pub type ActionList = SmallVec<[Action; 4]>;
+/// A decoded action list; up to two actions stay inline (rules and flow mods hold two lists, so a
+/// larger inline capacity costs every flow table entry memory most never use).
+pub type ActionList = SmallVec<[Action; 2]>;
 
 /// Packet-in reasons (OFPR_*), as carried by `controller` actions and packet-ins.
 pub const OFPR_NO_MATCH: u8 = 0;
