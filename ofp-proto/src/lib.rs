@@ -25,6 +25,7 @@ pub mod print;
 pub mod prop;
 pub mod raw;
 pub mod time;
+pub mod view;
 
 pub use errors::{ErrorMsg, OfpErr};
 pub use framer::{Framer, FramingError};

@@ -1,0 +1,206 @@
+//! Match views: an OXM match's TLVs (iterated in place), or an OF1.0/OF1.1 fixed match, and the
+//! conservative "surely valid" checks the message views run instead of building a `Match`.
+
+use crate::errors::OfpErr;
+use crate::mf::{self, MfId};
+use crate::ofmatch::nxm::{self, Entry, OFPMT_OXM, OFPMT_STANDARD};
+use crate::ofmatch::ofp10::OFP10_MATCH_LEN;
+use crate::ofmatch::ofp11::OFP11_MATCH_LEN;
+use crate::ofmatch::Match;
+use crate::port_no;
+
+/// A match inside a message, borrowed from the frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchView<'a> {
+    /// OXM TLVs (after the `ofp11_match_header`, before the padding).
+    Oxm(&'a [u8]),
+    /// An OF1.0 `ofp10_match` of a flow mod (normalized as OVS does when it materialises).
+    Ofp10(&'a [u8; OFP10_MATCH_LEN]),
+    /// An OF1.1 standard `ofp11_match`, header included.
+    Ofp11(&'a [u8; OFP11_MATCH_LEN]),
+}
+
+/// One matched field of an OXM match: the value and mask as `u128` (see [`crate::mf`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatchField {
+    pub id: MfId,
+    pub value: u128,
+    pub mask: u128,
+    /// The TLV carried a mask.
+    pub masked: bool,
+}
+
+/// The fields of an OXM match in wire order; fields this codec does not model are skipped (as a
+/// packet-in's loose decoding skips them).
+#[derive(Clone, Debug)]
+pub struct MatchFields<'a> {
+    rest: &'a [u8],
+}
+
+impl Iterator for MatchFields<'_> {
+    type Item = MatchField;
+
+    fn next(&mut self) -> Option<MatchField> {
+        while !self.rest.is_empty() {
+            match nxm::pull_entry(&mut self.rest, false, false, true) {
+                Ok(Entry::Field { id, value, mask, masked }) => return Some(MatchField { id, value, mask, masked }),
+                Err(OfpErr::OFPBMC_BAD_FIELD) => continue,
+                // Unreachable in a view that parsed; stop rather than loop.
+                Ok(Entry::Cookie { .. }) | Err(_) => break,
+            }
+        }
+        self.rest = &[];
+        None
+    }
+}
+
+impl<'a> MatchView<'a> {
+    /// The fields of an OXM match (empty for the fixed OF1.0/OF1.1 forms: use `to_match`).
+    pub fn fields(&self) -> MatchFields<'a> {
+        match *self {
+            MatchView::Oxm(b) => MatchFields { rest: b },
+            MatchView::Ofp10(_) | MatchView::Ofp11(_) => MatchFields { rest: &[] },
+        }
+    }
+
+    /// The last entry for `id` in an OXM match (value, mask).
+    pub fn get(&self, id: MfId) -> Option<(u128, u128)> {
+        self.fields().filter(|f| f.id == id).last().map(|f| (f.value, f.mask))
+    }
+
+    /// The input port the match leaves in its flow (0 when it does not match one), as the owned
+    /// decode's `match.flow.in_port`.
+    pub fn in_port(&self) -> u32 {
+        match *self {
+            MatchView::Oxm(_) => self.fields().fold(0, |port, f| match (f.id, f.mask) {
+                (MfId::InPort | MfId::InPortOxm, 0) => 0,
+                (MfId::InPort, _) => port_no::ofp10_to_ofp11(f.value as u16),
+                (MfId::InPortOxm, _) => port_no::from_ofp11(f.value as u32).unwrap_or(port_no::ANY),
+                _ => port,
+            }),
+            MatchView::Ofp10(_) | MatchView::Ofp11(_) => self.to_match().map_or(0, |m| m.flow.in_port),
+        }
+    }
+
+    /// The owned match, as the message's owned decode builds it.
+    pub fn to_match(&self) -> Result<Match, OfpErr> {
+        match *self {
+            MatchView::Oxm(b) => nxm::decode_raw(b, false, false, None),
+            MatchView::Ofp10(b) => {
+                let mut m = Match::from_ofp10(b);
+                m.normalize();
+                Ok(m)
+            }
+            MatchView::Ofp11(b) => Match::from_ofp11(b),
+        }
+    }
+
+    /// The match of an OF1.1+ message at the front of `b` (`ofp11_match_header` first) and the
+    /// padded length it takes, by its layout only.
+    pub(crate) fn ofp11_layout(b: &'a [u8]) -> Option<(MatchView<'a>, usize)> {
+        let mtype = u16::from_be_bytes([*b.first()?, *b.get(1)?]);
+        let len = usize::from(u16::from_be_bytes([*b.get(2)?, *b.get(3)?]));
+        match mtype {
+            OFPMT_OXM if len >= 4 => {
+                let padded = crate::buf::round_up8(len);
+                b.get(..padded)?;
+                Some((MatchView::Oxm(&b[4..len]), padded))
+            }
+            OFPMT_STANDARD if len == OFP11_MATCH_LEN => {
+                Some((MatchView::Ofp11(b.get(..OFP11_MATCH_LEN)?.try_into().ok()?), OFP11_MATCH_LEN))
+            }
+            _ => None,
+        }
+    }
+
+    /// True only if the owned decode surely accepts this match (`strict`: as flow mods and flow
+    /// statistics decode it; else loosely, as packet-in metadata). False means "not sure": the
+    /// caller then asks the owned decoder, which also gives the exact error.
+    pub(crate) fn surely_valid(&self, strict: bool) -> bool {
+        match *self {
+            MatchView::Oxm(b) if strict => strict_oxm_ok(b),
+            MatchView::Oxm(b) => loose_oxm_ok(b),
+            MatchView::Ofp10(_) => true,
+            MatchView::Ofp11(_) => false,
+        }
+    }
+}
+
+/// A strict match checks prerequisites against the fields before it and duplicates against the
+/// whole match, so it is decoded into a scratch match by the owned decoder's own code.
+fn strict_oxm_ok(b: &[u8]) -> bool {
+    let mut m = Match::catchall();
+    nxm::decode_raw_into(b, true, false, None, &mut m).is_ok()
+}
+
+/// A loose match without building one: every entry is well formed with a valid mask and value,
+/// and no two entries touch the same member of the match (the owned decoder's duplicate check
+/// then cannot fire). A masked-out entry or two entries on one member (e.g. VLAN VID and PCP,
+/// which the owned decoder may accept) are left to the owned decoder.
+fn loose_oxm_ok(mut b: &[u8]) -> bool {
+    let mut touched = 0u64;
+    while !b.is_empty() {
+        let (id, value, mask) = match nxm::pull_entry(&mut b, false, false, true) {
+            Ok(Entry::Field { id, value, mask, .. }) => (id, value, mask),
+            Err(OfpErr::OFPBMC_BAD_FIELD) => continue,
+            Ok(Entry::Cookie { .. }) | Err(_) => return false,
+        };
+        if mask == 0 || !mf::is_mask_valid(id, mask) || !mf::is_value_valid(id, value) {
+            return false;
+        }
+        if touched & members(id) != 0 {
+            return false;
+        }
+        // A field with prerequisites also sets the match's default packet type.
+        touched |= members(id) | if id.field().prereqs != mf::Prereq::None { PACKET_TYPE } else { 0 };
+    }
+    true
+}
+
+const PACKET_TYPE: u64 = 1 << 17;
+
+/// The members of a `Match` (as bits) that setting or testing `id` reads or writes: registers
+/// are bits 0–15 (an extended register is two of them), the other flow members one bit each.
+/// Fields sharing a member (VLAN TCI, VID and PCP; the transport ports and ICMP type/code; …)
+/// share its bit.
+fn members(id: MfId) -> u64 {
+    use MfId::*;
+    let n = id as u64;
+    if (Reg0..=Reg15).contains(&id) {
+        return 1 << (n - Reg0 as u64);
+    }
+    if (Xreg0..=Xreg7).contains(&id) {
+        return 3 << (2 * (n - Xreg0 as u64));
+    }
+    let bit = match id {
+        DpHash => 16,
+        PacketType => 17,
+        TunId => 18,
+        Metadata => 19,
+        InPort | InPortOxm => 20,
+        PktMark => 21,
+        EthSrc => 22,
+        EthDst => 23,
+        EthType => 24,
+        VlanTci | VlanVid | VlanPcp => 25,
+        MplsLabel | MplsTc | MplsBos | MplsTtl => 26,
+        Ipv4Src | ArpSpa => 27,
+        Ipv4Dst | ArpTpa => 28,
+        Ipv6Src => 29,
+        Ipv6Dst => 30,
+        Ipv6Label => 31,
+        IpProto | ArpOp => 32,
+        IpDscp | IpDscpShifted | IpEcn => 33,
+        IpTtl => 34,
+        IpFrag => 35,
+        ArpSha | NdSll => 36,
+        ArpTha | NdTll => 37,
+        TcpSrc | UdpSrc | SctpSrc | Icmpv4Type | Icmpv6Type => 38,
+        TcpDst | UdpDst | SctpDst | Icmpv4Code | Icmpv6Code => 39,
+        TcpFlags => 40,
+        NdTarget => 41,
+        // Not a field `Flow` models: claims every member, so it is never judged alone.
+        _ => return u64::MAX,
+    };
+    1 << bit
+}

@@ -1,0 +1,164 @@
+//! Zero-copy message views (smoltcp `wire` style): a [`MsgView`] borrows a frame, has checked it
+//! exactly as [`OfpMsg::decode`] would, and reads fields in place; nothing panics after parsing.
+//!
+//! The contract: `MsgView::parse(b)` fails with exactly the error `OfpMsg::decode(b)` fails with,
+//! and when both succeed `to_owned()` equals `OfpMsg::decode(b)`. To keep one source of truth for
+//! errors, parsing only proves validity for the shapes the hot path carries (cheap, conservative
+//! checks built from the owned decoder's own helpers); anything it cannot prove valid, and every
+//! message without a view, goes to the owned decoder, whose verdict (and exact error) it returns.
+
+mod flow_mod;
+mod instructions;
+mod matches;
+mod packet_in;
+mod stats;
+
+use bytes::Bytes;
+
+use crate::buf::be32;
+use crate::msg::{DecodeError, OfpMsg};
+use crate::raw::{self, MsgType, Raw, OFPSF_REPLY_MORE};
+
+pub use flow_mod::FlowModView;
+pub use instructions::{ActionIter, ActionView, ActionsView, InstructionIter, InstructionView, InstructionsView};
+pub use matches::{MatchField, MatchFields, MatchView};
+pub use packet_in::PacketInView;
+pub use stats::{FlowStatsIter, FlowStatsReplyView, FlowStatsView, PortStatsReplyView, PortStatsView};
+
+/// A parsed message borrowed from its frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MsgView<'a> {
+    frame: &'a [u8],
+    raw: Raw,
+    body: BodyView<'a>,
+}
+
+/// The body of a [`MsgView`]: typed views of the messages a controller connection carries most.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BodyView<'a> {
+    /// OF1.0, OF1.2 and OF1.3–1.5 packet-ins (the Nicira and OF1.1 forms are `Other`).
+    PacketIn(PacketInView<'a>),
+    FlowMod(FlowModView<'a>),
+    EchoRequest(&'a [u8]),
+    EchoReply(&'a [u8]),
+    BarrierRequest,
+    BarrierReply,
+    /// OF1.1–1.4 flow statistics replies (OF1.0, OF1.5 and Nicira ones are `Other`).
+    FlowStatsReply(FlowStatsReplyView<'a>),
+    /// OF1.0–1.3 port statistics replies (OF1.4+ ones are `Other`).
+    PortStatsReply(PortStatsReplyView<'a>),
+    /// Any other message, already decoded (parsing it needed the owned decoder anyway).
+    Other(Box<OfpMsg>),
+}
+
+impl<'a> BodyView<'a> {
+    /// The view of `raw`'s body, by its layout only; `None` for messages without a view.
+    fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<BodyView<'a>> {
+        Some(match raw.msg_type() {
+            MsgType::PacketIn => BodyView::PacketIn(PacketInView::layout(raw, body)?),
+            MsgType::FlowMod => BodyView::FlowMod(FlowModView::layout(raw, version, body)?),
+            MsgType::EchoRequest => BodyView::EchoRequest(body),
+            MsgType::EchoReply => BodyView::EchoReply(body),
+            MsgType::BarrierRequest => BodyView::BarrierRequest,
+            MsgType::BarrierReply => BodyView::BarrierReply,
+            MsgType::FlowStatsReply => BodyView::FlowStatsReply(FlowStatsReplyView::layout(raw, version, body)?),
+            MsgType::PortStatsReply => BodyView::PortStatsReply(PortStatsReplyView::layout(raw, version, body)?),
+            _ => return None,
+        })
+    }
+
+    /// True only if the owned decoder surely accepts the body.
+    fn surely_valid(&self) -> bool {
+        match self {
+            BodyView::PacketIn(v) => v.surely_valid(),
+            BodyView::FlowMod(v) => v.surely_valid(),
+            BodyView::FlowStatsReply(v) => v.surely_valid(),
+            BodyView::PortStatsReply(v) => v.surely_valid(),
+            BodyView::EchoRequest(_) | BodyView::EchoReply(_) | BodyView::BarrierRequest | BodyView::BarrierReply => {
+                true
+            }
+            BodyView::Other(_) => false,
+        }
+    }
+}
+
+impl<'a> MsgView<'a> {
+    /// Parses exactly one message (as the framer yields it), with every check `OfpMsg::decode`
+    /// makes and its exact error.
+    pub fn parse(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
+        if let Ok((raw, hdrs_len)) = raw::pull(frame) {
+            if let Some(body) = BodyView::layout(raw, frame[0], &frame[hdrs_len..]) {
+                if body.surely_valid() {
+                    return Ok(MsgView { frame, raw, body });
+                }
+            }
+        }
+        // Not provably valid here: the owned decoder decides.
+        let msg = OfpMsg::decode(&Bytes::copy_from_slice(frame))?;
+        let raw = msg.raw;
+        let body = BodyView::layout(raw, msg.version, &frame[raw.hdrs_len(msg.version)..])
+            .unwrap_or_else(|| BodyView::Other(Box::new(msg)));
+        Ok(MsgView { frame, raw, body })
+    }
+
+    /// The whole frame.
+    pub fn frame(&self) -> &'a [u8] {
+        self.frame
+    }
+
+    pub fn version(&self) -> u8 {
+        self.frame[0]
+    }
+
+    /// The header's type byte (OFPT_*).
+    pub fn header_type(&self) -> u8 {
+        self.frame[1]
+    }
+
+    pub fn xid(&self) -> u32 {
+        be32(self.frame, 4)
+    }
+
+    /// The message's concrete layout.
+    pub fn raw(&self) -> Raw {
+        self.raw
+    }
+
+    pub fn msg_type(&self) -> MsgType {
+        self.raw.msg_type()
+    }
+
+    /// Multipart flags (0 for other messages), as [`OfpMsg::stats_flags`].
+    pub fn stats_flags(&self) -> u16 {
+        if self.raw.is_stat() {
+            crate::buf::be16(self.frame, 10)
+        } else {
+            0
+        }
+    }
+
+    /// A multipart reply that more replies follow (OFPSF_REPLY_MORE).
+    pub fn more(&self) -> bool {
+        self.stats_flags() & OFPSF_REPLY_MORE != 0
+    }
+
+    pub fn body(&self) -> &BodyView<'a> {
+        &self.body
+    }
+
+    /// The owned message, exactly what `OfpMsg::decode` gives for the frame (payloads copied).
+    pub fn to_owned(&self) -> Result<OfpMsg, DecodeError> {
+        match &self.body {
+            BodyView::Other(m) => Ok((**m).clone()),
+            _ => OfpMsg::decode(&Bytes::copy_from_slice(self.frame)),
+        }
+    }
+
+    /// Like `to_owned`, without cloning a message parsing already decoded.
+    pub fn into_owned(self) -> Result<OfpMsg, DecodeError> {
+        match self.body {
+            BodyView::Other(m) => Ok(*m),
+            _ => OfpMsg::decode(&Bytes::copy_from_slice(self.frame)),
+        }
+    }
+}
