@@ -5,6 +5,14 @@
 //! - [`msg::OfpMsg`] decodes and encodes message bodies; decode failures carry the OpenFlow
 //!   error OVS would send ([`errors::OfpErr`]).
 //! - [`print`] renders messages in the words of `ovs-ofctl ofp-print`.
+//! - [`view::MsgView`] parses a frame borrowed from the framer ([`Framer::next_frame_ref`]) with
+//!   exactly the checks and errors of [`OfpMsg::decode`], and reads fields in place.
+//!
+//! Views or owned messages: on a hot receive path that reads a few fields of each message and
+//! moves on (packet-ins, echoes, barriers, statistics replies, flow mods to classify or count),
+//! parse a [`view::MsgView`]: it costs no allocation, copy or reference count. Decode an owned
+//! [`OfpMsg`] when the message must outlive the receive buffer, be changed, re-encoded or printed,
+//! or when it is one without a typed view (the view then carries it already decoded).
 //!
 //! Sans-IO: no clock, no sockets, no threads. [`Instant`] is the virtual time every core shares.
 

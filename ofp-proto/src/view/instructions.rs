@@ -24,13 +24,19 @@ pub struct InstructionsView<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstructionView<'a> {
     GotoTable(u8),
-    WriteMetadata { metadata: u64, mask: u64 },
+    WriteMetadata {
+        metadata: u64,
+        mask: u64,
+    },
     WriteActions(ActionsView<'a>),
     ApplyActions(ActionsView<'a>),
     ClearActions,
     Meter(u32),
     /// A type this view does not name (the message parsed, so the owned decode knows it).
-    Other { itype: u16, body: &'a [u8] },
+    Other {
+        itype: u16,
+        body: &'a [u8],
+    },
 }
 
 /// The instructions in wire order.
@@ -177,7 +183,10 @@ impl<'a> ActionsView<'a> {
             (16, |a| port_no::from_ofp11(be32(a, 4)).is_ok_and(|p| check_output_port(p, port_no::MAX_PHYSICAL).is_ok()))
         };
         self.data.len().is_multiple_of(len)
-            && self.data.chunks_exact(len).all(|a| be16(a, 0) == OFPAT_OUTPUT && usize::from(be16(a, 2)) == len && port_ok(a))
+            && self
+                .data
+                .chunks_exact(len)
+                .all(|a| be16(a, 0) == OFPAT_OUTPUT && usize::from(be16(a, 2)) == len && port_ok(a))
     }
 }
 
