@@ -2,6 +2,7 @@
 //! conservative "surely valid" checks the message views run instead of building a `Match`.
 
 use crate::errors::OfpErr;
+use crate::flow::Flow;
 use crate::mf::{self, MfId};
 use crate::ofmatch::nxm::{self, Entry, OFPMT_OXM, OFPMT_STANDARD};
 use crate::ofmatch::ofp10::OFP10_MATCH_LEN;
@@ -118,38 +119,39 @@ impl<'a> MatchView<'a> {
     /// caller then asks the owned decoder, which also gives the exact error.
     pub(crate) fn surely_valid(&self, strict: bool) -> bool {
         match *self {
-            MatchView::Oxm(b) if strict => strict_oxm_ok(b),
-            MatchView::Oxm(b) => loose_oxm_ok(b),
+            MatchView::Oxm(b) => oxm_ok(b, strict),
             MatchView::Ofp10(_) => true,
             MatchView::Ofp11(_) => false,
         }
     }
 }
 
-/// A strict match checks prerequisites against the fields before it and duplicates against the
-/// whole match, so it is decoded into a scratch match by the owned decoder's own code.
-fn strict_oxm_ok(b: &[u8]) -> bool {
-    let mut m = Match::catchall();
-    nxm::decode_raw_into(b, true, false, None, &mut m).is_ok()
-}
-
-/// A loose match without building one: every entry is well formed with a valid mask and value,
-/// and no two entries touch the same member of the match (the owned decoder's duplicate check
-/// then cannot fire). A masked-out entry or two entries on one member (e.g. VLAN VID and PCP,
-/// which the owned decoder may accept) are left to the owned decoder.
-fn loose_oxm_ok(mut b: &[u8]) -> bool {
+/// The owned decoder surely accepts the OXM TLVs `b` (`strict`: as flow mods and flow statistics
+/// decode them, else loosely, as packet-in metadata), judged without building a `Match`: every
+/// entry is well formed with a valid, nonzero mask and a valid value, no two entries touch the
+/// same member of the match (so the owned decoder's duplicate check cannot fire), and, when
+/// strict, the fields before each entry give it its prerequisites. For those the flow values the
+/// entries leave are exactly what the owned decoder's match would hold, so the prerequisite
+/// check is the owned decoder's own, on a flow alone. Anything else (masked-out entries, two
+/// entries on one member such as VLAN VID and PCP, unknown fields when strict) is left to the
+/// owned decoder.
+fn oxm_ok(mut b: &[u8], strict: bool) -> bool {
     let mut touched = 0u64;
+    let mut flow = Flow::default();
     while !b.is_empty() {
         let (id, value, mask) = match nxm::pull_entry(&mut b, false, false, true) {
             Ok(Entry::Field { id, value, mask, .. }) => (id, value, mask),
-            Err(OfpErr::OFPBMC_BAD_FIELD) => continue,
+            Err(OfpErr::OFPBMC_BAD_FIELD) if !strict => continue,
             Ok(Entry::Cookie { .. }) | Err(_) => return false,
         };
         if mask == 0 || !mf::is_mask_valid(id, mask) || !mf::is_value_valid(id, value) {
             return false;
         }
-        if touched & members(id) != 0 {
+        if touched & members(id) != 0 || (strict && !mf::prereqs_ok(id, &flow)) {
             return false;
+        }
+        if strict {
+            mf::set_flow_value(id, value & mask, &mut flow);
         }
         // A field with prerequisites also sets the match's default packet type.
         touched |= members(id) | if id.field().prereqs != mf::Prereq::None { PACKET_TYPE } else { 0 };
@@ -203,4 +205,14 @@ fn members(id: MfId) -> u64 {
         _ => return u64::MAX,
     };
     1 << bit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_strict_check_starts_from_a_catch_all_flow() {
+        assert_eq!(Match::catchall().flow, Flow::default());
+    }
 }
