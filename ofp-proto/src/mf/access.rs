@@ -16,6 +16,7 @@ use crate::port_no;
 impl MfId {
     /// Whether `Flow` models this field (the fields NXM/OXM matches and set-field actions this
     /// codec decodes may name).
+    #[inline]
     pub fn in_flow(self) -> bool {
         use MfId::*;
         matches!(
@@ -206,6 +207,7 @@ pub fn is_all_wild(id: MfId, m: &Match) -> bool {
 }
 
 /// OVS `mf_is_value_valid`: the value may appear (as part of a masked match) for the field.
+#[inline]
 pub fn is_value_valid(id: MfId, v: u128) -> bool {
     use MfId::*;
     match id {
@@ -227,6 +229,7 @@ pub fn is_value_valid(id: MfId, v: u128) -> bool {
 }
 
 /// OVS `mf_is_mask_valid`: non-maskable fields take only all-zeros or all-ones masks.
+#[inline]
 pub fn is_mask_valid(id: MfId, mask: u128) -> bool {
     let f = id.field();
     f.maskable || mask == 0 || mask == ones(f.n_bytes)

@@ -64,7 +64,16 @@ pub(crate) enum Entry {
 }
 
 fn be_uint(b: &[u8]) -> u128 {
-    b.iter().fold(0u128, |acc, &x| acc << 8 | u128::from(x))
+    // Most fields are 1, 2, 4 or 8 bytes wide: read those without a byte loop on u128.
+    match *b {
+        [x] => x.into(),
+        [x, y] => u16::from_be_bytes([x, y]).into(),
+        [x, y, z, w] => u32::from_be_bytes([x, y, z, w]).into(),
+        _ => match <[u8; 8]>::try_from(b) {
+            Ok(a) => u64::from_be_bytes(a).into(),
+            Err(_) => b.iter().fold(0u128, |acc, &x| acc << 8 | u128::from(x)),
+        },
+    }
 }
 
 fn pull<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {

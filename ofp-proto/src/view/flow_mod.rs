@@ -63,11 +63,13 @@ impl<'a> FlowModView<'a> {
     }
 
     /// The cookie field (OF1.0: the new cookie).
+    #[inline]
     pub fn cookie(&self) -> u64 {
         be64(self.fixed, 0)
     }
 
     /// 0 in OF1.0.
+    #[inline]
     pub fn cookie_mask(&self) -> u64 {
         if self.is10() {
             0
@@ -76,10 +78,12 @@ impl<'a> FlowModView<'a> {
         }
     }
 
+    #[inline]
     pub fn command(&self) -> FlowModCommand {
         self.command
     }
 
+    #[inline]
     pub fn table_id(&self) -> u8 {
         if self.is10() {
             self.fixed[8]
@@ -88,15 +92,18 @@ impl<'a> FlowModView<'a> {
         }
     }
 
+    #[inline]
     pub fn idle_timeout(&self) -> u16 {
         be16(self.fixed, if self.is10() { 10 } else { 18 })
     }
 
+    #[inline]
     pub fn hard_timeout(&self) -> u16 {
         be16(self.fixed, if self.is10() { 12 } else { 20 })
     }
 
     /// The priority; an OF1.0 exact-match flow always has the highest (as the owned decode says).
+    #[inline]
     pub fn priority(&self) -> u16 {
         match self.match_ {
             MatchView::Ofp10(m) if be32(m, 0) & OFPFW10_ALL == 0 => u16::MAX,
@@ -104,11 +111,13 @@ impl<'a> FlowModView<'a> {
         }
     }
 
+    #[inline]
     pub fn buffer_id(&self) -> u32 {
         be32(self.fixed, if self.is10() { 16 } else { 24 })
     }
 
     /// The out port (OF1.1+ numbering).
+    #[inline]
     pub fn out_port(&self) -> u32 {
         if self.is10() {
             port_no::ofp10_to_ofp11(be16(self.fixed, 20))
@@ -118,6 +127,7 @@ impl<'a> FlowModView<'a> {
     }
 
     /// The out group field (OFPG_ANY in OF1.0).
+    #[inline]
     pub fn out_group(&self) -> u32 {
         if self.is10() {
             crate::msg::flow_mod::OFPG_ANY
@@ -127,11 +137,13 @@ impl<'a> FlowModView<'a> {
     }
 
     /// The flags as on the wire (see [`FlowModFlags::decode`]).
+    #[inline]
     pub fn flags(&self) -> u16 {
         be16(self.fixed, if self.is10() { 22 } else { 36 })
     }
 
     /// The importance field (0 in OF1.0).
+    #[inline]
     pub fn importance(&self) -> u16 {
         if self.is10() {
             0
@@ -140,11 +152,13 @@ impl<'a> FlowModView<'a> {
         }
     }
 
+    #[inline]
     pub fn match_(&self) -> MatchView<'a> {
         self.match_
     }
 
     /// OF1.1+ instructions; OF1.0's action list reads as one apply-actions.
+    #[inline]
     pub fn instructions(&self) -> InstructionsView<'a> {
         self.instructions
     }

@@ -82,15 +82,18 @@ impl<'a> InstructionsView<'a> {
     }
 
     /// The raw bytes.
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         self.data
     }
 
+    #[inline]
     pub fn iter(&self) -> InstructionIter<'a> {
         InstructionIter { rest: self.data, version: self.version }
     }
 
     /// The apply-actions list, if any.
+    #[inline]
     pub fn apply_actions(&self) -> Option<ActionsView<'a>> {
         self.iter().find_map(|i| match i {
             InstructionView::ApplyActions(a) => Some(a),
@@ -167,10 +170,12 @@ impl<'a> ActionsView<'a> {
         ActionsView { data, version }
     }
 
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         self.data
     }
 
+    #[inline]
     pub fn iter(&self) -> ActionIter<'a> {
         ActionIter { rest: self.data, version: self.version }
     }
@@ -201,16 +206,19 @@ impl<'a> IntoIterator for &ActionsView<'a> {
 
 impl<'a> ActionView<'a> {
     /// OFPAT_* (OFPAT_VENDOR/EXPERIMENTER 0xffff for extensions).
+    #[inline]
     pub fn action_type(&self) -> u16 {
         be16(self.bytes, 0)
     }
 
     /// The whole action, header included.
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
     /// (port, max_len) of an output action, the port in OF1.1+ numbering.
+    #[inline]
     pub fn output(&self) -> Option<(u32, u16)> {
         if self.action_type() != OFPAT_OUTPUT {
             return None;

@@ -57,6 +57,7 @@ impl Iterator for MatchFields<'_> {
 
 impl<'a> MatchView<'a> {
     /// The fields of an OXM match (empty for the fixed OF1.0/OF1.1 forms: use `to_match`).
+    #[inline]
     pub fn fields(&self) -> MatchFields<'a> {
         match *self {
             MatchView::Oxm(b) => MatchFields { rest: b },
@@ -65,12 +66,14 @@ impl<'a> MatchView<'a> {
     }
 
     /// The last entry for `id` in an OXM match (value, mask).
+    #[inline]
     pub fn get(&self, id: MfId) -> Option<(u128, u128)> {
         self.fields().filter(|f| f.id == id).last().map(|f| (f.value, f.mask))
     }
 
     /// The input port the match leaves in its flow (0 when it does not match one), as the owned
     /// decode's `match.flow.in_port`.
+    #[inline]
     pub fn in_port(&self) -> u32 {
         match *self {
             MatchView::Oxm(_) => self.fields().fold(0, |port, f| match (f.id, f.mask) {
@@ -84,6 +87,7 @@ impl<'a> MatchView<'a> {
     }
 
     /// The owned match, as the message's owned decode builds it.
+    #[inline]
     pub fn to_match(&self) -> Result<Match, OfpErr> {
         match *self {
             MatchView::Oxm(b) => nxm::decode_raw(b, false, false, None),

@@ -85,6 +85,7 @@ impl<'a> BodyView<'a> {
 impl<'a> MsgView<'a> {
     /// Parses exactly one message (as the framer yields it), with every check `OfpMsg::decode`
     /// makes and its exact error.
+    #[inline]
     pub fn parse(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
         if let Ok((raw, hdrs_len)) = raw::pull(frame) {
             if let Some(body) = BodyView::layout(raw, frame[0], &frame[hdrs_len..]) {
@@ -102,33 +103,40 @@ impl<'a> MsgView<'a> {
     }
 
     /// The whole frame.
+    #[inline]
     pub fn frame(&self) -> &'a [u8] {
         self.frame
     }
 
+    #[inline]
     pub fn version(&self) -> u8 {
         self.frame[0]
     }
 
     /// The header's type byte (OFPT_*).
+    #[inline]
     pub fn header_type(&self) -> u8 {
         self.frame[1]
     }
 
+    #[inline]
     pub fn xid(&self) -> u32 {
         be32(self.frame, 4)
     }
 
     /// The message's concrete layout.
+    #[inline]
     pub fn raw(&self) -> Raw {
         self.raw
     }
 
+    #[inline]
     pub fn msg_type(&self) -> MsgType {
         self.raw.msg_type()
     }
 
     /// Multipart flags (0 for other messages), as [`OfpMsg::stats_flags`].
+    #[inline]
     pub fn stats_flags(&self) -> u16 {
         if self.raw.is_stat() {
             crate::buf::be16(self.frame, 10)
@@ -138,15 +146,18 @@ impl<'a> MsgView<'a> {
     }
 
     /// A multipart reply that more replies follow (OFPSF_REPLY_MORE).
+    #[inline]
     pub fn more(&self) -> bool {
         self.stats_flags() & OFPSF_REPLY_MORE != 0
     }
 
+    #[inline]
     pub fn body(&self) -> &BodyView<'a> {
         &self.body
     }
 
     /// The owned message, exactly what `OfpMsg::decode` gives for the frame (payloads copied).
+    #[inline]
     pub fn to_owned(&self) -> Result<OfpMsg, DecodeError> {
         match &self.body {
             BodyView::Other(m) => Ok((**m).clone()),
@@ -155,6 +166,7 @@ impl<'a> MsgView<'a> {
     }
 
     /// Like `to_owned`, without cloning a message parsing already decoded.
+    #[inline]
     pub fn into_owned(self) -> Result<OfpMsg, DecodeError> {
         match self.body {
             BodyView::Other(m) => Ok(*m),

@@ -38,16 +38,19 @@ impl<'a> PacketInView<'a> {
         self.metadata.is_none_or(|m| m.surely_valid(false))
     }
 
+    #[inline]
     pub fn buffer_id(&self) -> u32 {
         be32(self.fixed, 0)
     }
 
     /// Length of the whole packet (the data may be truncated).
+    #[inline]
     pub fn total_len(&self) -> u32 {
         be16(self.fixed, 4).into()
     }
 
     /// OFPR_* as on the wire.
+    #[inline]
     pub fn reason(&self) -> u8 {
         if self.raw == Raw::Ofpt10PacketIn {
             self.fixed[8]
@@ -57,6 +60,7 @@ impl<'a> PacketInView<'a> {
     }
 
     /// 0 in OF1.0, which does not say.
+    #[inline]
     pub fn table_id(&self) -> u8 {
         if self.raw == Raw::Ofpt10PacketIn {
             0
@@ -66,6 +70,7 @@ impl<'a> PacketInView<'a> {
     }
 
     /// The cookie of the flow that sent it; u64::MAX before OF1.3.
+    #[inline]
     pub fn cookie(&self) -> u64 {
         if self.raw == Raw::Ofpt13PacketIn {
             be64(self.fixed, 8)
@@ -75,6 +80,7 @@ impl<'a> PacketInView<'a> {
     }
 
     /// The input port (OF1.1+ numbering), 0 if the metadata does not say.
+    #[inline]
     pub fn in_port(&self) -> u32 {
         match self.metadata {
             None => port_no::ofp10_to_ofp11(be16(self.fixed, 6)),
@@ -83,11 +89,13 @@ impl<'a> PacketInView<'a> {
     }
 
     /// The pipeline metadata (OF1.2+): in_port, registers, tunnel id, …
+    #[inline]
     pub fn metadata(&self) -> Option<MatchView<'a>> {
         self.metadata
     }
 
     /// The packet (or its first bytes).
+    #[inline]
     pub fn data(&self) -> &'a [u8] {
         self.data
     }

@@ -80,62 +80,76 @@ impl<'a> FlowStatsReplyView<'a> {
         })
     }
 
+    #[inline]
     pub fn entries(&self) -> FlowStatsIter<'a> {
         FlowStatsIter { rest: self.body, version: self.version }
     }
 }
 
 impl<'a> FlowStatsView<'a> {
+    #[inline]
     pub fn table_id(&self) -> u8 {
         self.fixed[2]
     }
 
+    #[inline]
     pub fn duration_sec(&self) -> u32 {
         be32(self.fixed, 4)
     }
 
+    #[inline]
     pub fn duration_nsec(&self) -> u32 {
         be32(self.fixed, 8)
     }
 
+    #[inline]
     pub fn priority(&self) -> u16 {
         be16(self.fixed, 12)
     }
 
+    #[inline]
     pub fn idle_timeout(&self) -> u16 {
         be16(self.fixed, 14)
     }
 
+    #[inline]
     pub fn hard_timeout(&self) -> u16 {
         be16(self.fixed, 16)
     }
 
     /// The flags as on the wire (OF1.3+; see [`FlowModFlags::decode`]).
+    #[inline]
     pub fn flags(&self) -> u16 {
         be16(self.fixed, 18)
     }
 
     /// The importance field as on the wire (meaningful in OF1.4).
+    #[inline]
     pub fn importance(&self) -> u16 {
         be16(self.fixed, 20)
     }
 
+    #[inline]
     pub fn cookie(&self) -> u64 {
         be64(self.fixed, 24)
     }
 
+    #[inline]
     pub fn packet_count(&self) -> u64 {
         be64(self.fixed, 32)
     }
 
+    #[inline]
     pub fn byte_count(&self) -> u64 {
         be64(self.fixed, 40)
     }
 
+    #[inline]
     pub fn match_(&self) -> MatchView<'a> {
         self.match_
     }
 
+    #[inline]
     pub fn instructions(&self) -> InstructionsView<'a> {
         self.instructions
     }
@@ -174,6 +188,7 @@ impl<'a> PortStatsReplyView<'a> {
         self.version == OFP10_VERSION || self.ports().all(|p| port_no::from_ofp11(be32(p.bytes, 0)).is_ok())
     }
 
+    #[inline]
     pub fn ports(&self) -> impl ExactSizeIterator<Item = PortStatsView<'a>> + use<'a> {
         let version = self.version;
         self.body.chunks_exact(port_stats_len(version)).map(move |bytes| PortStatsView { version, bytes })
@@ -182,6 +197,7 @@ impl<'a> PortStatsReplyView<'a> {
 
 impl PortStatsView<'_> {
     /// OF1.1+ numbering.
+    #[inline]
     pub fn port_no(&self) -> u32 {
         if self.version == OFP10_VERSION {
             port_no::ofp10_to_ofp11(be16(self.bytes, 0))
@@ -194,44 +210,57 @@ impl PortStatsView<'_> {
         be64(self.bytes, 8 + 8 * i)
     }
 
+    #[inline]
     pub fn rx_packets(&self) -> u64 {
         self.counter(0)
     }
+    #[inline]
     pub fn tx_packets(&self) -> u64 {
         self.counter(1)
     }
+    #[inline]
     pub fn rx_bytes(&self) -> u64 {
         self.counter(2)
     }
+    #[inline]
     pub fn tx_bytes(&self) -> u64 {
         self.counter(3)
     }
+    #[inline]
     pub fn rx_dropped(&self) -> u64 {
         self.counter(4)
     }
+    #[inline]
     pub fn tx_dropped(&self) -> u64 {
         self.counter(5)
     }
+    #[inline]
     pub fn rx_errors(&self) -> u64 {
         self.counter(6)
     }
+    #[inline]
     pub fn tx_errors(&self) -> u64 {
         self.counter(7)
     }
+    #[inline]
     pub fn rx_frame_err(&self) -> u64 {
         self.counter(8)
     }
+    #[inline]
     pub fn rx_over_err(&self) -> u64 {
         self.counter(9)
     }
+    #[inline]
     pub fn rx_crc_err(&self) -> u64 {
         self.counter(10)
     }
+    #[inline]
     pub fn collisions(&self) -> u64 {
         self.counter(11)
     }
 
     /// (seconds, nanoseconds) alive; OF1.3 only, `(u32::MAX, u32::MAX)` (unknown) before.
+    #[inline]
     pub fn duration(&self) -> (u32, u32) {
         if self.version == OFP13_VERSION {
             (be32(self.bytes, 104), be32(self.bytes, 108))
