@@ -18,58 +18,73 @@ impl MfId {
     /// codec decodes may name).
     #[inline]
     pub fn in_flow(self) -> bool {
-        use MfId::*;
-        matches!(
-            self,
-            DpHash
-                | PacketType
-                | TunId
-                | Metadata
-                | InPort
-                | InPortOxm
-                | PktMark
-                | EthSrc
-                | EthDst
-                | EthType
-                | VlanTci
-                | VlanVid
-                | VlanPcp
-                | MplsLabel
-                | MplsTc
-                | MplsBos
-                | MplsTtl
-                | Ipv4Src
-                | Ipv4Dst
-                | Ipv6Src
-                | Ipv6Dst
-                | Ipv6Label
-                | IpProto
-                | IpDscp
-                | IpDscpShifted
-                | IpEcn
-                | IpTtl
-                | IpFrag
-                | ArpOp
-                | ArpSpa
-                | ArpTpa
-                | ArpSha
-                | ArpTha
-                | TcpSrc
-                | TcpDst
-                | TcpFlags
-                | UdpSrc
-                | UdpDst
-                | SctpSrc
-                | SctpDst
-                | Icmpv4Type
-                | Icmpv4Code
-                | Icmpv6Type
-                | Icmpv6Code
-                | NdTarget
-                | NdSll
-                | NdTll
-        ) || (Reg0..=Xreg7).contains(&self)
+        IN_FLOW[self as usize]
     }
+}
+
+/// `MfId::in_flow` by id: one load on every match entry's decoding path, not a jump table.
+static IN_FLOW: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < super::FIELDS.len() {
+        t[i] = modelled(super::FIELDS[i].id);
+        i += 1;
+    }
+    t
+};
+
+const fn modelled(id: MfId) -> bool {
+    use MfId::*;
+    matches!(
+        id,
+        DpHash
+            | PacketType
+            | TunId
+            | Metadata
+            | InPort
+            | InPortOxm
+            | PktMark
+            | EthSrc
+            | EthDst
+            | EthType
+            | VlanTci
+            | VlanVid
+            | VlanPcp
+            | MplsLabel
+            | MplsTc
+            | MplsBos
+            | MplsTtl
+            | Ipv4Src
+            | Ipv4Dst
+            | Ipv6Src
+            | Ipv6Dst
+            | Ipv6Label
+            | IpProto
+            | IpDscp
+            | IpDscpShifted
+            | IpEcn
+            | IpTtl
+            | IpFrag
+            | ArpOp
+            | ArpSpa
+            | ArpTpa
+            | ArpSha
+            | ArpTha
+            | TcpSrc
+            | TcpDst
+            | TcpFlags
+            | UdpSrc
+            | UdpDst
+            | SctpSrc
+            | SctpDst
+            | Icmpv4Type
+            | Icmpv4Code
+            | Icmpv6Type
+            | Icmpv6Code
+            | NdTarget
+            | NdSll
+            | NdTll
+    ) || (id as u8 >= Reg0 as u8 && id as u8 <= Xreg7 as u8)
 }
 
 /// The field's value in `flow` (OVS `mf_get_value`); also reads masks when `flow` is a mask.

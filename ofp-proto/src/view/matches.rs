@@ -123,7 +123,8 @@ impl<'a> MatchView<'a> {
     /// caller then asks the owned decoder, which also gives the exact error.
     pub(crate) fn surely_valid(&self, strict: bool) -> bool {
         match *self {
-            MatchView::Oxm(b) => oxm_ok(b, strict),
+            MatchView::Oxm(b) if strict => oxm_ok::<true>(b),
+            MatchView::Oxm(b) => oxm_ok::<false>(b),
             MatchView::Ofp10(_) => true,
             MatchView::Ofp11(_) => false,
         }
@@ -139,7 +140,8 @@ impl<'a> MatchView<'a> {
 /// check is the owned decoder's own, on a flow alone. Anything else (masked-out entries, two
 /// entries on one member such as VLAN VID and PCP, unknown fields when strict) is left to the
 /// owned decoder.
-fn oxm_ok(mut b: &[u8], strict: bool) -> bool {
+fn oxm_ok<const STRICT: bool>(mut b: &[u8]) -> bool {
+    let strict = STRICT;
     let mut touched = 0u64;
     let mut flow = Flow::default();
     while !b.is_empty() {
