@@ -52,33 +52,32 @@ pub enum BodyView<'a> {
 }
 
 impl<'a> BodyView<'a> {
-    /// The view of `raw`'s body, by its layout only; `None` for messages without a view.
-    fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<BodyView<'a>> {
+    /// The view of `raw`'s body by its layout (`None` for messages without a view), and whether
+    /// the owned decoder surely accepts it.
+    fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<(BodyView<'a>, bool)> {
         Some(match raw.msg_type() {
-            MsgType::PacketIn => BodyView::PacketIn(PacketInView::layout(raw, body)?),
-            MsgType::FlowMod => BodyView::FlowMod(FlowModView::layout(raw, version, body)?),
-            MsgType::EchoRequest => BodyView::EchoRequest(body),
-            MsgType::EchoReply => BodyView::EchoReply(body),
-            MsgType::BarrierRequest => BodyView::BarrierRequest,
-            MsgType::BarrierReply => BodyView::BarrierReply,
-            MsgType::FlowStatsReply => BodyView::FlowStatsReply(FlowStatsReplyView::layout(raw, version, body)?),
-            MsgType::PortStatsReply => BodyView::PortStatsReply(PortStatsReplyView::layout(raw, version, body)?),
+            MsgType::PacketIn => {
+                let v = PacketInView::layout(raw, body)?;
+                (BodyView::PacketIn(v), v.surely_valid())
+            }
+            MsgType::FlowMod => {
+                let v = FlowModView::layout(raw, version, body)?;
+                (BodyView::FlowMod(v), v.surely_valid())
+            }
+            MsgType::EchoRequest => (BodyView::EchoRequest(body), true),
+            MsgType::EchoReply => (BodyView::EchoReply(body), true),
+            MsgType::BarrierRequest => (BodyView::BarrierRequest, true),
+            MsgType::BarrierReply => (BodyView::BarrierReply, true),
+            MsgType::FlowStatsReply => {
+                let (v, valid) = FlowStatsReplyView::layout(raw, version, body)?;
+                (BodyView::FlowStatsReply(v), valid)
+            }
+            MsgType::PortStatsReply => {
+                let v = PortStatsReplyView::layout(raw, version, body)?;
+                (BodyView::PortStatsReply(v), v.surely_valid())
+            }
             _ => return None,
         })
-    }
-
-    /// True only if the owned decoder surely accepts the body.
-    fn surely_valid(&self) -> bool {
-        match self {
-            BodyView::PacketIn(v) => v.surely_valid(),
-            BodyView::FlowMod(v) => v.surely_valid(),
-            BodyView::FlowStatsReply(v) => v.surely_valid(),
-            BodyView::PortStatsReply(v) => v.surely_valid(),
-            BodyView::EchoRequest(_) | BodyView::EchoReply(_) | BodyView::BarrierRequest | BodyView::BarrierReply => {
-                true
-            }
-            BodyView::Other(_) => false,
-        }
     }
 }
 
@@ -88,17 +87,17 @@ impl<'a> MsgView<'a> {
     #[inline]
     pub fn parse(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
         if let Ok((raw, hdrs_len)) = raw::pull(frame) {
-            if let Some(body) = BodyView::layout(raw, frame[0], &frame[hdrs_len..]) {
-                if body.surely_valid() {
-                    return Ok(MsgView { frame, raw, body });
-                }
+            if let Some((body, true)) = BodyView::layout(raw, frame[0], &frame[hdrs_len..]) {
+                return Ok(MsgView { frame, raw, body });
             }
         }
         // Not provably valid here: the owned decoder decides.
         let msg = OfpMsg::decode(&Bytes::copy_from_slice(frame))?;
         let raw = msg.raw;
-        let body = BodyView::layout(raw, msg.version, &frame[raw.hdrs_len(msg.version)..])
-            .unwrap_or_else(|| BodyView::Other(Box::new(msg)));
+        let body = match BodyView::layout(raw, msg.version, &frame[raw.hdrs_len(msg.version)..]) {
+            Some((body, _)) => body,
+            None => BodyView::Other(Box::new(msg)),
+        };
         Ok(MsgView { frame, raw, body })
     }
 

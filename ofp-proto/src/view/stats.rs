@@ -15,7 +15,6 @@ const FLOW_STATS_FIXED: usize = 48;
 /// A flow statistics reply's entries, borrowed from the frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowStatsReplyView<'a> {
-    raw: Raw,
     version: u8,
     body: &'a [u8],
 }
@@ -61,23 +60,21 @@ impl<'a> Iterator for FlowStatsIter<'a> {
 }
 
 impl<'a> FlowStatsReplyView<'a> {
-    pub(crate) fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<Self> {
+    /// The reply by its layout, and whether the owned decoder surely accepts every entry.
+    pub(crate) fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<(Self, bool)> {
         if !matches!(raw, Raw::Ofpst11FlowReply | Raw::Ofpst13FlowReply) {
             return None;
         }
         let mut it = FlowStatsIter { rest: body, version };
+        let mut valid = true;
         while !it.rest.is_empty() {
-            it.pull()?;
-        }
-        Some(FlowStatsReplyView { raw, version, body })
-    }
-
-    pub(crate) fn surely_valid(&self) -> bool {
-        self.entries().all(|e| {
-            (self.raw != Raw::Ofpst13FlowReply || FlowModFlags::decode(e.flags(), false, self.version).is_ok())
+            let e = it.pull()?;
+            valid = valid
+                && (raw != Raw::Ofpst13FlowReply || FlowModFlags::decode(e.flags(), false, version).is_ok())
                 && e.match_.surely_valid(true)
-                && e.instructions.surely_valid()
-        })
+                && e.instructions.surely_valid();
+        }
+        Some((FlowStatsReplyView { version, body }, valid))
     }
 
     #[inline]
