@@ -76,11 +76,9 @@ impl<'a> MatchView<'a> {
     #[inline]
     pub fn in_port(&self) -> u32 {
         match *self {
-            MatchView::Oxm(_) => self.fields().fold(0, |port, f| match (f.id, f.mask) {
-                (MfId::InPort | MfId::InPortOxm, 0) => 0,
-                (MfId::InPort, _) => port_no::ofp10_to_ofp11(f.value as u16),
-                (MfId::InPortOxm, _) => port_no::from_ofp11(f.value as u32).unwrap_or(port_no::ANY),
-                _ => port,
+            MatchView::Oxm(_) => self.fields().fold(0, |port, f| match f.mask {
+                0 if in_port_of(f.id, 0).is_some() => 0,
+                _ => in_port_of(f.id, f.value).unwrap_or(port),
             }),
             MatchView::Ofp10(_) | MatchView::Ofp11(_) => self.to_match().map_or(0, |m| m.flow.in_port),
         }
@@ -123,11 +121,30 @@ impl<'a> MatchView<'a> {
     /// caller then asks the owned decoder, which also gives the exact error.
     pub(crate) fn surely_valid(&self, strict: bool) -> bool {
         match *self {
-            MatchView::Oxm(b) if strict => oxm_ok::<true>(b),
-            MatchView::Oxm(b) => oxm_ok::<false>(b),
+            MatchView::Oxm(b) if strict => oxm_ok::<true>(b).is_some(),
+            MatchView::Oxm(b) => oxm_ok::<false>(b).is_some(),
             MatchView::Ofp10(_) => true,
             MatchView::Ofp11(_) => false,
         }
+    }
+
+    /// For a packet-in's loose OXM metadata: `Some(in_port)` only if the owned decode surely
+    /// accepts it (the input port comes with the check, which reads every entry anyway).
+    pub(crate) fn loose_in_port(&self) -> Option<u32> {
+        match *self {
+            MatchView::Oxm(b) => oxm_ok::<false>(b),
+            MatchView::Ofp10(_) | MatchView::Ofp11(_) => None,
+        }
+    }
+}
+
+/// The flow's input port an exact entry of `id` with `value` sets, if `id` is an input port field.
+#[inline]
+fn in_port_of(id: MfId, value: u128) -> Option<u32> {
+    match id {
+        MfId::InPort => Some(port_no::ofp10_to_ofp11(value as u16)),
+        MfId::InPortOxm => Some(port_no::from_ofp11(value as u32).unwrap_or(port_no::ANY)),
+        _ => None,
     }
 }
 
@@ -140,29 +157,32 @@ impl<'a> MatchView<'a> {
 /// check is the owned decoder's own, on a flow alone. Anything else (masked-out entries, two
 /// entries on one member such as VLAN VID and PCP, unknown fields when strict) is left to the
 /// owned decoder.
-fn oxm_ok<const STRICT: bool>(mut b: &[u8]) -> bool {
+/// Returns the input port the match sets (0 if none) when it is surely valid.
+fn oxm_ok<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
     let strict = STRICT;
     let mut touched = 0u64;
+    let mut in_port = 0;
     let mut flow = Flow::default();
     while !b.is_empty() {
         let (id, value, mask) = match nxm::pull_entry(&mut b, false, false, true) {
             Ok(Entry::Field { id, value, mask, .. }) => (id, value, mask),
             Err(OfpErr::OFPBMC_BAD_FIELD) if !strict => continue,
-            Ok(Entry::Cookie { .. }) | Err(_) => return false,
+            Ok(Entry::Cookie { .. }) | Err(_) => return None,
         };
         if mask == 0 || !mf::is_mask_valid(id, mask) || !mf::is_value_valid(id, value) {
-            return false;
+            return None;
         }
         if touched & members(id) != 0 || (strict && !mf::prereqs_ok(id, &flow)) {
-            return false;
+            return None;
         }
+        in_port = in_port_of(id, value).unwrap_or(in_port);
         if strict {
             mf::set_flow_value(id, value & mask, &mut flow);
         }
         // A field with prerequisites also sets the match's default packet type.
         touched |= members(id) | if id.field().prereqs != mf::Prereq::None { PACKET_TYPE } else { 0 };
     }
-    true
+    Some(in_port)
 }
 
 const PACKET_TYPE: u64 = 1 << 17;

@@ -57,8 +57,8 @@ impl<'a> BodyView<'a> {
     fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<(BodyView<'a>, bool)> {
         Some(match raw.msg_type() {
             MsgType::PacketIn => {
-                let v = PacketInView::layout(raw, body)?;
-                (BodyView::PacketIn(v), v.surely_valid())
+                let (v, valid) = PacketInView::layout(raw, body)?;
+                (BodyView::PacketIn(v), valid)
             }
             MsgType::FlowMod => {
                 let v = FlowModView::layout(raw, version, body)?;

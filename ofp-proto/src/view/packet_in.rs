@@ -13,16 +13,19 @@ pub struct PacketInView<'a> {
     /// The fixed fields before the match (OF1.0: before the packet).
     fixed: &'a [u8],
     metadata: Option<MatchView<'a>>,
+    in_port: u32,
     data: &'a [u8],
 }
 
 impl<'a> PacketInView<'a> {
-    /// The packet-in of layout `raw` in `body` (the bytes after the header), if it has one.
-    pub(crate) fn layout(raw: Raw, body: &'a [u8]) -> Option<Self> {
+    /// The packet-in of layout `raw` in `body` (the bytes after the header), if it has one, and
+    /// whether the owned decoder surely accepts it.
+    pub(crate) fn layout(raw: Raw, body: &'a [u8]) -> Option<(Self, bool)> {
         let fixed_len = match raw {
             Raw::Ofpt10PacketIn => {
                 let (fixed, data) = body.split_at_checked(10)?;
-                return Some(PacketInView { raw, fixed, metadata: None, data });
+                let in_port = port_no::ofp10_to_ofp11(be16(fixed, 6));
+                return Some((PacketInView { raw, fixed, metadata: None, in_port, data }, true));
             }
             Raw::Ofpt12PacketIn => 8,
             Raw::Ofpt13PacketIn => 16,
@@ -31,11 +34,9 @@ impl<'a> PacketInView<'a> {
         let (fixed, rest) = body.split_at_checked(fixed_len)?;
         let (m @ MatchView::Oxm(_), padded) = MatchView::ofp11_layout(rest)? else { return None };
         let data = rest.get(padded + 2..)?;
-        Some(PacketInView { raw, fixed, metadata: Some(m), data })
-    }
-
-    pub(crate) fn surely_valid(&self) -> bool {
-        self.metadata.is_none_or(|m| m.surely_valid(false))
+        let checked = m.loose_in_port();
+        let in_port = checked.unwrap_or_else(|| m.in_port());
+        Some((PacketInView { raw, fixed, metadata: Some(m), in_port, data }, checked.is_some()))
     }
 
     #[inline]
@@ -82,10 +83,7 @@ impl<'a> PacketInView<'a> {
     /// The input port (OF1.1+ numbering), 0 if the metadata does not say.
     #[inline]
     pub fn in_port(&self) -> u32 {
-        match self.metadata {
-            None => port_no::ofp10_to_ofp11(be16(self.fixed, 6)),
-            Some(m) => m.in_port(),
-        }
+        self.in_port
     }
 
     /// The pipeline metadata (OF1.2+): in_port, registers, tunnel id, …
