@@ -162,11 +162,35 @@ mod tests {
     }
 
     #[test]
+    fn borrowed_frames_share_the_buffer_with_owned_ones() {
+        let mut f = Framer::new();
+        f.push(&ECHO);
+        f.push(&ECHO[..5]);
+        assert_eq!(f.next_frame_ref(), Ok(Some(&ECHO[..])));
+        assert_eq!(f.next_frame_ref(), Ok(None));
+        assert_eq!((f.buffered(), f.wanted()), (5, 7));
+        f.push(&ECHO[5..]);
+        f.push(&ECHO);
+        assert_eq!(f.next_frame().unwrap().as_deref(), Some(&ECHO[..]));
+        assert_eq!(f.next_frame_ref(), Ok(Some(&ECHO[..])));
+        assert_eq!(f.buffered(), 0);
+        // An emptied buffer starts over: no growth however many frames pass through.
+        f.push(&ECHO);
+        let cap = f.buffer_mut().capacity();
+        for _ in 0..1000 {
+            assert_eq!(f.next_frame_ref(), Ok(Some(&ECHO[..])));
+            f.push(&ECHO);
+        }
+        assert_eq!(f.buffer_mut().capacity(), cap);
+    }
+
+    #[test]
     fn too_short_length_is_fatal_and_sticky() {
         let mut f = Framer::new();
         f.push(&[4, 0, 0, 7, 0, 0, 0, 0, 4, 0, 0, 8, 0, 0, 0, 0]);
         assert_eq!(f.next_frame(), Err(FramingError { length: 7 }));
         assert_eq!(f.next_frame(), Err(FramingError { length: 7 }));
+        assert_eq!(f.next_frame_ref(), Err(FramingError { length: 7 }));
         assert_eq!(FramingError { length: 7 }.to_string(), "received too-short ofp_header (7 bytes)");
     }
 }

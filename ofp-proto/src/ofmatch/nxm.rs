@@ -116,6 +116,7 @@ fn pull_header(b: &mut &[u8]) -> Result<Hdr, OfpErr> {
 /// OFPBMC_BAD_FIELD only after its payload is consumed (so loose decoding can skip it); in an
 /// action it is OFPBAC_BAD_SET_TYPE, or OFPBAC_BAD_SET_LEN for a known field of the wrong length.
 /// `allow_mask` false turns a masked entry into OFPBMC_BAD_MASK.
+#[inline]
 pub(crate) fn pull_entry(
     b: &mut &[u8],
     allow_cookie: bool,

@@ -25,6 +25,7 @@ pub struct FlowModView<'a> {
 }
 
 impl<'a> FlowModView<'a> {
+    #[inline]
     pub(crate) fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<Self> {
         let (fixed, match_, rest, command) = match raw {
             Raw::Ofpt10FlowMod => {
@@ -44,6 +45,7 @@ impl<'a> FlowModView<'a> {
     }
 
     /// True only if the owned decode (with the default `FlowModOpts`) surely accepts it.
+    #[inline]
     pub(crate) fn surely_valid(&self) -> bool {
         let flags = FlowModFlags::decode(self.flags(), self.command == FlowModCommand::Add, self.version);
         let fixed_ok = if self.version == OFP10_VERSION {

@@ -100,6 +100,7 @@ impl<'a> MatchView<'a> {
 
     /// The match of an OF1.1+ message at the front of `b` (`ofp11_match_header` first) and the
     /// padded length it takes, by its layout only.
+    #[inline]
     pub(crate) fn ofp11_layout(b: &'a [u8]) -> Option<(MatchView<'a>, usize)> {
         let mtype = u16::from_be_bytes([*b.first()?, *b.get(1)?]);
         let len = usize::from(u16::from_be_bytes([*b.get(2)?, *b.get(3)?]));
@@ -119,6 +120,7 @@ impl<'a> MatchView<'a> {
     /// True only if the owned decode surely accepts this match (`strict`: as flow mods and flow
     /// statistics decode it; else loosely, as packet-in metadata). False means "not sure": the
     /// caller then asks the owned decoder, which also gives the exact error.
+    #[inline]
     pub(crate) fn surely_valid(&self, strict: bool) -> bool {
         match *self {
             MatchView::Oxm(b) if strict => oxm_ok::<true>(b).is_some(),
@@ -130,6 +132,7 @@ impl<'a> MatchView<'a> {
 
     /// For a packet-in's loose OXM metadata: `Some(in_port)` only if the owned decode surely
     /// accepts it (the input port comes with the check, which reads every entry anyway).
+    #[inline]
     pub(crate) fn loose_in_port(&self) -> Option<u32> {
         match *self {
             MatchView::Oxm(b) => oxm_ok::<false>(b),

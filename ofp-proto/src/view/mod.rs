@@ -54,6 +54,7 @@ pub enum BodyView<'a> {
 impl<'a> BodyView<'a> {
     /// The view of `raw`'s body by its layout (`None` for messages without a view), and whether
     /// the owned decoder surely accepts it.
+    #[inline]
     fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<(BodyView<'a>, bool)> {
         Some(match raw.msg_type() {
             MsgType::PacketIn => {

@@ -20,6 +20,7 @@ pub struct PacketInView<'a> {
 impl<'a> PacketInView<'a> {
     /// The packet-in of layout `raw` in `body` (the bytes after the header), if it has one, and
     /// whether the owned decoder surely accepts it.
+    #[inline]
     pub(crate) fn layout(raw: Raw, body: &'a [u8]) -> Option<(Self, bool)> {
         let fixed_len = match raw {
             Raw::Ofpt10PacketIn => {

@@ -36,6 +36,7 @@ pub struct FlowStatsIter<'a> {
 
 impl<'a> FlowStatsIter<'a> {
     /// Splits the next entry off `rest` by its layout.
+    #[inline]
     fn pull(&mut self) -> Option<FlowStatsView<'a>> {
         let len = usize::from(be16(self.rest.get(..2)?, 0));
         let entry = self.rest.get(..len)?;
@@ -61,6 +62,7 @@ impl<'a> Iterator for FlowStatsIter<'a> {
 
 impl<'a> FlowStatsReplyView<'a> {
     /// The reply by its layout, and whether the owned decoder surely accepts every entry.
+    #[inline]
     pub(crate) fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<(Self, bool)> {
         if !matches!(raw, Raw::Ofpst11FlowReply | Raw::Ofpst13FlowReply) {
             return None;
@@ -176,11 +178,13 @@ fn port_stats_len(version: u8) -> usize {
 }
 
 impl<'a> PortStatsReplyView<'a> {
+    #[inline]
     pub(crate) fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<Self> {
         let fixed = matches!(raw, Raw::Ofpst10PortReply | Raw::Ofpst11PortReply | Raw::Ofpst13PortReply);
         (fixed && body.len().is_multiple_of(port_stats_len(version))).then_some(PortStatsReplyView { version, body })
     }
 
+    #[inline]
     pub(crate) fn surely_valid(&self) -> bool {
         self.version == OFP10_VERSION || self.ports().all(|p| port_no::from_ofp11(be32(p.bytes, 0)).is_ok())
     }
