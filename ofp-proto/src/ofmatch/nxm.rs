@@ -63,6 +63,7 @@ pub(crate) enum Entry {
     Cookie { value: u64, mask: u64 },
 }
 
+#[inline(always)]
 fn be_uint(b: &[u8]) -> u128 {
     // Most fields are 1, 2, 4 or 8 bytes wide: read those without a byte loop on u128.
     match *b {
@@ -170,7 +171,8 @@ fn pull_any_entry(b: &mut &[u8], allow_cookie: bool, is_action: bool, allow_mask
 /// `pull_entry`'s common case in one step: an OXM basic-class entry of a field `Flow` models, of
 /// exactly the field's length (twice it when masked), with a mask that allows its value. `None`
 /// (leaving `b` alone) for anything else, which the general path decodes or rejects.
-#[inline]
+// Always inlined: returned through memory, the entry's halves stall the caller's loads.
+#[inline(always)]
 fn pull_basic_entry(b: &mut &[u8], allow_mask: bool) -> Option<Entry> {
     let h = u32::from_be_bytes(b.get(..4)?.try_into().ok()?);
     let masked = h & 0x100 != 0;

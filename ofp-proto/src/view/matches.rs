@@ -41,6 +41,7 @@ pub struct MatchFields<'a> {
 impl Iterator for MatchFields<'_> {
     type Item = MatchField;
 
+    #[inline]
     fn next(&mut self) -> Option<MatchField> {
         while !self.rest.is_empty() {
             match nxm::pull_entry(&mut self.rest, false, false, true) {
