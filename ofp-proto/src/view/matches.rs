@@ -168,12 +168,13 @@ fn oxm_ok<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
     let mut in_port = 0;
     let mut flow = Flow::default();
     while !b.is_empty() {
-        let (id, value, mask) = match nxm::pull_entry(&mut b, false, false, true) {
-            Ok(Entry::Field { id, value, mask, .. }) => (id, value, mask),
+        let (id, value, mask, masked) = match nxm::pull_entry(&mut b, false, false, true) {
+            Ok(Entry::Field { id, value, mask, masked }) => (id, value, mask, masked),
             Err(OfpErr::OFPBMC_BAD_FIELD) if !strict => continue,
             Ok(Entry::Cookie { .. }) | Err(_) => return None,
         };
-        if mask == 0 || !mf::is_mask_valid(id, mask) || !mf::is_value_valid(id, value) {
+        // An unmasked entry's mask is all-ones, always valid.
+        if mask == 0 || (masked && !mf::is_mask_valid(id, mask)) || !mf::is_value_valid(id, value) {
             return None;
         }
         if touched & members(id) != 0 || (strict && !mf::prereqs_ok(id, &flow)) {
