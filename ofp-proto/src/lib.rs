@@ -10,7 +10,8 @@
 //!
 //! Views or owned messages: on a hot receive path that reads a few fields of each message and
 //! moves on (packet-ins, echoes, barriers, statistics replies, flow mods to classify or count),
-//! parse a [`view::MsgView`]: it costs no allocation, copy or reference count. Decode an owned
+//! parse a [`view::MsgView`]: for the shapes a connection usually carries it costs no allocation,
+//! copy or reference count (anything unusual is checked by the owned decoder). Decode an owned
 //! [`OfpMsg`] when the message must outlive the receive buffer, be changed, re-encoded or printed,
 //! or when it is one without a typed view (the view then carries it already decoded).
 //!
