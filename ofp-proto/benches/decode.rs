@@ -4,8 +4,10 @@
 //! The stream is what a controller connection carries in steady state: mostly packet-ins (128-byte
 //! packets), some flow mods, echoes, barriers, and flow- and port-statistics replies. `decode`
 //! pushes the stream into a long-lived `Framer` (as a socket read would), cuts every frame and
-//! decodes it (every message decodes; checked before measuring); `memcpy` copies the same bytes
-//! into a buffer of the same size.
+//! decodes it (every message decodes; checked before measuring); `view` pushes it the same way,
+//! borrows every frame from the framer, parses it as a `MsgView` and reads what a consumer would
+//! (packet lengths and ports, match fields and actions of flow mods, counters of statistics);
+//! `memcpy` copies the same bytes into a buffer of the same size.
 
 use std::hint::black_box;
 
@@ -20,6 +22,7 @@ use ofp_proto::msg::flow_stats::{FlowStats, FlowStatsReply};
 use ofp_proto::msg::packet_in::PacketIn;
 use ofp_proto::msg::stats::{PortStats, PortStatsReply};
 use ofp_proto::ofmatch::Match;
+use ofp_proto::view::{BodyView, MsgView};
 use ofp_proto::{port_no, Framer, Message, OfpMsg};
 
 const V13: u8 = 4;
@@ -132,6 +135,37 @@ fn decode_all(framer: &mut Framer, stream: &[u8]) -> u64 {
     n
 }
 
+/// What a consumer reads of a message view: a sum that depends on every field it touched.
+fn touch(v: &MsgView) -> u64 {
+    let fields = match v.body() {
+        BodyView::PacketIn(p) => u64::from(p.total_len()) + p.data().len() as u64 + u64::from(p.in_port()),
+        BodyView::FlowMod(f) => {
+            let outputs = f.instructions().apply_actions().map_or(0, |a| a.iter().filter_map(|a| a.output()).count());
+            f.match_().fields().count() as u64 + outputs as u64 + u64::from(f.priority())
+        }
+        BodyView::EchoRequest(p) | BodyView::EchoReply(p) => p.len() as u64,
+        BodyView::BarrierRequest | BodyView::BarrierReply => 1,
+        BodyView::FlowStatsReply(s) => s.entries().map(|e| e.packet_count()).sum(),
+        BodyView::PortStatsReply(s) => s.ports().map(|p| p.rx_packets()).sum(),
+        BodyView::Other(_) => 0,
+    };
+    fields + u64::from(v.xid())
+}
+
+/// Frames every message of `stream` by reference and reads it through a view; the number of
+/// messages.
+fn view_all(framer: &mut Framer, stream: &[u8]) -> u64 {
+    framer.push(stream);
+    let mut n = 0;
+    while let Ok(Some(frame)) = framer.next_frame_ref() {
+        if let Ok(v) = MsgView::parse(frame) {
+            black_box(touch(&v));
+        }
+        n += 1;
+    }
+    n
+}
+
 fn bench(c: &mut Criterion) {
     let (stream, n_msgs) = mixed_of13();
     let mut framer = Framer::new();
@@ -139,11 +173,21 @@ fn bench(c: &mut Criterion) {
     while let Some(frame) = framer.next_frame().expect("valid stream") {
         OfpMsg::decode(&frame).expect("valid message");
     }
+    framer.push(&stream);
+    while let Some(frame) = framer.next_frame_ref().expect("valid stream") {
+        let v = MsgView::parse(frame).expect("valid message");
+        assert!(!matches!(v.body(), BodyView::Other(_)), "every message of the stream has a view");
+    }
     let throughput = Throughput::ElementsAndBytes { elements: n_msgs, bytes: stream.len() as u64 };
 
     let mut group = c.benchmark_group("decode");
     group.throughput(throughput.clone());
     group.bench_function("mixed_of13", |b| b.iter(|| decode_all(&mut framer, black_box(&stream))));
+    group.finish();
+
+    let mut group = c.benchmark_group("view");
+    group.throughput(throughput.clone());
+    group.bench_function("mixed_of13", |b| b.iter(|| view_all(&mut framer, black_box(&stream))));
     group.finish();
 
     let mut group = c.benchmark_group("memcpy");

@@ -18,6 +18,7 @@ fn main() {
     let mut stream = vec![];
     for (i, v) in vectors.iter().enumerate() {
         write("decode_any", i, &v.bytes);
+        write("decode_view", i, &v.bytes);
         stream.extend_from_slice(&v.bytes);
         let Ok(r) = raw::identify(&v.bytes) else { continue };
         let version = v.bytes[0];

@@ -119,16 +119,19 @@ impl Reader {
 }
 
 /// The big-endian 16-bit integer at `at` in a slice whose length the caller has checked.
+#[inline]
 pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([b[at], b[at + 1]])
 }
 
 /// The big-endian 32-bit integer at `at` in a slice whose length the caller has checked.
+#[inline]
 pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 /// The big-endian 64-bit integer at `at` in a slice whose length the caller has checked.
+#[inline]
 pub(crate) fn be64(b: &[u8], at: usize) -> u64 {
     u64::from(be32(b, at)) << 32 | u64::from(be32(b, at + 4))
 }

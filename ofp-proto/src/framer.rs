@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::header::HEADER_LEN;
 
@@ -21,11 +21,14 @@ impl fmt::Display for FramingError {
 
 impl std::error::Error for FramingError {}
 
-/// Accumulates received bytes and splits off complete messages. A message is handed out as a
-/// `Bytes` that shares the receive buffer, so payloads are never copied again.
+/// Accumulates received bytes and splits off complete messages. A message is handed out either
+/// as a `Bytes` that shares the receive buffer (`next_frame`: payloads are never copied again), or
+/// borrowed from it (`next_frame_ref`: no reference counting at all, for parsing views).
 #[derive(Debug, Default)]
 pub struct Framer {
     buf: BytesMut,
+    /// Bytes at the front of `buf` already handed out by `next_frame_ref`.
+    lent: usize,
     failed: Option<FramingError>,
 }
 
@@ -36,52 +39,94 @@ impl Framer {
 
     /// Appends received bytes.
     pub fn push(&mut self, data: &[u8]) {
+        self.reclaim();
         self.buf.extend_from_slice(data);
     }
 
     /// The receive buffer, for callers that read from a socket straight into it.
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        self.reclaim();
         &mut self.buf
+    }
+
+    /// Drops the bytes `next_frame_ref` lent out (no longer borrowed once `self` is borrowed
+    /// mutably again): moving the buffer's start is O(1), and an emptied buffer starts over.
+    fn reclaim(&mut self) {
+        if self.lent == self.buf.len() {
+            self.buf.clear();
+        } else {
+            self.buf.advance(self.lent);
+        }
+        self.lent = 0;
+    }
+
+    /// The received bytes not yet returned as a message.
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.lent..]
     }
 
     /// Bytes received but not yet returned as a message.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.pending().len()
     }
 
     /// How many more bytes the next message needs before it is complete (at least 1 when waiting).
     pub fn wanted(&self) -> usize {
-        match self.buf.get(2..4) {
+        let pending = self.pending();
+        match pending.get(2..4) {
             Some(l) => {
                 let len = usize::from(u16::from_be_bytes([l[0], l[1]])).max(HEADER_LEN);
-                len.saturating_sub(self.buf.len()).max(1)
+                len.saturating_sub(pending.len()).max(1)
             }
-            None => HEADER_LEN - self.buf.len(),
+            None => HEADER_LEN - pending.len(),
         }
+    }
+
+    /// The length of the next complete message, `Ok(None)` when more bytes are needed (then
+    /// making room for the whole message). After an error every further call returns it again.
+    fn next_len(&mut self) -> Result<Option<usize>, FramingError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let pending = self.pending();
+        if pending.len() < HEADER_LEN {
+            return Ok(None);
+        }
+        let length = u16::from_be_bytes([pending[2], pending[3]]);
+        let len = usize::from(length);
+        if len < HEADER_LEN {
+            let e = FramingError { length };
+            self.failed = Some(e);
+            return Err(e);
+        }
+        if pending.len() < len {
+            self.reclaim();
+            if self.buf.capacity() < len {
+                self.buf.reserve(len - self.buf.len());
+            }
+            return Ok(None);
+        }
+        Ok(Some(len))
     }
 
     /// The next complete message, `Ok(None)` when more bytes are needed. After an error every
     /// further call returns the same error.
     pub fn next_frame(&mut self) -> Result<Option<Bytes>, FramingError> {
-        if let Some(e) = self.failed {
-            return Err(e);
+        self.reclaim();
+        Ok(self.next_len()?.map(|len| self.buf.split_to(len).freeze()))
+    }
+
+    /// Like `next_frame`, but the message is borrowed from the receive buffer until the framer is
+    /// used again: no reference count is touched, so parsing it as a [`crate::view::MsgView`]
+    /// costs no atomic operation.
+    pub fn next_frame_ref(&mut self) -> Result<Option<&[u8]>, FramingError> {
+        if self.lent == self.buf.len() && self.lent > 0 {
+            self.reclaim();
         }
-        if self.buf.len() < HEADER_LEN {
-            return Ok(None);
-        }
-        let length = u16::from_be_bytes([self.buf[2], self.buf[3]]);
-        if usize::from(length) < HEADER_LEN {
-            let e = FramingError { length };
-            self.failed = Some(e);
-            return Err(e);
-        }
-        if self.buf.len() < usize::from(length) {
-            if self.buf.capacity() < usize::from(length) {
-                self.buf.reserve(usize::from(length) - self.buf.len());
-            }
-            return Ok(None);
-        }
-        Ok(Some(self.buf.split_to(usize::from(length)).freeze()))
+        let Some(len) = self.next_len()? else { return Ok(None) };
+        let start = self.lent;
+        self.lent += len;
+        Ok(Some(&self.buf[start..start + len]))
     }
 }
 
@@ -117,11 +162,35 @@ mod tests {
     }
 
     #[test]
+    fn borrowed_frames_share_the_buffer_with_owned_ones() {
+        let mut f = Framer::new();
+        f.push(&ECHO);
+        f.push(&ECHO[..5]);
+        assert_eq!(f.next_frame_ref(), Ok(Some(&ECHO[..])));
+        assert_eq!(f.next_frame_ref(), Ok(None));
+        assert_eq!((f.buffered(), f.wanted()), (5, 7));
+        f.push(&ECHO[5..]);
+        f.push(&ECHO);
+        assert_eq!(f.next_frame().unwrap().as_deref(), Some(&ECHO[..]));
+        assert_eq!(f.next_frame_ref(), Ok(Some(&ECHO[..])));
+        assert_eq!(f.buffered(), 0);
+        // An emptied buffer starts over: no growth however many frames pass through.
+        f.push(&ECHO);
+        let cap = f.buffer_mut().capacity();
+        for _ in 0..1000 {
+            assert_eq!(f.next_frame_ref(), Ok(Some(&ECHO[..])));
+            f.push(&ECHO);
+        }
+        assert_eq!(f.buffer_mut().capacity(), cap);
+    }
+
+    #[test]
     fn too_short_length_is_fatal_and_sticky() {
         let mut f = Framer::new();
         f.push(&[4, 0, 0, 7, 0, 0, 0, 0, 4, 0, 0, 8, 0, 0, 0, 0]);
         assert_eq!(f.next_frame(), Err(FramingError { length: 7 }));
         assert_eq!(f.next_frame(), Err(FramingError { length: 7 }));
+        assert_eq!(f.next_frame_ref(), Err(FramingError { length: 7 }));
         assert_eq!(FramingError { length: 7 }.to_string(), "received too-short ofp_header (7 bytes)");
     }
 }

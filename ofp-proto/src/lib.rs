@@ -5,6 +5,15 @@
 //! - [`msg::OfpMsg`] decodes and encodes message bodies; decode failures carry the OpenFlow
 //!   error OVS would send ([`errors::OfpErr`]).
 //! - [`print`] renders messages in the words of `ovs-ofctl ofp-print`.
+//! - [`view::MsgView`] parses a frame borrowed from the framer ([`Framer::next_frame_ref`]) with
+//!   exactly the checks and errors of [`OfpMsg::decode`], and reads fields in place.
+//!
+//! Views or owned messages: on a hot receive path that reads a few fields of each message and
+//! moves on (packet-ins, echoes, barriers, statistics replies, flow mods to classify or count),
+//! parse a [`view::MsgView`]: for the shapes a connection usually carries it costs no allocation,
+//! copy or reference count (anything unusual is checked by the owned decoder). Decode an owned
+//! [`OfpMsg`] when the message must outlive the receive buffer, be changed, re-encoded or printed,
+//! or when it is one without a typed view (the view then carries it already decoded).
 //!
 //! Sans-IO: no clock, no sockets, no threads. [`Instant`] is the virtual time every core shares.
 
@@ -25,6 +34,7 @@ pub mod print;
 pub mod prop;
 pub mod raw;
 pub mod time;
+pub mod view;
 
 pub use errors::{ErrorMsg, OfpErr};
 pub use framer::{Framer, FramingError};

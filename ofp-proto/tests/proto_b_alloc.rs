@@ -123,3 +123,84 @@ fn decoding_echoes_and_barriers_allocates_nothing() {
         }
     }
 }
+
+#[test]
+fn parsing_views_of_packet_ins_echoes_and_barriers_allocates_nothing() {
+    use ofp_proto::view::{BodyView, MsgView};
+    let mut frames = vec![];
+    for (raw, v) in
+        [(Raw::Ofpt10PacketIn, 1), (Raw::Ofpt12PacketIn, 3), (Raw::Ofpt13PacketIn, 4), (Raw::Ofpt13PacketIn, 6)]
+    {
+        frames.push(packet_in(raw, v));
+    }
+    for v in 1u8..=6 {
+        for body in [
+            Message::EchoRequest(Bytes::from_static(b"keepalive payload")),
+            Message::EchoReply(Bytes::new()),
+            Message::BarrierRequest,
+            Message::BarrierReply,
+        ] {
+            frames.push(OfpMsg::new(v, 7, body).to_bytes());
+        }
+    }
+    // The first parse builds the message-identification index (once per process).
+    MsgView::parse(&frames[0]).unwrap();
+    let mut framer = Framer::new();
+    for frame in &frames {
+        framer.push(frame);
+        let (n, parsed) = allocations(|| {
+            let f = framer.next_frame_ref().unwrap().unwrap();
+            let v = MsgView::parse(f).unwrap();
+            let typed = !matches!(v.body(), BodyView::Other(_));
+            let data_in_place = match v.body() {
+                BodyView::PacketIn(p) => f.as_ptr_range().contains(&p.data().as_ptr()),
+                _ => true,
+            };
+            (typed, data_in_place)
+        });
+        assert_eq!(n, 0, "{frame:02x?}: {n} allocations");
+        assert_eq!(parsed, (true, true), "{frame:02x?}");
+    }
+}
+
+/// The common shapes of flow mods and statistics replies (simple matches, output actions) are
+/// proven valid by the views themselves: parsing them allocates nothing, so the owned decoder
+/// (which copies the frame) is not involved.
+#[test]
+fn parsing_views_of_common_flow_mods_and_stats_replies_allocates_nothing() {
+    use ofp_proto::flow::ETH_TYPE_IP;
+    use ofp_proto::instructions::Instructions;
+    use ofp_proto::msg::flow_mod::FlowMod;
+    use ofp_proto::msg::flow_stats::{FlowStats, FlowStatsReply};
+    use ofp_proto::msg::stats::{PortStats, PortStatsReply};
+    use ofp_proto::ofmatch::Match;
+    use ofp_proto::view::{BodyView, MsgView};
+
+    let mut m = Match::catchall();
+    m.set_in_port(3);
+    m.set_dl_type(ETH_TYPE_IP);
+    m.set_nw_dst_masked(0x0a00_0001, 0xffff_ff00);
+    m.set_default_packet_type();
+    let ins = Instructions::apply([Action::Output { port: 2, max_len: 0 }, Action::Output { port: 5, max_len: 0 }]);
+    let mut frames = vec![];
+    for v in [1u8, 3, 4, 6] {
+        let fm = FlowMod { match_: m, instructions: ins.clone(), priority: 7, ..FlowMod::default() };
+        frames.push(OfpMsg::new(v, 1, Message::FlowMod(fm)).to_bytes());
+    }
+    for v in [3u8, 4, 5] {
+        let e = FlowStats { match_: m, instructions: ins.clone(), ..FlowStats::default() };
+        let body = Message::FlowStatsReply(FlowStatsReply { entries: vec![e.clone(), e] });
+        frames.push(OfpMsg::new(v, 1, body).to_bytes());
+    }
+    for v in [1u8, 2, 4] {
+        let body =
+            Message::PortStatsReply(PortStatsReply { ports: vec![PortStats::unknown(1), PortStats::unknown(2)] });
+        frames.push(OfpMsg::new(v, 1, body).to_bytes());
+    }
+    MsgView::parse(&frames[0]).unwrap();
+    for frame in &frames {
+        let (n, typed) = allocations(|| MsgView::parse(frame).map(|v| !matches!(v.body(), BodyView::Other(_))));
+        assert_eq!(n, 0, "{frame:02x?}: {n} allocations");
+        assert_eq!(typed, Ok(true), "{frame:02x?}");
+    }
+}

@@ -16,59 +16,75 @@ use crate::port_no;
 impl MfId {
     /// Whether `Flow` models this field (the fields NXM/OXM matches and set-field actions this
     /// codec decodes may name).
+    #[inline]
     pub fn in_flow(self) -> bool {
-        use MfId::*;
-        matches!(
-            self,
-            DpHash
-                | PacketType
-                | TunId
-                | Metadata
-                | InPort
-                | InPortOxm
-                | PktMark
-                | EthSrc
-                | EthDst
-                | EthType
-                | VlanTci
-                | VlanVid
-                | VlanPcp
-                | MplsLabel
-                | MplsTc
-                | MplsBos
-                | MplsTtl
-                | Ipv4Src
-                | Ipv4Dst
-                | Ipv6Src
-                | Ipv6Dst
-                | Ipv6Label
-                | IpProto
-                | IpDscp
-                | IpDscpShifted
-                | IpEcn
-                | IpTtl
-                | IpFrag
-                | ArpOp
-                | ArpSpa
-                | ArpTpa
-                | ArpSha
-                | ArpTha
-                | TcpSrc
-                | TcpDst
-                | TcpFlags
-                | UdpSrc
-                | UdpDst
-                | SctpSrc
-                | SctpDst
-                | Icmpv4Type
-                | Icmpv4Code
-                | Icmpv6Type
-                | Icmpv6Code
-                | NdTarget
-                | NdSll
-                | NdTll
-        ) || (Reg0..=Xreg7).contains(&self)
+        IN_FLOW[self as usize]
     }
+}
+
+/// `MfId::in_flow` by id: one load on every match entry's decoding path, not a jump table.
+static IN_FLOW: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < super::FIELDS.len() {
+        t[i] = modelled(super::FIELDS[i].id);
+        i += 1;
+    }
+    t
+};
+
+const fn modelled(id: MfId) -> bool {
+    use MfId::*;
+    matches!(
+        id,
+        DpHash
+            | PacketType
+            | TunId
+            | Metadata
+            | InPort
+            | InPortOxm
+            | PktMark
+            | EthSrc
+            | EthDst
+            | EthType
+            | VlanTci
+            | VlanVid
+            | VlanPcp
+            | MplsLabel
+            | MplsTc
+            | MplsBos
+            | MplsTtl
+            | Ipv4Src
+            | Ipv4Dst
+            | Ipv6Src
+            | Ipv6Dst
+            | Ipv6Label
+            | IpProto
+            | IpDscp
+            | IpDscpShifted
+            | IpEcn
+            | IpTtl
+            | IpFrag
+            | ArpOp
+            | ArpSpa
+            | ArpTpa
+            | ArpSha
+            | ArpTha
+            | TcpSrc
+            | TcpDst
+            | TcpFlags
+            | UdpSrc
+            | UdpDst
+            | SctpSrc
+            | SctpDst
+            | Icmpv4Type
+            | Icmpv4Code
+            | Icmpv6Type
+            | Icmpv6Code
+            | NdTarget
+            | NdSll
+            | NdTll
+    ) || (id as u8 >= Reg0 as u8 && id as u8 <= Xreg7 as u8)
 }
 
 /// The field's value in `flow` (OVS `mf_get_value`); also reads masks when `flow` is a mask.
@@ -206,6 +222,7 @@ pub fn is_all_wild(id: MfId, m: &Match) -> bool {
 }
 
 /// OVS `mf_is_value_valid`: the value may appear (as part of a masked match) for the field.
+#[inline]
 pub fn is_value_valid(id: MfId, v: u128) -> bool {
     use MfId::*;
     match id {
@@ -227,6 +244,7 @@ pub fn is_value_valid(id: MfId, v: u128) -> bool {
 }
 
 /// OVS `mf_is_mask_valid`: non-maskable fields take only all-zeros or all-ones masks.
+#[inline]
 pub fn is_mask_valid(id: MfId, mask: u128) -> bool {
     let f = id.field();
     f.maskable || mask == 0 || mask == ones(f.n_bytes)

@@ -72,6 +72,7 @@ pub struct RawInfo {
 }
 
 impl Raw {
+    #[inline]
     pub fn info(self) -> &'static RawInfo {
         &table::RAW_INFO[self as usize]
     }
@@ -80,6 +81,7 @@ impl Raw {
         self.info().name
     }
 
+    #[inline]
     pub fn msg_type(self) -> MsgType {
         self.info().msg_type
     }
@@ -120,6 +122,7 @@ impl Raw {
     }
 
     /// Length of the headers before the body: 8, 12/16 for multipart, 16/24 for experimenter forms.
+    #[inline]
     pub fn hdrs_len(self, version: u8) -> usize {
         match self.info().family {
             Family::Ofpt => 8,
@@ -282,6 +285,7 @@ fn decode_hdrs(msg: &[u8]) -> Result<Hdrs, OfpErr> {
 
 /// Which raw a message is, without length checks (OVS `ofpraw_decode_partial`): works on a
 /// truncated message as long as its identifying headers are present.
+#[inline]
 pub fn identify(msg: &[u8]) -> Result<Raw, OfpErr> {
     let (map, ofpt) = index();
     if let (Some(&version), Some(&msg_type)) = (msg.first(), msg.get(1)) {
@@ -309,6 +313,7 @@ fn is_stats_type(h: Hdrs) -> bool {
 
 /// Identifies a whole message and checks its length against the raw's layout (OVS `ofpraw_pull`).
 /// Returns the raw and the offset where the body starts. `msg` must be exactly one message.
+#[inline]
 pub fn pull(msg: &[u8]) -> Result<(Raw, usize), OfpErr> {
     let raw = identify(msg)?;
     let info = raw.info();

@@ -1,0 +1,183 @@
+//! Zero-copy message views (smoltcp `wire` style): a [`MsgView`] borrows a frame, has checked it
+//! exactly as [`OfpMsg::decode`] would, and reads fields in place; nothing panics after parsing.
+//!
+//! The contract: `MsgView::parse(b)` fails with exactly the error `OfpMsg::decode(b)` fails with,
+//! and when both succeed `to_owned()` equals `OfpMsg::decode(b)`. To keep one source of truth for
+//! errors, parsing only proves validity for the shapes the hot path carries (cheap, conservative
+//! checks built from the owned decoder's own helpers); anything it cannot prove valid, and every
+//! message without a view, goes to the owned decoder, whose verdict (and exact error) it returns.
+
+mod flow_mod;
+mod instructions;
+mod matches;
+mod packet_in;
+mod stats;
+
+use bytes::Bytes;
+
+use crate::buf::be32;
+use crate::msg::{DecodeError, OfpMsg};
+use crate::raw::{self, MsgType, Raw, OFPSF_REPLY_MORE};
+
+pub use flow_mod::FlowModView;
+pub use instructions::{ActionIter, ActionView, ActionsView, InstructionIter, InstructionView, InstructionsView};
+pub use matches::{MatchField, MatchFields, MatchView};
+pub use packet_in::PacketInView;
+pub use stats::{FlowStatsIter, FlowStatsReplyView, FlowStatsView, PortStatsReplyView, PortStatsView};
+
+/// A parsed message borrowed from its frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MsgView<'a> {
+    frame: &'a [u8],
+    raw: Raw,
+    body: BodyView<'a>,
+}
+
+/// The body of a [`MsgView`]: typed views of the messages a controller connection carries most.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BodyView<'a> {
+    /// OF1.0, OF1.2 and OF1.3–1.5 packet-ins (the Nicira and OF1.1 forms are `Other`).
+    PacketIn(PacketInView<'a>),
+    FlowMod(FlowModView<'a>),
+    EchoRequest(&'a [u8]),
+    EchoReply(&'a [u8]),
+    BarrierRequest,
+    BarrierReply,
+    /// OF1.1–1.4 flow statistics replies (OF1.0, OF1.5 and Nicira ones are `Other`).
+    FlowStatsReply(FlowStatsReplyView<'a>),
+    /// OF1.0–1.3 port statistics replies (OF1.4+ ones are `Other`).
+    PortStatsReply(PortStatsReplyView<'a>),
+    /// Any other message, already decoded (parsing it needed the owned decoder anyway).
+    Other(Box<OfpMsg>),
+}
+
+impl<'a> BodyView<'a> {
+    /// The view of `raw`'s body by its layout (`None` for messages without a view), and whether
+    /// the owned decoder surely accepts it. (Always inlined: a view returned through memory
+    /// stalls the loads that copy it.)
+    #[inline(always)]
+    fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<(BodyView<'a>, bool)> {
+        Some(match raw.msg_type() {
+            MsgType::PacketIn => {
+                let (v, valid) = PacketInView::layout(raw, body)?;
+                (BodyView::PacketIn(v), valid)
+            }
+            MsgType::FlowMod => {
+                let v = FlowModView::layout(raw, version, body)?;
+                (BodyView::FlowMod(v), v.surely_valid())
+            }
+            MsgType::EchoRequest => (BodyView::EchoRequest(body), true),
+            MsgType::EchoReply => (BodyView::EchoReply(body), true),
+            MsgType::BarrierRequest => (BodyView::BarrierRequest, true),
+            MsgType::BarrierReply => (BodyView::BarrierReply, true),
+            MsgType::FlowStatsReply => {
+                let (v, valid) = FlowStatsReplyView::layout(raw, version, body)?;
+                (BodyView::FlowStatsReply(v), valid)
+            }
+            MsgType::PortStatsReply => {
+                let v = PortStatsReplyView::layout(raw, version, body)?;
+                (BodyView::PortStatsReply(v), v.surely_valid())
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl<'a> MsgView<'a> {
+    /// Parses exactly one message (as the framer yields it), with every check `OfpMsg::decode`
+    /// makes and its exact error.
+    #[inline]
+    pub fn parse(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
+        if let Ok((raw, hdrs_len)) = raw::pull(frame) {
+            if let Some((body, true)) = BodyView::layout(raw, frame[0], &frame[hdrs_len..]) {
+                return Ok(MsgView { frame, raw, body });
+            }
+        }
+        MsgView::parse_owned(frame)
+    }
+
+    /// `parse` for what the views cannot prove valid: the owned decoder decides.
+    #[cold]
+    #[inline(never)]
+    fn parse_owned(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
+        let msg = OfpMsg::decode(&Bytes::copy_from_slice(frame))?;
+        let raw = msg.raw;
+        let body = match BodyView::layout(raw, msg.version, &frame[raw.hdrs_len(msg.version)..]) {
+            Some((body, _)) => body,
+            None => BodyView::Other(Box::new(msg)),
+        };
+        Ok(MsgView { frame, raw, body })
+    }
+
+    /// The whole frame.
+    #[inline]
+    pub fn frame(&self) -> &'a [u8] {
+        self.frame
+    }
+
+    #[inline]
+    pub fn version(&self) -> u8 {
+        self.frame[0]
+    }
+
+    /// The header's type byte (OFPT_*).
+    #[inline]
+    pub fn header_type(&self) -> u8 {
+        self.frame[1]
+    }
+
+    #[inline]
+    pub fn xid(&self) -> u32 {
+        be32(self.frame, 4)
+    }
+
+    /// The message's concrete layout.
+    #[inline]
+    pub fn raw(&self) -> Raw {
+        self.raw
+    }
+
+    #[inline]
+    pub fn msg_type(&self) -> MsgType {
+        self.raw.msg_type()
+    }
+
+    /// Multipart flags (0 for other messages), as [`OfpMsg::stats_flags`].
+    #[inline]
+    pub fn stats_flags(&self) -> u16 {
+        if self.raw.is_stat() {
+            crate::buf::be16(self.frame, 10)
+        } else {
+            0
+        }
+    }
+
+    /// A multipart reply that more replies follow (OFPSF_REPLY_MORE).
+    #[inline]
+    pub fn more(&self) -> bool {
+        self.stats_flags() & OFPSF_REPLY_MORE != 0
+    }
+
+    #[inline]
+    pub fn body(&self) -> &BodyView<'a> {
+        &self.body
+    }
+
+    /// The owned message, exactly what `OfpMsg::decode` gives for the frame (payloads copied).
+    #[inline]
+    pub fn to_owned(&self) -> Result<OfpMsg, DecodeError> {
+        match &self.body {
+            BodyView::Other(m) => Ok((**m).clone()),
+            _ => OfpMsg::decode(&Bytes::copy_from_slice(self.frame)),
+        }
+    }
+
+    /// Like `to_owned`, without cloning a message parsing already decoded.
+    #[inline]
+    pub fn into_owned(self) -> Result<OfpMsg, DecodeError> {
+        match self.body {
+            BodyView::Other(m) => Ok(*m),
+            _ => OfpMsg::decode(&Bytes::copy_from_slice(self.frame)),
+        }
+    }
+}
