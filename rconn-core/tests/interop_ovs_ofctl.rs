@@ -43,9 +43,10 @@ struct Session {
     ofctl_stderr: String,
 }
 
+/// The connection from `child`; ovs-ofctl's own `-t` timer ends it (and so this wait) if it never
+/// connects.
 fn accept(listener: &TcpListener, child: &mut Child) -> TcpStream {
     listener.set_nonblocking(true).unwrap();
-    let start = std::time::Instant::now();
     loop {
         match listener.accept() {
             Ok((s, _)) => return s,
@@ -53,7 +54,6 @@ fn accept(listener: &TcpListener, child: &mut Child) -> TcpStream {
                 if let Some(status) = child.try_wait().unwrap() {
                     panic!("ovs-ofctl exited ({status}) before connecting");
                 }
-                assert!(start.elapsed() < Duration::from_secs(10), "ovs-ofctl never connected");
                 std::thread::yield_now();
             }
             Err(e) => panic!("accept: {e}"),
@@ -92,8 +92,8 @@ fn session(ours: VersionBitmap, ofctl_protocols: &str) -> Session {
     };
     let mut closed = false;
     let mut buf = [0u8; 4096];
+    // Bounded by ovs-ofctl's `-t 10`: when it gives up, its socket closes and the loop ends.
     loop {
-        assert!(start.elapsed() < Duration::from_secs(10), "session did not finish");
         while let Some(m) = rc.recv(now()) {
             if let Ok(OfpMsg { version, xid, body: Message::EchoRequest(payload), .. }) = m.msg {
                 let reply = OfpMsg::new(version, xid, Message::EchoReply(payload)).to_bytes();
