@@ -1,11 +1,12 @@
 //! Multipart request reassembly (OVS `ofpmp_assembler`): the parts of an OF1.3+ multipart request
 //! sent with the "more" flag are held until the last one, at most 1 s apart and 4 MiB in all.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ofp_proto::{header, raw, OfpErr, Raw};
 use rconn_core::Received;
+
+use crate::lazy_map::LazyMap;
 
 /// How long a partial request waits for its next part.
 const PART_TIMEOUT: Duration = Duration::from_secs(1);
@@ -27,7 +28,7 @@ struct Partial {
 /// One connection's partially received multipart requests, by xid.
 #[derive(Debug, Default)]
 pub struct Assembler {
-    partials: BTreeMap<u32, Partial>,
+    partials: LazyMap<u32, Partial>,
 }
 
 /// True for a multipart request header, whatever its body (OVS `ofpmsg_is_stat_request`).
@@ -59,7 +60,7 @@ impl Assembler {
         let more = version >= header::OFP13_VERSION && raw::stats_flags(bytes) & raw::OFPSF_REPLY_MORE != 0;
         let len = bytes.len();
 
-        let p = self.partials.entry(xid).or_insert_with(|| Partial {
+        let p = self.partials.get_or_insert_with(xid, || Partial {
             raw,
             timeout: now,
             parts: Vec::new(),

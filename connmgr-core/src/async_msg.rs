@@ -12,7 +12,7 @@ use ofp_proto::{header, raw, Instant, Message, MsgType, OfpMsg, Raw};
 use rconn_core::SendError;
 
 use crate::connmgr::ConnMgr;
-use crate::ofconn::{OfConn, MISS};
+use crate::ofconn::{OfConn, MISS, PACKET_INS};
 use crate::owner::ConnId;
 use crate::pinsched::Scheduled;
 use crate::vlog::RateLimit;
@@ -141,7 +141,7 @@ impl<K: PartialEq + Copy> Encodings<K> {
 
 /// Queues a packet-in within the connection's queue limit (OVS `do_send_packet_ins`).
 fn transmit_packet_in(now: Instant, c: &mut OfConn, msg: Bytes, rl: &mut RateLimit) {
-    if let Err(SendError::Overflow) = c.rconn.send_with_limit(now, msg, &c.packet_in_counter, c.queue_size) {
+    if let Err(SendError::Overflow) = c.rconn.send_with_limit(now, msg, PACKET_INS, c.queue_size) {
         c.n_queue_overflow += 1;
         if rl.allow(now, "connmgr", log::Level::Info) {
             info!(target: "connmgr", "{}: dropping packet-in due to queue overflow", c.rconn.name());

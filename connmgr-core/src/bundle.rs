@@ -1,11 +1,10 @@
 //! One connection's bundles (OVS `ofproto/bundles.c`): open, add, close, discard and the bundle
 //! taken out for a commit, with OVS's error for every misuse, and idle expiry.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use ofp_proto::{Instant, OfpErr};
 
+use crate::lazy_map::LazyMap;
 use crate::owner::BundleEntry;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +41,7 @@ impl Bundle {
 
 #[derive(Debug, Default)]
 pub struct Bundles {
-    map: BTreeMap<u32, Bundle>,
+    map: LazyMap<u32, Bundle>,
 }
 
 impl Bundles {
@@ -80,7 +79,7 @@ impl Bundles {
     /// BUNDLE_ADD_MESSAGE: opens the bundle if needed; adding to a closed bundle or with other
     /// flags discards it and fails.
     pub fn add(&mut self, now: Instant, id: u32, flags: u16, entry: BundleEntry) -> Result<(), OfpErr> {
-        let b = self.map.entry(id).or_insert_with(|| Bundle::new(now, flags, &entry.request));
+        let b = self.map.get_or_insert_with(id, || Bundle::new(now, flags, &entry.request));
         let err = if b.state == State::Closed {
             OfpErr::OFPBFC_BUNDLE_CLOSED
         } else if b.flags != flags {
@@ -97,12 +96,11 @@ impl Bundles {
     /// COMMIT_REQUEST: the bundle to commit. Other flags than the bundle's fail the commit and
     /// discard the bundle.
     pub fn get_for_commit(&mut self, id: u32, flags: u16) -> Result<&Bundle, OfpErr> {
-        let b = self.map.get(&id).ok_or(OfpErr::OFPBFC_BAD_ID)?;
-        if b.flags != flags {
+        if self.map.get(&id).ok_or(OfpErr::OFPBFC_BAD_ID)?.flags != flags {
             self.map.remove(&id);
             return Err(OfpErr::OFPBFC_BAD_FLAGS);
         }
-        Ok(&self.map[&id])
+        self.map.get(&id).ok_or(OfpErr::OFPBFC_BAD_ID)
     }
 
     /// The owner postponed the bundle's commit.

@@ -425,7 +425,7 @@ impl ConnMgr {
             if c.blocked.is_some()
                 && c.rconn.is_connected()
                 && c.retry
-                && c.reply_counter.n_packets() < crate::ofconn::REPLY_MAX
+                && c.rconn.queued(crate::ofconn::REPLIES).n_packets < crate::ofconn::REPLY_MAX
             {
                 // Fine: it is offered at the next step, which poll_timeout must announce.
                 if self.poll_timeout().is_none() {

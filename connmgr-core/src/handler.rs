@@ -106,7 +106,7 @@ impl ConnMgr {
             let parts = match c.blocked.take() {
                 Some(parts) => {
                     c.retry = false;
-                    parts
+                    *parts
                 }
                 None => {
                     let Some(rx) = c.rconn.recv(now) else {
@@ -122,7 +122,7 @@ impl ConnMgr {
             };
             if let Some(parts) = self.dispatch(now, id, parts, owner) {
                 if let Some(c) = self.conns.get_mut(&id) {
-                    c.blocked = Some(parts);
+                    c.blocked = Some(Box::new(parts));
                     c.retry = false;
                 }
             }

@@ -98,6 +98,7 @@ mod fail_open;
 mod flow_mod_log;
 pub mod fuzzing;
 mod handler;
+mod lazy_map;
 pub mod monitor;
 mod ofconn;
 pub mod owner;

@@ -27,10 +27,10 @@ use ofp_proto::msg::monitor::{
 };
 use ofp_proto::ofmatch::Match;
 use ofp_proto::{port_no, Instant, Message, OfpErr};
-use rconn_core::PacketCounter;
+use rconn_core::PacketCount;
 
 use crate::connmgr::ConnMgr;
-use crate::ofconn::OfConn;
+use crate::ofconn::{OfConn, MONITOR_UPDATES};
 use crate::owner::{ConnId, Owner, Part};
 
 /// Unsent monitor bytes on a connection above which its monitoring pauses (OVS `ofmonitor_flush`).
@@ -129,8 +129,6 @@ pub(crate) struct ConnMonitors {
     sent_abbrev: bool,
     /// The seqno taken at the pause, while paused (OVS `monitor_paused`, 0 there when running).
     paused: Option<u64>,
-    /// Counts monitor messages until the transport takes them (OVS `monitor_counter`).
-    counter: PacketCounter,
 }
 
 impl ConnMonitors {
@@ -147,21 +145,22 @@ impl ConnMonitors {
         self.monitors.remove(&id).map(|_| ()).ok_or(OfpErr::OFPMOFC_UNKNOWN_MONITOR)
     }
 
-    /// OVS `ofmonitor_may_resume`: paused, and every monitor message went out.
-    pub fn may_resume(&self) -> bool {
-        self.paused.is_some() && self.counter.n_packets() == 0
+    /// OVS `ofmonitor_may_resume`: paused, and every monitor message went out (`unsent` counts
+    /// what is still queued).
+    pub fn may_resume(&self, unsent: PacketCount) -> bool {
+        self.paused.is_some() && unsent.n_packets == 0
     }
 
     pub fn has_pending(&self) -> bool {
         !self.updates.is_empty()
     }
 
-    pub fn status(&self) -> FlowMonitorStatus {
+    pub fn status(&self, unsent: PacketCount) -> FlowMonitorStatus {
         FlowMonitorStatus {
             monitors: self.monitors.keys().copied().collect(),
             paused: self.paused,
-            unsent_msgs: self.counter.n_packets(),
-            unsent_bytes: self.counter.n_bytes(),
+            unsent_msgs: unsent.n_packets,
+            unsent_bytes: u64::from(unsent.n_bytes),
             pending_updates: self.updates.len(),
         }
     }
@@ -427,19 +426,19 @@ impl ConnMgr {
         for c in conns.values_mut() {
             let Some(m) = c.monitors.as_mut().filter(|m| m.has_pending()) else { continue };
             let updates = std::mem::take(&mut m.updates);
-            let counter = m.counter.clone();
+            let counter = Some(MONITOR_UPDATES);
             let version = c.version();
             match (FlowMonitorReply { updates }).encode_replies(version, 0) {
                 Ok(msgs) => msgs.into_iter().for_each(|m| {
-                    let _ = c.rconn.send(now, m, Some(&counter));
+                    let _ = c.rconn.send(now, m, counter);
                 }),
                 Err(_) => warn!(target: "connmgr", "{}: flow update too long to send", c.rconn.name()),
             }
-            if mons(c).paused.is_none() && counter.n_bytes() > MONITOR_PAUSE_BYTES {
+            if mons(c).paused.is_none() && u64::from(c.rconn.queued(MONITOR_UPDATES).n_bytes) > MONITOR_PAUSE_BYTES {
                 mons(c).paused = Some(*monitor_seqno);
                 *monitor_seqno += 1;
                 if let Some(m) = paused_message(version) {
-                    let _ = c.rconn.send(now, m.to_bytes(), Some(&counter));
+                    let _ = c.rconn.send(now, m.to_bytes(), counter);
                 }
             }
         }
@@ -486,9 +485,9 @@ impl ConnMgr {
 
     /// A connection's flow monitoring, while it exists.
     pub fn flow_monitor_status(&self, conn: ConnId) -> Option<FlowMonitorStatus> {
-        self.conns
-            .get(&conn)
-            .map(|c| c.monitors.as_deref().map_or_else(FlowMonitorStatus::default, ConnMonitors::status))
+        self.conns.get(&conn).map(|c| {
+            c.monitors.as_deref().map_or_else(FlowMonitorStatus::default, |m| m.status(c.rconn.queued(MONITOR_UPDATES)))
+        })
     }
 
     /// The monitor bookkeeping [`ConnMgr::check_invariants`] checks for one connection.
@@ -501,11 +500,12 @@ impl ConnMgr {
             Some(p) if p == 0 || p >= self.monitor_seqno => {
                 return Err(format!("{}: paused at {p}, next seqno {}", c.id, self.monitor_seqno));
             }
-            Some(_) if m.may_resume() && self.poll_timeout().is_none() => {
+            Some(_) if c.may_resume_monitors() && self.poll_timeout().is_none() => {
                 return Err(format!("{}: may resume but no wakeup", c.id));
             }
-            None if m.counter.n_bytes() > MONITOR_PAUSE_BYTES => {
-                return Err(format!("{}: {} monitor bytes unsent without a pause", c.id, m.counter.n_bytes()));
+            None if u64::from(c.rconn.queued(MONITOR_UPDATES).n_bytes) > MONITOR_PAUSE_BYTES => {
+                let unsent = c.rconn.queued(MONITOR_UPDATES).n_bytes;
+                return Err(format!("{}: {unsent} monitor bytes unsent without a pause", c.id));
             }
             _ => {}
         }

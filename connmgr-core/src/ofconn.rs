@@ -1,18 +1,18 @@
 //! One OpenFlow connection's state (OVS `struct ofconn`): created when a connection comes up (an
 //! accepted one when it is accepted) and discarded when it goes down.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use ofp_proto::msg::async_cfg::{packet_in_reason, AsyncMsgType};
 use ofp_proto::msg::{AsyncConfig, PacketInFormat};
 use ofp_proto::{header, Instant};
-use rconn_core::{PacketCounter, Rconn};
+use rconn_core::{CounterId, Rconn};
 
 use crate::assembler::Assembler;
 use crate::bundle::Bundles;
 use crate::flow_mod_log::FlowModLog;
+use crate::lazy_map::LazyMap;
 use crate::monitor::ConnMonitors;
 use crate::owner::{ConnId, ConnInfo, ConnType, Part, Protocol, Role};
 use crate::pinsched::PinSched;
@@ -20,6 +20,12 @@ use crate::service::ControllerSettings;
 
 /// Replies queued unsent at which reading from the connection stops (OVS `OFCONN_REPLY_MAX`).
 pub const REPLY_MAX: u32 = 100;
+
+/// The rconn counters of a connection's message sources (OVS `reply_counter`, `packet_in_counter`
+/// and `monitor_counter`).
+pub(crate) const REPLIES: CounterId = CounterId::nth(0);
+pub(crate) const PACKET_INS: CounterId = CounterId::nth(1);
+pub(crate) const MONITOR_UPDATES: CounterId = CounterId::nth(2);
 /// Messages read from one connection per step.
 pub const MAX_RECV_PER_STEP: usize = 50;
 /// OVS `OFP_DEFAULT_MISS_SEND_LEN`.
@@ -50,21 +56,21 @@ pub(crate) struct OfConn {
     pub want_packet_in_on_miss: bool,
 
     pub queue_size: u32,
-    pub packet_in_counter: PacketCounter,
     /// Rate limiters for [action, miss] packet-ins, present only with a rate limit (boxed: most
     /// connections have none, and an idle connection should stay small).
     schedulers: Option<Box<[PinSched; 2]>>,
     /// Packet-ins dropped because `queue_size` of them were already queued.
     pub n_queue_overflow: u64,
-    pub reply_counter: PacketCounter,
 
     /// Messages may be waiting in the rconn.
     pub input_pending: bool,
-    /// A postponed request (all its parts), offered again once `retry` is set.
-    pub blocked: Option<Vec<Part>>,
+    /// A postponed request (all its parts), offered again once `retry` is set. Boxed: one word
+    /// on every connection, where a `Vec` would be three.
+    #[allow(clippy::box_collection)]
+    pub blocked: Option<Box<Vec<Part>>>,
     pub retry: bool,
     /// Operation groups started for this connection's requests, with the request each quotes.
-    pub op_groups: BTreeMap<u64, Bytes>,
+    pub op_groups: LazyMap<u64, Bytes>,
 
     pub assembler: Assembler,
     pub bundles: Bundles,
@@ -99,14 +105,12 @@ impl OfConn {
             enable_async_msgs: settings.enable_async_msgs,
             want_packet_in_on_miss: false,
             queue_size: settings.queue_size(),
-            packet_in_counter: PacketCounter::new(),
             schedulers: None,
             n_queue_overflow: 0,
-            reply_counter: PacketCounter::new(),
             input_pending: true,
             blocked: None,
             retry: false,
-            op_groups: BTreeMap::new(),
+            op_groups: LazyMap::default(),
             assembler: Assembler::default(),
             bundles: Bundles::default(),
             next_bundle_check: now + crate::connmgr::BUNDLE_EXPIRY_INTERVAL,
@@ -155,7 +159,7 @@ impl OfConn {
 
     /// OVS `ofconn_may_recv`.
     pub fn may_recv(&self) -> bool {
-        (self.blocked.is_none() || self.retry) && self.reply_counter.n_packets() < REPLY_MAX
+        (self.blocked.is_none() || self.retry) && self.rconn.queued(REPLIES).n_packets < REPLY_MAX
     }
 
     /// Whether the next step has messages for this connection to read.
@@ -219,7 +223,7 @@ impl OfConn {
 
     /// Queues `msg` counted as a reply.
     pub fn send_reply(&mut self, now: Instant, msg: Bytes) {
-        let _ = self.rconn.send(now, msg, Some(&self.reply_counter));
+        let _ = self.rconn.send(now, msg, Some(REPLIES));
     }
 
     /// Queues `msg` uncounted (async messages other than packet-ins and flow removed, errors from
@@ -249,7 +253,7 @@ impl OfConn {
 
     /// Its flow monitors are paused and every monitor message went out.
     pub fn may_resume_monitors(&self) -> bool {
-        self.monitors.as_ref().is_some_and(|m| m.may_resume())
+        self.monitors.as_ref().is_some_and(|m| m.may_resume(self.rconn.queued(MONITOR_UPDATES)))
     }
 
     /// The earliest time this connection has work for a step (not counting its rconn).

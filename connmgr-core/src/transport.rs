@@ -8,7 +8,7 @@ use bytes::Bytes;
 use log::{info, warn};
 use ofp_proto::header::OFP10_VERSION;
 use ofp_proto::{Instant, VersionBitmap};
-use rconn_core::{ConnError, Event as RconnEvent, MonitorId, Output as RconnOutput, Rconn, State, Vconn};
+use rconn_core::{ConnError, ConnName, Event as RconnEvent, MonitorId, Output as RconnOutput, Rconn, State, Vconn};
 
 use crate::connmgr::{ConnMgr, Event, Output};
 use crate::ofconn::OfConn;
@@ -202,6 +202,21 @@ impl ConnMgr {
                     .and_then(|s| self.service_rconn(s))
                     .is_some_and(|rc| rc.buffered_input() < MAX_UNREAD),
             },
+        }
+    }
+
+    /// The name of `conn` in log lines ("br0<->tcp:127.0.0.1:6653"), sharing the text with the
+    /// connection; `None` once the connection manager forgot the transport.
+    pub fn conn_name(&self, conn: ConnId) -> Option<ConnName> {
+        if let Some(c) = self.conns.get(&conn) {
+            return Some(c.rconn.conn_name().clone());
+        }
+        match self.transports.get(&conn)? {
+            Transport::Controller(t) => {
+                self.services.get(t).and_then(|s| self.service_rconn(s)).map(|rc| rc.conn_name().clone())
+            }
+            Transport::Snoop(s) => Some(s.vconn.conn_name().clone()),
+            Transport::Accepted => None,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use ofp_proto::Instant;
-use rconn_core::ConnError;
+use rconn_core::{ConnError, ConnName};
 
 pub use connmgr_core::{ConnId, Output};
 
@@ -31,6 +31,9 @@ pub trait SwitchCore {
     /// the daemon then leaves the socket unread, so the peer's TCP window closes instead of the
     /// daemon's memory growing.
     fn may_read(&self, conn: ConnId) -> bool;
+    /// The core's log name for `conn` ("br0<->tcp:127.0.0.1:6653"), shared rather than copied;
+    /// `None` if it has none.
+    fn conn_name(&self, conn: ConnId) -> Option<ConnName>;
     /// The next bytes to write on `conn`; called while the socket can take more.
     fn poll_transmit(&mut self, now: Instant, conn: ConnId) -> Option<Bytes>;
     fn poll_output(&mut self) -> Option<Output>;

@@ -7,7 +7,7 @@
 //! `ACCEPT_BUDGET` connections. Leftover work makes the next poll return at once. A peer that does
 //! not read only fills its own buffer: the core's queue for it stops being drained, nothing else waits.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, IoSlice, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use log::{debug, info, warn};
 use mio::net::UnixListener;
 use mio::{Events, Interest, Poll, Token};
 use ofp_proto::Instant;
-use rconn_core::ConnError;
+use rconn_core::{ConnError, ConnName, Fifo};
 
 use crate::config::{dpid_string, Config};
 use crate::control::{self, ControlClient, Request, Response};
@@ -90,26 +90,26 @@ struct Conn {
     /// An error was reported: nothing more is written either.
     broken: bool,
     /// Bytes taken from the core, in order, not yet written.
-    out: VecDeque<Bytes>,
+    out: Fifo<Bytes>,
     out_len: usize,
     /// The last write pass stopped on its budget with more to write.
     write_pending: bool,
     listener: Option<Arc<str>>,
     /// OVS's connection name, for log lines: "br0<->tcp:127.0.0.1:6653".
-    name: Box<str>,
+    name: ConnName,
 }
 
 impl Conn {
-    fn new(stream: Stream, phase: Phase, listener: Option<Arc<str>>, name: String) -> Conn {
+    fn new(stream: Stream, phase: Phase, listener: Option<Arc<str>>, name: ConnName) -> Conn {
         Conn {
-            name: name.into(),
+            name,
             stream,
             phase,
             readable: false,
             writable: false,
             read_done: false,
             broken: false,
-            out: VecDeque::new(),
+            out: Fifo::new(),
             out_len: 0,
             write_pending: false,
             listener,
@@ -156,10 +156,6 @@ impl Conn {
                 front.advance(left);
                 left = 0;
             }
-        }
-        if self.out.is_empty() {
-            // An idle connection keeps no write queue storage.
-            self.out = VecDeque::new();
         }
         Ok(n)
     }
@@ -372,7 +368,7 @@ impl<C: SwitchCore> EventLoop<C> {
                     debug!("{target}: connection from {peer} refused by the core");
                     continue;
                 };
-                let name = format!("{}<->{peer}", self.bridge);
+                let name = self.name_of(id, &peer);
                 if let Err(e) = self.poll.registry().register(
                     stream.source(),
                     conn_token(id),
@@ -507,6 +503,11 @@ impl<C: SwitchCore> EventLoop<C> {
         }
     }
 
+    /// The core's name for a new connection to or from `peer`, else one made the same way.
+    fn name_of(&self, conn: ConnId, peer: &str) -> ConnName {
+        self.core.conn_name(conn).unwrap_or_else(|| ConnName::new(peer, Some(&format!("{}<->{peer}", self.bridge))))
+    }
+
     fn connect(&mut self, now: Instant, conn: ConnId, target: &str, dscp: u8) {
         let started = net::connect(target, dscp).and_then(|mut s| {
             self.poll
@@ -516,7 +517,7 @@ impl<C: SwitchCore> EventLoop<C> {
         });
         match started {
             Ok(stream) => {
-                let name = format!("{}<->{target}", self.bridge);
+                let name = self.name_of(conn, target);
                 debug!("{name}: transport connecting");
                 self.io.connects += 1;
                 self.conns.insert(conn, Box::new(Conn::new(stream, Phase::Connecting, None, name)));

@@ -20,7 +20,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use log::{info, warn};
 use ofp_proto::Instant;
-use rconn_core::ConnError;
+use rconn_core::{ConnError, ConnName};
 
 use crate::config::Config;
 use crate::core::{ConnId, Output, SwitchCore};
@@ -235,6 +235,10 @@ impl SwitchCore for FakeCore {
 
     fn handle_eof(&mut self, now: Instant, conn: ConnId) {
         self.close(now, conn, Some(ConnError::Eof), b"");
+    }
+
+    fn conn_name(&self, _conn: ConnId) -> Option<ConnName> {
+        None
     }
 
     fn may_read(&self, conn: ConnId) -> bool {

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use bytes::Bytes;
 use ofp_proto::Instant;
 use ofproto_core::timeline::{self, Entry, Fed, Recorded, Setup};
-use rconn_core::ConnError;
+use rconn_core::{ConnError, ConnName};
 
 use crate::core::{ConnId, Output, SwitchCore};
 use crate::status::CoreStatus;
@@ -105,6 +105,10 @@ impl<C: SwitchCore> SwitchCore for Recording<C> {
 
     fn may_read(&self, conn: ConnId) -> bool {
         self.core.may_read(conn)
+    }
+
+    fn conn_name(&self, conn: ConnId) -> Option<ConnName> {
+        self.core.conn_name(conn)
     }
 
     fn poll_transmit(&mut self, now: Instant, conn: ConnId) -> Option<Bytes> {

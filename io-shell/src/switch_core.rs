@@ -8,7 +8,7 @@ use connmgr_core::{ControllerSettings, FailMode as MgrFailMode};
 use ofp_proto::Instant;
 use ofproto_core::switch::Config as SwitchConfig;
 use ofproto_core::{Datapath, Switch};
-use rconn_core::ConnError;
+use rconn_core::{ConnError, ConnName};
 
 use crate::config::{Config, FailMode, Remote};
 use crate::core::{ConnId, Output, SwitchCore};
@@ -81,6 +81,10 @@ impl<D: Datapath> SwitchCore for Switch<D> {
 
     fn may_read(&self, conn: ConnId) -> bool {
         Switch::may_read(self, conn)
+    }
+
+    fn conn_name(&self, conn: ConnId) -> Option<ConnName> {
+        Switch::conn_name(self, conn)
     }
 
     fn poll_transmit(&mut self, now: Instant, conn: ConnId) -> Option<Bytes> {

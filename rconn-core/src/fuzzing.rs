@@ -5,7 +5,7 @@ use bytes::Bytes;
 use ofp_proto::msg::Hello;
 use ofp_proto::{Instant, Message, OfpMsg, VersionBitmap};
 
-use crate::{ConnError, Event, MonitorId, Output, PacketCounter, Rconn, RconnConfig, State};
+use crate::{ConnError, CounterId, Event, MonitorId, Output, Rconn, RconnConfig, State, N_COUNTERS};
 
 /// One input to the connection, in terms a fuzzer can reach easily.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,7 +115,6 @@ enum Transport {
 pub struct Driver {
     pub rc: Rconn,
     pub now: Instant,
-    counters: [PacketCounter; 3],
     transport: Transport,
     monitors: Vec<MonitorId>,
     state: State,
@@ -127,7 +126,6 @@ impl Driver {
         Driver {
             rc: Rconn::new(config, now),
             now,
-            counters: Default::default(),
             transport: Transport::None,
             monitors: Vec::new(),
             state: State::Void,
@@ -182,13 +180,14 @@ impl Driver {
             Op::PeerBytes(b) => self.rc.handle_bytes(now, b),
             Op::Send { counter, len } => {
                 let msg = Bytes::from(vec![self.rc.version().unwrap_or(1); 8 + usize::from(*len)]);
-                let _ = self.rc.send(now, msg, self.counters.get(usize::from(*counter % 4)));
+                let counter = (*counter % 4 < 3).then(|| CounterId::nth(*counter % 4));
+                let _ = self.rc.send(now, msg, counter);
             }
             Op::SendWithLimit { counter, limit } => {
-                let c = &self.counters[usize::from(*counter % 3)];
+                let c = CounterId::nth(*counter % 3);
                 let msg = Bytes::from(vec![4; 16]);
                 let before = self.rc.n_overflows();
-                let full = c.n_packets() >= u32::from(*limit % 8);
+                let full = self.rc.queued(c).n_packets >= u32::from(*limit % 8);
                 let _ = self.rc.send_with_limit(now, msg, c, u32::from(*limit % 8));
                 assert_eq!(self.rc.n_overflows(), before + u64::from(full), "overflow not counted");
             }
@@ -277,8 +276,8 @@ impl Driver {
         }
         let has_transport = matches!(self.rc.state(), State::Connecting | State::Active | State::Idle);
         assert_eq!(has_transport, self.transport != Transport::None, "caller's transport view disagrees");
-        for c in &self.counters {
-            assert_eq!(self.rc.queued_for(c), (c.n_packets(), c.n_bytes()), "counter differs from the queue");
+        for c in (0..N_COUNTERS as u8).map(CounterId::nth) {
+            assert_eq!(self.rc.queued_for(c), self.rc.queued(c), "counter differs from the queue");
         }
         if self.rc.state() == State::Backoff {
             let wait = self.rc.poll_timeout().map(|t| t - self.rc.state_entered());

@@ -9,7 +9,7 @@
 //!   [`Rconn::handle_open_failed`] (the transport could not even be started),
 //!   [`Rconn::handle_error`] (the attempt failed or the transport broke), [`Rconn::handle_bytes`],
 //!   [`Rconn::handle_eof`], [`Rconn::send`] / [`Rconn::send_with_limit`] (messages to the peer,
-//!   counted per source in a [`PacketCounter`]) and [`Rconn::handle_timeout`] (time passing);
+//!   counted per source in one of its [`CounterId`] counters) and [`Rconn::handle_timeout`] (time passing);
 //! - **outputs**, drained after every input: [`Rconn::poll_output`] ([`Output::Connect`],
 //!   [`Output::Close`] — write its `unsent` bytes, e.g. a HELLO_FAILED error, then close — and
 //!   [`Output::MonitorCopy`] for snoop monitors), [`Rconn::poll_transmit`] (bytes to write, pulled
@@ -68,16 +68,20 @@
 
 pub mod counter;
 pub mod error;
+pub mod fifo;
 pub mod fuzzing;
 pub mod monitor;
+pub mod name;
 pub mod rconn;
 pub mod target;
 pub mod vconn;
 pub mod xid;
 
-pub use counter::PacketCounter;
+pub use counter::{CounterId, PacketCount, N_COUNTERS};
 pub use error::ConnError;
+pub use fifo::Fifo;
 pub use monitor::{MonitorId, MonitorRefused, MAX_MONITORS};
+pub use name::ConnName;
 pub use rconn::{Event, Output, Rconn, RconnConfig, Received, SendError, State};
 pub use target::{Target, TargetError, OFP_PORT};
 pub use vconn::{Vconn, VconnState};

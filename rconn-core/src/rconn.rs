@@ -1,7 +1,6 @@
 //! Rconn: a reliable OpenFlow connection with reconnect backoff, inactivity probes, admission
 //! tracking, a counted transmit queue and snoop monitors (OVS `lib/rconn.c`), sans-IO.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,9 +8,11 @@ use bytes::Bytes;
 use log::{debug, error, info, log, warn, Level};
 use ofp_proto::{raw, DecodeError, Instant, Message, MsgType, OfpMsg, VersionBitmap};
 
-use crate::counter::PacketCounter;
+use crate::counter::{CounterId, PacketCount, N_COUNTERS};
 use crate::error::ConnError;
+use crate::fifo::Fifo;
 use crate::monitor::{MonitorId, MonitorRefused, Monitors};
+use crate::name::ConnName;
 use crate::vconn::{error_reply, Vconn, VconnState};
 use crate::xid::XidAllocator;
 
@@ -120,42 +121,36 @@ pub enum SendError {
 #[derive(Debug)]
 struct Queued {
     msg: Bytes,
-    counter: Option<PacketCounter>,
+    counter: Option<CounterId>,
     queued_at: Instant,
 }
 
-/// Pops the front of `q`, freeing its storage once it is empty: most connections are idle most of
-/// the time, and an idle connection should not keep the capacity of its last burst.
-pub(crate) fn pop_releasing<T>(q: &mut VecDeque<T>) -> Option<T> {
-    let item = q.pop_front();
-    if q.is_empty() && q.capacity() > 0 {
-        *q = VecDeque::new();
-    }
-    item
-}
-
 const ONE_SEC: u64 = 1000;
+/// `last_connected` and `last_disconnected` before the first time.
+const NEVER: Instant = Instant::FAR_FUTURE;
 /// After this long connected, any message received counts as admission.
 const ADMISSION_WAIT: Duration = Duration::from_secs(30);
 
 /// One OpenFlow connection to a controller (reliable: reconnects) or from an accepted peer (unreliable).
 #[derive(Debug)]
 pub struct Rconn {
-    name: Box<str>,
-    target: Arc<str>,
+    name: ConnName,
     reliable: bool,
     state: State,
     state_entered: Instant,
     vconn: Option<Vconn>,
-    txq: VecDeque<Queued>,
+    txq: Fifo<Queued>,
+    /// What each source has in `txq`.
+    counts: [PacketCount; N_COUNTERS],
 
     /// Current backoff, ms (0 before the first failure).
     backoff: u64,
     max_backoff: u64,
     /// A disconnection at or after this time resets the backoff; `FAR_FUTURE` prevents that.
     backoff_deadline: Instant,
-    last_connected: Option<Instant>,
-    last_disconnected: Option<Instant>,
+    /// `NEVER` until the first connection (disconnection).
+    last_connected: Instant,
+    last_disconnected: Instant,
     seqno: u32,
     last_error: Option<ConnError>,
 
@@ -170,12 +165,13 @@ pub struct Rconn {
 
     n_attempted_connections: u32,
     n_successful_connections: u32,
-    total_time_connected: Duration,
+    /// Milliseconds, not counting the current connection.
+    total_time_connected: u64,
     n_overflows: u64,
 
     monitors: Monitors,
-    outputs: VecDeque<Output>,
-    events: VecDeque<Event>,
+    outputs: Fifo<Output>,
+    events: Fifo<Event>,
 }
 
 impl Rconn {
@@ -183,18 +179,18 @@ impl Rconn {
     pub fn new(config: RconnConfig, now: Instant) -> Rconn {
         let max_backoff = if config.max_backoff == 0 { 8 * ONE_SEC } else { u64::from(config.max_backoff) * ONE_SEC };
         Rconn {
-            name: "void".into(),
-            target: "void".into(),
+            name: ConnName::new("void", None),
             reliable: false,
             state: State::Void,
             state_entered: now,
             vconn: None,
-            txq: VecDeque::new(),
+            txq: Fifo::new(),
+            counts: Default::default(),
             backoff: 0,
             max_backoff,
             backoff_deadline: Instant::ZERO,
-            last_connected: None,
-            last_disconnected: None,
+            last_connected: NEVER,
+            last_disconnected: NEVER,
             seqno: 0,
             last_error: None,
             probably_admitted: false,
@@ -207,11 +203,11 @@ impl Rconn {
             xids: XidAllocator::new(),
             n_attempted_connections: 0,
             n_successful_connections: 0,
-            total_time_connected: Duration::ZERO,
+            total_time_connected: 0,
             n_overflows: 0,
             monitors: Monitors::default(),
-            outputs: VecDeque::new(),
-            events: VecDeque::new(),
+            outputs: Fifo::new(),
+            events: Fifo::new(),
         }
     }
 
@@ -235,7 +231,7 @@ impl Rconn {
         self.disconnect_and_forget(now);
         self.set_target(target, name);
         self.reliable = false;
-        self.vconn = Some(Vconn::accepted(self.target.clone(), self.allowed_versions, self.xids.next_xid()));
+        self.vconn = Some(Vconn::accepted(self.name.clone(), self.allowed_versions, self.xids.next_xid()));
         self.transition(now, State::Connecting);
     }
 
@@ -277,7 +273,7 @@ impl Rconn {
     }
 
     pub fn set_name(&mut self, name: &str) {
-        self.name = name.into();
+        self.name = ConnName::new(self.name.target(), Some(name));
     }
 
     // ----- transport inputs -----
@@ -377,12 +373,12 @@ impl Rconn {
 
     /// The next transport action.
     pub fn poll_output(&mut self) -> Option<Output> {
-        pop_releasing(&mut self.outputs)
+        self.outputs.pop_front()
     }
 
     /// The next state change.
     pub fn poll_event(&mut self) -> Option<Event> {
-        pop_releasing(&mut self.events)
+        self.events.pop_front()
     }
 
     /// The next bytes to write to the transport; call it while the transport can take more. A message
@@ -396,9 +392,9 @@ impl Rconn {
         if !self.state.is_connected() {
             return None;
         }
-        let q = pop_releasing(&mut self.txq)?;
-        if let Some(c) = &q.counter {
-            c.dec(q.msg.len());
+        let q = self.txq.pop_front()?;
+        if let Some(c) = q.counter {
+            self.counts[c.index()].dec(q.msg.len());
         }
         if now > q.queued_at {
             self.last_activity = now;
@@ -416,7 +412,7 @@ impl Rconn {
         match self.vconn.as_mut()?.recv()? {
             Ok(frame) => {
                 self.copy_to_monitors(&frame);
-                let connected_for = now - self.last_connected.unwrap_or(now);
+                let connected_for = now - self.last_connection().unwrap_or(now);
                 if self.probably_admitted || is_admitted_msg(&frame) || connected_for >= ADMISSION_WAIT {
                     self.probably_admitted = true;
                     self.last_admitted = now;
@@ -438,15 +434,15 @@ impl Rconn {
 
     /// Queues `msg` (a whole OpenFlow message) for transmission, counted in `counter` until it is
     /// handed out by `poll_transmit` or discarded. Refused unless ACTIVE or IDLE.
-    pub fn send(&mut self, now: Instant, msg: Bytes, counter: Option<&PacketCounter>) -> Result<(), SendError> {
+    pub fn send(&mut self, now: Instant, msg: Bytes, counter: Option<CounterId>) -> Result<(), SendError> {
         if !self.state.is_connected() {
             return Err(SendError::NotConnected);
         }
         self.copy_to_monitors(&msg);
         if let Some(c) = counter {
-            c.inc(msg.len());
+            self.counts[c.index()].inc(msg.len());
         }
-        self.txq.push_back(Queued { msg, counter: counter.cloned(), queued_at: now });
+        self.txq.push_back(Queued { msg, counter, queued_at: now });
         Ok(())
     }
 
@@ -456,10 +452,10 @@ impl Rconn {
         &mut self,
         now: Instant,
         msg: Bytes,
-        counter: &PacketCounter,
+        counter: CounterId,
         queue_limit: u32,
     ) -> Result<(), SendError> {
-        if counter.n_packets() < queue_limit {
+        if self.queued(counter).n_packets < queue_limit {
             self.send(now, msg, Some(counter))
         } else {
             self.n_overflows += 1;
@@ -477,17 +473,22 @@ impl Rconn {
 
     /// The monitor's connection closed for `reason`; stop copying to it.
     pub fn remove_monitor(&mut self, id: MonitorId, reason: ConnError) -> bool {
-        self.monitors.remove(&self.name, id, reason)
+        self.monitors.remove(self.name.name(), id, reason)
     }
 
     // ----- getters -----
 
     pub fn name(&self) -> &str {
+        self.name.name()
+    }
+
+    /// The name and target, shared (no copy of the text).
+    pub fn conn_name(&self) -> &ConnName {
         &self.name
     }
 
     pub fn target(&self) -> &str {
-        &self.target
+        self.name.target()
     }
 
     pub fn state(&self) -> State {
@@ -514,7 +515,7 @@ impl Rconn {
 
     /// Connected and thought to have been accepted by the peer's admission control.
     pub fn is_admitted(&self) -> bool {
-        self.is_connected() && self.last_connected.is_some_and(|c| self.last_admitted >= c)
+        self.is_connected() && self.last_connection().is_some_and(|c| self.last_admitted >= c)
     }
 
     /// 0 if admitted, else whole seconds since the connection last was (OVS `rconn_failure_duration`).
@@ -533,11 +534,11 @@ impl Rconn {
 
     /// When the last connection completed its hello exchange.
     pub fn last_connection(&self) -> Option<Instant> {
-        self.last_connected
+        (self.last_connected != NEVER).then_some(self.last_connected)
     }
 
     pub fn last_disconnect(&self) -> Option<Instant> {
-        self.last_disconnected
+        (self.last_disconnected != NEVER).then_some(self.last_disconnected)
     }
 
     /// Changes on every connection and every disconnection.
@@ -553,6 +554,11 @@ impl Rconn {
     /// Bytes received on the current connection and not yet returned by [`Rconn::recv`].
     pub fn buffered_input(&self) -> usize {
         self.vconn.as_ref().map_or(0, Vconn::buffered_input)
+    }
+
+    /// What `counter` has queued and not yet handed out by `poll_transmit`.
+    pub fn queued(&self, counter: CounterId) -> PacketCount {
+        self.counts[counter.index()]
     }
 
     /// Messages waiting in the transmit queue.
@@ -593,7 +599,7 @@ impl Rconn {
     /// Time spent in ACTIVE or IDLE, including the current connection.
     pub fn total_time_connected(&self, now: Instant) -> Duration {
         let current = if self.is_connected() { now - self.state_entered } else { Duration::ZERO };
-        self.total_time_connected + current
+        Duration::from_millis(self.total_time_connected) + current
     }
 
     /// Messages refused by `send_with_limit` because their counter was full.
@@ -626,12 +632,13 @@ impl Rconn {
         Ok(())
     }
 
-    /// Messages and bytes in the transmit queue counted by `counter`.
-    pub(crate) fn queued_for(&self, counter: &PacketCounter) -> (u32, u64) {
-        self.txq
-            .iter()
-            .filter(|q| q.counter.as_ref().is_some_and(|c| c.same_as(counter)))
-            .fold((0, 0), |(n, b), q| (n + 1, b + q.msg.len() as u64))
+    /// Messages and bytes in the transmit queue counted by `counter`, counted afresh.
+    pub(crate) fn queued_for(&self, counter: CounterId) -> PacketCount {
+        let mut count = PacketCount::default();
+        for q in self.txq.iter().filter(|q| q.counter == Some(counter)) {
+            count.inc(q.msg.len());
+        }
+        count
     }
 
     // ----- internals -----
@@ -642,8 +649,7 @@ impl Rconn {
     }
 
     fn set_target(&mut self, target: &str, name: Option<&str>) {
-        self.name = name.unwrap_or(target).into();
-        self.target = target.into();
+        self.name = ConnName::new(target, name);
     }
 
     fn logging_connection_attempts(&self) -> bool {
@@ -669,8 +675,8 @@ impl Rconn {
             info!(target: "rconn", "{}: connecting...", self.name);
         }
         self.n_attempted_connections += 1;
-        self.vconn = Some(Vconn::new(self.target.clone(), self.allowed_versions));
-        self.outputs.push_back(Output::Connect { target: self.target.clone(), dscp: self.dscp });
+        self.vconn = Some(Vconn::new(self.name.clone(), self.allowed_versions));
+        self.outputs.push_back(Output::Connect { target: self.name.target().into(), dscp: self.dscp });
         self.backoff_deadline = now + Duration::from_millis(self.backoff);
         self.transition(now, State::Connecting);
     }
@@ -687,7 +693,7 @@ impl Rconn {
             self.n_successful_connections += 1;
             self.version = v.version();
             self.transition(now, State::Active);
-            self.last_connected = Some(now);
+            self.last_connected = now;
         }
     }
 
@@ -708,7 +714,7 @@ impl Rconn {
         self.flush_queue();
         if self.reliable {
             if had_transport {
-                self.last_disconnected = Some(now);
+                self.last_disconnected = now;
             }
             if now >= self.backoff_deadline {
                 self.backoff = ONE_SEC;
@@ -724,7 +730,7 @@ impl Rconn {
             self.backoff_deadline = now + Duration::from_millis(self.backoff);
             self.transition(now, State::Backoff);
         } else {
-            self.last_disconnected = Some(now);
+            self.last_disconnected = now;
             self.transition(now, State::Disconnected);
         }
     }
@@ -756,9 +762,9 @@ impl Rconn {
 
     /// Drops every queued message and releases its count.
     fn flush_queue(&mut self) {
-        for q in self.txq.drain(..) {
-            if let Some(c) = &q.counter {
-                c.dec(q.msg.len());
+        for q in self.txq.take_all() {
+            if let Some(c) = q.counter {
+                self.counts[c.index()].dec(q.msg.len());
             }
         }
     }
@@ -778,7 +784,7 @@ impl Rconn {
             self.probably_admitted = false;
         }
         if from.is_connected() {
-            self.total_time_connected += now - self.state_entered;
+            self.total_time_connected += now.as_millis().saturating_sub(self.state_entered.as_millis());
         }
         debug!(target: "rconn", "{}: entering {}", self.name, to.name());
         self.state = to;

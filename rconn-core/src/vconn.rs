@@ -1,9 +1,6 @@
 //! Vconn: OpenFlow hello negotiation and the per-message version check over one byte stream
 //! (OVS `lib/vconn.c`), sans-IO.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
-
 use bytes::{Bytes, BytesMut};
 use log::{debug, error, log_enabled, warn, Level};
 use ofp_proto::buf::Reader;
@@ -14,6 +11,8 @@ use ofp_proto::print::{hex_dump, ofp_to_string};
 use ofp_proto::{raw, ErrorMsg, Framer, Message, MsgType, OfpErr, OfpMsg, VersionBitmap};
 
 use crate::error::ConnError;
+use crate::fifo::Fifo;
+use crate::name::ConnName;
 
 /// OVS's `enum vconn_state`. `SendHello` and `SendError` are passed through within one call here,
 /// because queuing bytes for the caller never blocks.
@@ -37,7 +36,8 @@ pub struct NotConnected;
 /// negotiates the version from the peer's hello, then hands out whole messages in that version.
 #[derive(Debug)]
 pub struct Vconn {
-    name: Arc<str>,
+    /// Log lines name the target.
+    name: ConnName,
     state: VconnState,
     error: Option<ConnError>,
     allowed: VersionBitmap,
@@ -46,14 +46,14 @@ pub struct Vconn {
     recv_any_version: bool,
     framer: Framer,
     eof: bool,
-    out: VecDeque<Bytes>,
+    out: Fifo<Bytes>,
 }
 
 impl Vconn {
     /// A connection whose transport is still being opened. `name` (the target, e.g. `tcp:10.0.0.1:6653`)
     /// appears in log lines. An empty `allowed` set means OVS's default, OpenFlow 1.0 to 1.5; versions
     /// this codec does not implement are ignored.
-    pub fn new(name: Arc<str>, allowed: VersionBitmap) -> Vconn {
+    pub fn new(name: ConnName, allowed: VersionBitmap) -> Vconn {
         let allowed = allowed.intersect(VersionBitmap::DEFAULT);
         let allowed = if allowed.is_empty() { VersionBitmap::DEFAULT } else { allowed };
         Vconn {
@@ -66,12 +66,12 @@ impl Vconn {
             recv_any_version: false,
             framer: Framer::new(),
             eof: false,
-            out: VecDeque::new(),
+            out: Fifo::new(),
         }
     }
 
     /// A connection on a transport that is already up (an accepted one): our hello is queued at once.
-    pub fn accepted(name: Arc<str>, allowed: VersionBitmap, hello_xid: u32) -> Vconn {
+    pub fn accepted(name: ConnName, allowed: VersionBitmap, hello_xid: u32) -> Vconn {
         let mut v = Vconn::new(name, allowed);
         v.handle_connected(hello_xid);
         v
@@ -168,7 +168,7 @@ impl Vconn {
 
     /// The next bytes to write to the transport.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        crate::rconn::pop_releasing(&mut self.out)
+        self.out.pop_front()
     }
 
     /// Everything queued and not yet handed out, as one buffer (what to write before closing).
@@ -178,7 +178,7 @@ impl Vconn {
             1 => self.out.pop_front().unwrap_or_default(),
             _ => {
                 let mut b = BytesMut::new();
-                for m in self.out.drain(..) {
+                for m in self.out.take_all() {
                     b.extend_from_slice(&m);
                 }
                 b.freeze()
@@ -209,6 +209,11 @@ impl Vconn {
     }
 
     pub fn name(&self) -> &str {
+        self.name.target()
+    }
+
+    /// The name and target, shared (no copy of the text).
+    pub fn conn_name(&self) -> &ConnName {
         &self.name
     }
 
@@ -252,7 +257,7 @@ impl Vconn {
         };
         let is_hello = matches!(raw::pull(&frame), Ok((r, _)) if r.msg_type() == MsgType::Hello);
         if !is_hello {
-            warn!(target: "vconn", "{}: received message while expecting hello: {}", self.name,
+            warn!(target: "vconn", "{}: received message while expecting hello: {}", self.name.target(),
                   ofp_to_string(&frame, 1).trim_end());
             return self.fail(ConnError::PROTOCOL);
         }
@@ -265,13 +270,13 @@ impl Vconn {
         match common.highest() {
             Some(v) => {
                 self.version = Some(v);
-                debug!(target: "vconn", "{}: negotiated OpenFlow version 0x{v:02x} (we support {local_s}, peer supports {peer_s})", self.name);
+                debug!(target: "vconn", "{}: negotiated OpenFlow version 0x{v:02x} (we support {local_s}, peer supports {peer_s})", self.name.target());
                 self.state = VconnState::Connected;
             }
             None => {
                 let v = self.peer_versions.highest().unwrap_or(1);
                 self.version = Some(v);
-                warn!(target: "vconn", "{}: version negotiation failed (we support {local_s}, peer supports {peer_s})", self.name);
+                warn!(target: "vconn", "{}: version negotiation failed (we support {local_s}, peer supports {peer_s})", self.name.target());
                 self.state = VconnState::SendError;
                 self.out.push_back(hello_failed(v, &hello_failed_text(self.allowed, self.peer_versions)));
                 self.fail(ConnError::PROTOCOL);
@@ -289,7 +294,7 @@ impl Vconn {
         if !hello.is_clean() && log_enabled!(target: "vconn", Level::Warn) {
             let mut dump = String::new();
             hex_dump(frame, 0, &mut dump);
-            warn!(target: "vconn", "{}: unknown data in hello:\n{}", self.name, dump.trim_end());
+            warn!(target: "vconn", "{}: unknown data in hello:\n{}", self.name.target(), dump.trim_end());
         }
     }
 
@@ -302,7 +307,7 @@ impl Vconn {
         let passes = matches!(raw::pull(frame), Ok((r, _)) if matches!(r.msg_type(),
             MsgType::Hello | MsgType::Error | MsgType::EchoRequest | MsgType::EchoReply));
         if !passes {
-            error!(target: "vconn", "{}: received OpenFlow version 0x{:02x} != expected {negotiated:02x}", self.name, frame[0]);
+            error!(target: "vconn", "{}: received OpenFlow version 0x{:02x} != expected {negotiated:02x}", self.name.target(), frame[0]);
             self.out.push_back(error_reply(OfpErr::OFPBRC_BAD_VERSION, frame));
         }
         passes

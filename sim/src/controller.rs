@@ -207,7 +207,7 @@ impl Controller {
     /// A connection arrived (its SYN): the hello goes out at once.
     pub fn accept(&mut self, stream: StreamId, switch: usize, conn: ConnId, label: Arc<str>) {
         let xid = self.xid();
-        let vconn = Vconn::accepted(label.clone(), self.versions, xid);
+        let vconn = Vconn::accepted((&*label).into(), self.versions, xid);
         let s = Session {
             switch,
             conn,

@@ -60,7 +60,7 @@ use connmgr_core::{AsyncMsg, ConnId, ConnInfo, ConnMgr, ControllerSettings, Even
 use ofp_proto::flow::Flow;
 use ofp_proto::msg::stats::DescStats;
 use ofp_proto::{Instant, OfpErr};
-use rconn_core::{ConnError, TargetError};
+use rconn_core::{ConnError, ConnName, TargetError};
 use upcall_core::Udpif;
 
 use self::bridge::{fail_open_traffic, Bridge, Handler};
@@ -286,6 +286,11 @@ impl<D: Datapath> Switch<D> {
     pub fn handle_eof(&mut self, now: Instant, conn: ConnId) {
         self.mgr.handle_eof(now, conn);
         self.forward(now);
+    }
+
+    /// The log name of `conn` (see `ConnMgr::conn_name`).
+    pub fn conn_name(&self, conn: ConnId) -> Option<ConnName> {
+        self.connmgr().conn_name(conn)
     }
 
     /// Whether to read more from `conn` now (see `ConnMgr::may_read`).

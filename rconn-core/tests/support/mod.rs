@@ -12,7 +12,7 @@ use ofp_proto::msg::Hello;
 use ofp_proto::msg::PacketIn;
 use ofp_proto::print::{ofp_to_string, parse_hex};
 use ofp_proto::{Instant, Message, OfpMsg, VersionBitmap};
-use rconn_core::{ConnError, Event, MonitorId, Output, PacketCounter, Rconn, RconnConfig};
+use rconn_core::{ConnError, CounterId, Event, MonitorId, Output, PacketCount, Rconn, RconnConfig};
 
 pub use test_support::{capture_logs, take_logs};
 
@@ -122,7 +122,8 @@ pub fn peer_message(args: &[&str]) -> Bytes {
 pub struct Timeline {
     rc: Option<Rconn>,
     now: Instant,
-    counters: BTreeMap<String, PacketCounter>,
+    /// Counter names in the timeline, numbered in order of appearance.
+    counters: BTreeMap<String, CounterId>,
     transmit: bool,
     receive: bool,
     notes: Vec<String>,
@@ -259,7 +260,8 @@ impl Timeline {
         let mut rest = w;
         while let Some((first, tail)) = rest.split_first() {
             if let Some(c) = first.strip_prefix("counter=") {
-                counter = Some(self.counters.entry(c.to_string()).or_default().clone());
+                let next = CounterId::nth(self.counters.len() as u8);
+                counter = Some(*self.counters.entry(c.to_string()).or_insert(next));
             } else if let Some(l) = first.strip_prefix("limit=") {
                 limit = Some(l.parse::<u32>().unwrap());
             } else {
@@ -279,9 +281,9 @@ impl Timeline {
             "hex" => Bytes::from(parse_hex(&rest[1..].concat()).expect("hex")),
             other => panic!("unknown message {other}"),
         };
-        let r = match (limit, &counter) {
+        let r = match (limit, counter) {
             (Some(l), Some(c)) => self.rc().send_with_limit(now, msg, c, l),
-            _ => self.rc().send(now, msg, counter.as_ref()),
+            _ => self.rc().send(now, msg, counter),
         };
         if let Err(e) = r {
             self.notes.push(format!("send refused: {e:?}"));
@@ -312,7 +314,8 @@ impl Timeline {
             }
         }
         for (name, c) in &self.counters {
-            lines.push(format!("counter {name}: {} packets, {} bytes", c.n_packets(), c.n_bytes()));
+            let PacketCount { n_packets, n_bytes } = rc.queued(*c);
+            lines.push(format!("counter {name}: {n_packets} packets, {n_bytes} bytes"));
         }
         if rc.txq_len() > 0 {
             lines.push(format!("queued {}", rc.txq_len()));
