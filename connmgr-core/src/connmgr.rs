@@ -409,8 +409,8 @@ impl ConnMgr {
             if c.want_packet_in_on_miss != c.computes_want_packet_in_on_miss() {
                 return Err(format!("{}: stale want_packet_in_on_miss", c.id));
             }
-            if !matches!(self.transports.get(&c.id), Some(Transport::Controller(_) | Transport::Accepted)) {
-                return Err(format!("{}: connection without its transport", c.id));
+            if self.transports.contains_key(&c.id) {
+                return Err(format!("{}: connection with a transport entry", c.id));
             }
             if c.up != c.protocol.is_some() {
                 return Err(format!("{}: up {} but protocol {:?}", c.id, c.up, c.protocol));
@@ -443,8 +443,8 @@ impl ConnMgr {
                         rconn.is_some()
                     ));
                 }
-                if let Some(t) = transport {
-                    if !matches!(self.transports.get(t), Some(Transport::Controller(x)) if *x == svc.target) {
+                if let Some(t) = transport.filter(|_| !in_conn) {
+                    if !matches!(self.transports.get(&t), Some(Transport::Controller(x)) if *x == svc.target) {
                         return Err(format!("{}: transport {t} not recorded", svc.target));
                     }
                 }
@@ -455,18 +455,14 @@ impl ConnMgr {
             return Err(format!("{snoops} snoops counted as {}", self.n_snoops));
         }
         for (id, t) in &self.transports {
-            match t {
-                Transport::Snoop(s) if !self.services.get(&s.watching).is_some_and(|x| x.is_active()) => {
+            if let Transport::Snoop(s) = t {
+                if !self.services.get(&s.watching).is_some_and(|x| x.is_active()) {
                     return Err(format!("snoop {id} watches {} which is gone", s.watching));
                 }
-                Transport::Accepted if !self.conns.contains_key(id) => {
-                    return Err(format!("accepted transport {id} without its connection"));
-                }
-                _ => {}
             }
-            if id.0 >= self.next_id {
-                return Err(format!("transport {id} not allocated yet"));
-            }
+        }
+        if let Some(id) = self.transports().find(|id| id.0 >= self.next_id) {
+            return Err(format!("transport {id} not allocated yet"));
         }
         Ok(())
     }

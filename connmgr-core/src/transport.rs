@@ -20,15 +20,15 @@ use crate::snoop::Snoop;
 /// so a message being received can always complete.
 pub const MAX_UNREAD: usize = 64 * 1024;
 
-/// What a transport carries.
+/// A transport without a connection: every other transport is the one of the `OfConn` with its
+/// id (accepted, or a controller's once its hello exchange is done), so that thousands of idle
+/// connections need no entry here.
 #[derive(Debug)]
 pub(crate) enum Transport {
-    /// The current transport of an active service's rconn (in the `OfConn` of the same id once the
-    /// connection is up, in the service before).
+    /// The transport of an active service's rconn while its hello exchange is under way (the
+    /// rconn is in the service).
     Controller(Arc<str>),
-    /// An accepted connection: its `OfConn` (same id) holds its rconn.
-    Accepted,
-    /// Boxed: snoops are rare, and every connection has an entry of this size.
+    /// Boxed: snoops are rare.
     Snoop(Box<Snoop>),
 }
 
@@ -51,7 +51,6 @@ impl ConnMgr {
             rconn.connect_unreliably(now, peer, Some(&conn_name(&self.name, peer)));
             let conn = OfConn::new(now, id, target, conn_type, rconn, &settings, self.seed);
             self.conns.insert(id, Box::new(conn));
-            self.transports.insert(id, Transport::Accepted);
             self.update_want_packet_in_on_miss(id);
             self.pump(now, Loc::Conn(id));
             return Some(id);
@@ -192,16 +191,15 @@ impl ConnMgr {
     /// wait unread (the connection's requests are blocked or its replies back up), so the peer's
     /// TCP window closes instead of memory growing; and false for a transport that is gone.
     pub fn may_read(&self, conn: ConnId) -> bool {
+        if let Some(c) = self.conns.get(&conn) {
+            return c.rconn.buffered_input() < MAX_UNREAD;
+        }
         match self.transports.get(&conn) {
             None => false,
             Some(Transport::Snoop(_)) => true,
-            Some(Transport::Accepted) => self.conns.get(&conn).is_some_and(|c| c.rconn.buffered_input() < MAX_UNREAD),
-            Some(Transport::Controller(t)) => match self.conns.get(&conn) {
-                Some(c) => c.rconn.buffered_input() < MAX_UNREAD,
-                None => (self.services.get(t))
-                    .and_then(|s| self.service_rconn(s))
-                    .is_some_and(|rc| rc.buffered_input() < MAX_UNREAD),
-            },
+            Some(Transport::Controller(t)) => (self.services.get(t))
+                .and_then(|s| self.service_rconn(s))
+                .is_some_and(|rc| rc.buffered_input() < MAX_UNREAD),
         }
     }
 
@@ -216,13 +214,12 @@ impl ConnMgr {
                 self.services.get(t).and_then(|s| self.service_rconn(s)).map(|rc| rc.conn_name().clone())
             }
             Transport::Snoop(s) => Some(s.vconn.conn_name().clone()),
-            Transport::Accepted => None,
         }
     }
 
-    /// Every transport the embedder should be running.
+    /// Every transport the embedder should be running: the connections', then the others.
     pub fn transports(&self) -> impl Iterator<Item = ConnId> + '_ {
-        self.transports.keys().copied()
+        self.conns.keys().chain(self.transports.keys()).copied()
     }
 
     pub(crate) fn close_snoop(&mut self, id: ConnId, err: Option<ConnError>) {
@@ -357,7 +354,7 @@ impl ConnMgr {
                         }
                     }
                 }
-                if matches!(self.transports.get(&id), Some(Transport::Controller(_) | Transport::Accepted)) {
+                if matches!(self.transports.get(&id), Some(Transport::Controller(_))) {
                     self.transports.remove(&id);
                 }
                 self.outputs.push_back(Output::Close { conn: id, error, unsent });
@@ -385,6 +382,7 @@ impl ConnMgr {
                 let (id, rconn) = (*id, *rconn.take()?);
                 let conn = OfConn::new(now, id, target, svc.conn_type, rconn, &svc.settings, self.seed);
                 self.conns.insert(id, Box::new(conn));
+                self.transports.remove(&id);
                 self.connection_up(id);
                 Some(Loc::Conn(id))
             }
