@@ -31,7 +31,7 @@ const READ_CHUNK: usize = 64 * 1024;
 const READ_BUDGET: usize = 256 * 1024;
 const WRITE_BUDGET: usize = 1024 * 1024;
 /// Bytes taken from the core and not yet written, per connection: beyond this the core keeps them.
-const WRITE_HIGH_WATER: usize = 256 * 1024;
+const WRITE_HIGH_WATER: u32 = 256 * 1024;
 /// Buffers handed to one `writev`.
 const MAX_IOV: usize = 64;
 const ACCEPT_BUDGET: usize = 16;
@@ -91,16 +91,17 @@ struct Conn {
     broken: bool,
     /// Bytes taken from the core, in order, not yet written.
     out: Fifo<Bytes>,
-    out_len: usize,
+    out_len: u32,
     /// The last write pass stopped on its budget with more to write.
     write_pending: bool,
-    listener: Option<Arc<str>>,
+    /// The `id` of the listener that accepted it; 0 for a controller connection.
+    listener: u32,
     /// OVS's connection name, for log lines: "br0<->tcp:127.0.0.1:6653".
     name: ConnName,
 }
 
 impl Conn {
-    fn new(stream: Stream, phase: Phase, listener: Option<Arc<str>>, name: ConnName) -> Conn {
+    fn new(stream: Stream, phase: Phase, listener: u32, name: ConnName) -> Conn {
         Conn {
             name,
             stream,
@@ -121,7 +122,7 @@ impl Conn {
     }
 
     fn push(&mut self, b: Bytes) {
-        self.out_len += b.len();
+        self.out_len += b.len() as u32;
         self.out.push_back(b);
     }
 
@@ -145,7 +146,7 @@ impl Conn {
         };
         io.write_calls += 1;
         io.bytes_written += n as u64;
-        self.out_len -= n;
+        self.out_len -= n as u32;
         let mut left = n;
         while left > 0 {
             let front = self.out.front_mut().expect("written bytes were queued");
@@ -163,11 +164,19 @@ impl Conn {
 
 #[derive(Debug)]
 struct ListenerSlot {
+    /// Stable across re-listening; connections name their listener by it.
+    id: u32,
     kind: &'static str,
     listener: Option<(Listener, Token)>,
     ready: bool,
     state: &'static str,
     last_error: Option<String>,
+}
+
+impl ListenerSlot {
+    fn new(id: u32, kind: &'static str) -> ListenerSlot {
+        ListenerSlot { id, kind, listener: None, ready: false, state: "STARTING", last_error: None }
+    }
 }
 
 /// The daemon: the core, its sockets, the control socket and the signal pipe.
@@ -205,10 +214,12 @@ impl<C: SwitchCore> EventLoop<C> {
         let mut control = control::bind(&path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: cannot bind control socket: {e}", path.display())))?;
         poll.registry().register(&mut control, CONTROL, Interest::READABLE)?;
-        let slot = |kind| ListenerSlot { kind, listener: None, ready: false, state: "STARTING", last_error: None };
-        let mut listeners: BTreeMap<Arc<str>, ListenerSlot> =
-            config.listeners.iter().map(|l| (l.target.as_str().into(), slot("service"))).collect();
-        listeners.extend(config.snoops.iter().map(|s| (s.as_str().into(), slot("snoop"))));
+        let targets = config.listeners.iter().map(|l| (l.target.as_str(), "service"));
+        let listeners: BTreeMap<Arc<str>, ListenerSlot> = (targets
+            .chain(config.snoops.iter().map(|s| (s.as_str(), "snoop"))))
+        .zip(1..)
+        .map(|((target, kind), id)| (target.into(), ListenerSlot::new(id, kind)))
+        .collect();
         Ok(EventLoop {
             core,
             clock,
@@ -349,6 +360,7 @@ impl<C: SwitchCore> EventLoop<C> {
         for target in ready {
             for _ in 0..ACCEPT_BUDGET {
                 let Some(slot) = self.listeners.get_mut(&target) else { break };
+                let listener_id = slot.id;
                 let Some((listener, _)) = &slot.listener else { break };
                 let (mut stream, peer) = match listener.accept() {
                     Ok(x) => x,
@@ -380,7 +392,7 @@ impl<C: SwitchCore> EventLoop<C> {
                 }
                 debug!("{name}: accepted on {target}");
                 self.io.accepted += 1;
-                self.conns.insert(id, Box::new(Conn::new(stream, Phase::Open, Some(target.clone()), name)));
+                self.conns.insert(id, Box::new(Conn::new(stream, Phase::Open, listener_id, name)));
                 self.after_input(now);
             }
         }
@@ -520,7 +532,7 @@ impl<C: SwitchCore> EventLoop<C> {
                 let name = self.name_of(conn, target);
                 debug!("{name}: transport connecting");
                 self.io.connects += 1;
-                self.conns.insert(conn, Box::new(Conn::new(stream, Phase::Connecting, None, name)));
+                self.conns.insert(conn, Box::new(Conn::new(stream, Phase::Connecting, 0, name)));
             }
             Err(e) => {
                 debug!("{}<->{target}: connect failed: {e}", self.bridge);
@@ -533,13 +545,8 @@ impl<C: SwitchCore> EventLoop<C> {
         let token = self.token(Slot::Listener(target.clone()));
         let started = net::listen(&target, dscp)
             .and_then(|mut l| self.poll.registry().register(l.source(), token, Interest::READABLE).map(|()| l));
-        let slot = self.listeners.entry(target.clone()).or_insert_with(|| ListenerSlot {
-            kind: "service",
-            listener: None,
-            ready: false,
-            state: "STARTING",
-            last_error: None,
-        });
+        let id = self.listeners.values().map(|l| l.id).max().unwrap_or(0) + 1;
+        let slot = self.listeners.entry(target.clone()).or_insert_with(|| ListenerSlot::new(id, "service"));
         match started {
             Ok(l) => {
                 match l.bound_name().filter(|b| **b != *target) {
@@ -655,7 +662,7 @@ impl<C: SwitchCore> EventLoop<C> {
             .listeners
             .iter()
             .map(|(target, l)| {
-                let n = self.conns.values().filter(|c| c.listener.as_ref() == Some(target)).count() as u64;
+                let n = self.conns.values().filter(|c| c.listener == l.id).count() as u64;
                 ListenerStatus {
                     target: target.to_string(),
                     kind: l.kind.to_string(),

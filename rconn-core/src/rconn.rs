@@ -143,9 +143,9 @@ pub struct Rconn {
     /// What each source has in `txq`.
     counts: [PacketCount; N_COUNTERS],
 
-    /// Current backoff, ms (0 before the first failure).
-    backoff: u64,
-    max_backoff: u64,
+    /// Current backoff in whole seconds, as OVS keeps it (0 before the first failure).
+    backoff: u32,
+    max_backoff: u32,
     /// A disconnection at or after this time resets the backoff; `FAR_FUTURE` prevents that.
     backoff_deadline: Instant,
     /// `NEVER` until the first connection (disconnection).
@@ -165,8 +165,8 @@ pub struct Rconn {
 
     n_attempted_connections: u32,
     n_successful_connections: u32,
-    /// Milliseconds, not counting the current connection.
-    total_time_connected: u64,
+    /// Whole seconds of the connections before the current one, each truncated as OVS does.
+    total_time_connected: u32,
     n_overflows: u64,
 
     monitors: Monitors,
@@ -177,7 +177,7 @@ pub struct Rconn {
 impl Rconn {
     /// A new connection in VOID: no target until [`Rconn::connect`] or [`Rconn::connect_unreliably`].
     pub fn new(config: RconnConfig, now: Instant) -> Rconn {
-        let max_backoff = if config.max_backoff == 0 { 8 * ONE_SEC } else { u64::from(config.max_backoff) * ONE_SEC };
+        let max_backoff = if config.max_backoff == 0 { 8 } else { config.max_backoff };
         Rconn {
             name: ConnName::new("void", None),
             reliable: false,
@@ -250,10 +250,10 @@ impl Rconn {
 
     /// Sets the longest backoff in seconds (at least 1); a current wait longer than that is cut short.
     pub fn set_max_backoff(&mut self, now: Instant, max_backoff: u32) {
-        self.max_backoff = u64::from(max_backoff.max(1)) * ONE_SEC;
+        self.max_backoff = max_backoff.max(1);
         if self.state == State::Backoff && self.backoff > self.max_backoff {
             self.backoff = self.max_backoff;
-            self.backoff_deadline = self.backoff_deadline.min(now + Duration::from_millis(self.max_backoff));
+            self.backoff_deadline = self.backoff_deadline.min(now + secs(self.max_backoff));
         }
     }
 
@@ -568,12 +568,12 @@ impl Rconn {
 
     /// Current backoff in milliseconds (0 before the first failure).
     pub fn backoff(&self) -> u64 {
-        self.backoff
+        u64::from(self.backoff) * ONE_SEC
     }
 
     /// The longest backoff, in seconds.
     pub fn max_backoff(&self) -> u32 {
-        (self.max_backoff / ONE_SEC) as u32
+        self.max_backoff
     }
 
     pub fn probe_interval(&self) -> u32 {
@@ -596,10 +596,11 @@ impl Rconn {
         self.n_successful_connections
     }
 
-    /// Time spent in ACTIVE or IDLE, including the current connection.
+    /// Whole seconds spent in ACTIVE or IDLE, including the current connection (OVS
+    /// `rconn_get_total_time_connected`).
     pub fn total_time_connected(&self, now: Instant) -> Duration {
-        let current = if self.is_connected() { now - self.state_entered } else { Duration::ZERO };
-        Duration::from_millis(self.total_time_connected) + current
+        let current = if self.is_connected() { self.secs_in_state(now) } else { 0 };
+        secs(self.total_time_connected.saturating_add(current))
     }
 
     /// Messages refused by `send_with_limit` because their counter was full.
@@ -617,8 +618,8 @@ impl Rconn {
         if has_transport != self.vconn.is_some() {
             return Err(format!("state {} but transport present = {}", self.state, self.vconn.is_some()));
         }
-        if self.state == State::Backoff && !(ONE_SEC..=self.max_backoff).contains(&self.backoff) {
-            return Err(format!("backoff {} ms outside [1000, {}]", self.backoff, self.max_backoff));
+        if self.state == State::Backoff && !(1..=self.max_backoff).contains(&self.backoff) {
+            return Err(format!("backoff {} s outside [1, {}]", self.backoff, self.max_backoff));
         }
         if !self.txq.is_empty() && !self.state.is_connected() {
             return Err(format!("{} messages queued in state {}", self.txq.len(), self.state));
@@ -652,6 +653,10 @@ impl Rconn {
         self.name = ConnName::new(target, name);
     }
 
+    fn secs_in_state(&self, now: Instant) -> u32 {
+        u32::try_from((now - self.state_entered).as_secs()).unwrap_or(u32::MAX)
+    }
+
     fn logging_connection_attempts(&self) -> bool {
         self.backoff < self.max_backoff
     }
@@ -661,8 +666,8 @@ impl Rconn {
         let probe = u64::from(self.probe_interval) * ONE_SEC;
         match self.state {
             State::Void | State::Disconnected => None,
-            State::Backoff => after(self.backoff),
-            State::Connecting => after(self.backoff.max(ONE_SEC)),
+            State::Backoff => after(u64::from(self.backoff) * ONE_SEC),
+            State::Connecting => after(u64::from(self.backoff.max(1)) * ONE_SEC),
             State::Active if probe == 0 => None,
             State::Active => Some(self.last_activity.max(self.state_entered) + Duration::from_millis(probe)),
             State::Idle => after(probe),
@@ -677,7 +682,7 @@ impl Rconn {
         self.n_attempted_connections += 1;
         self.vconn = Some(Vconn::new(self.name.clone(), self.allowed_versions));
         self.outputs.push_back(Output::Connect { target: self.name.target().into(), dscp: self.dscp });
-        self.backoff_deadline = now + Duration::from_millis(self.backoff);
+        self.backoff_deadline = now + secs(self.backoff);
         self.transition(now, State::Connecting);
     }
 
@@ -717,17 +722,17 @@ impl Rconn {
                 self.last_disconnected = now;
             }
             if now >= self.backoff_deadline {
-                self.backoff = ONE_SEC;
+                self.backoff = 1;
             } else if self.backoff < self.max_backoff / 2 {
-                self.backoff = (2 * self.backoff).max(ONE_SEC);
-                info!(target: "rconn", "{}: waiting {} seconds before reconnect", self.name, self.backoff / ONE_SEC);
+                self.backoff = (2 * self.backoff).max(1);
+                info!(target: "rconn", "{}: waiting {} seconds before reconnect", self.name, self.backoff);
             } else {
                 if self.logging_connection_attempts() {
                     info!(target: "rconn", "{}: continuing to retry connections in the background but suppressing further logging", self.name);
                 }
                 self.backoff = self.max_backoff;
             }
-            self.backoff_deadline = now + Duration::from_millis(self.backoff);
+            self.backoff_deadline = now + secs(self.backoff);
             self.transition(now, State::Backoff);
         } else {
             self.last_disconnected = now;
@@ -784,13 +789,17 @@ impl Rconn {
             self.probably_admitted = false;
         }
         if from.is_connected() {
-            self.total_time_connected += now.as_millis().saturating_sub(self.state_entered.as_millis());
+            self.total_time_connected = self.total_time_connected.saturating_add(self.secs_in_state(now));
         }
         debug!(target: "rconn", "{}: entering {}", self.name, to.name());
         self.state = to;
         self.state_entered = now;
         self.events.push_back(Event::StateChanged { from, to });
     }
+}
+
+fn secs(s: u32) -> Duration {
+    Duration::from_secs(u64::from(s))
 }
 
 fn clamp_probe_interval(secs: u32) -> u32 {

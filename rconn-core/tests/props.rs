@@ -60,19 +60,20 @@ proptest! {
         run(&data);
     }
 
-    /// A refused reliable connection, left alone, retries on the OVS schedule: 1, 2, 4, then max.
+    /// A refused reliable connection, left alone, retries on the OVS schedule: 1, 2, 4, then max,
+    /// doubling while below half the maximum in whole seconds (a maximum of 5 gives 1, 2, 5).
     #[test]
     fn unattended_retries_follow_the_backoff_schedule(max_backoff in 1u32..20, attempts in 1usize..12) {
         let mut d = Driver::new(RconnConfig { max_backoff, probe_interval: 0, ..RconnConfig::default() });
         d.step(&Op::Connect);
-        let max = u64::from(max_backoff) * 1000;
         let mut expected = 0u64;
         for _ in 0..attempts {
             d.step(&Op::OpenFailed);
             prop_assert_eq!(d.rc.state(), State::Backoff);
-            expected = if expected < max / 2 { (2 * expected).max(1000) } else { max };
+            let max = u64::from(max_backoff);
+            expected = if expected < max / 2 { (2 * expected).max(1) } else { max };
             let wait = d.rc.poll_timeout().unwrap() - d.rc.state_entered();
-            prop_assert_eq!(wait.as_millis() as u64, expected);
+            prop_assert_eq!(wait.as_millis() as u64, expected * 1000);
             d.step(&Op::RunToDeadline);
             prop_assert_eq!(d.rc.state(), State::Connecting);
         }
@@ -98,4 +99,19 @@ fn some_random_sequences_reach_every_state() {
     for s in [State::Void, State::Backoff, State::Connecting, State::Active, State::Idle, State::Disconnected] {
         assert!(seen.contains(&s), "no run reached {s}");
     }
+}
+
+/// OVS halves the maximum in whole seconds (`rc->backoff < rc->max_backoff / 2`), so with a maximum
+/// of 5 s the waits are 1, 2, then 5 — not 4, as millisecond arithmetic would give.
+#[test]
+fn an_odd_max_backoff_is_halved_in_whole_seconds() {
+    let mut d = Driver::new(RconnConfig { max_backoff: 5, probe_interval: 0, ..RconnConfig::default() });
+    d.step(&Op::Connect);
+    let mut waits = vec![];
+    for _ in 0..4 {
+        d.step(&Op::OpenFailed);
+        waits.push((d.rc.poll_timeout().unwrap() - d.rc.state_entered()).as_secs());
+        d.step(&Op::RunToDeadline);
+    }
+    assert_eq!(waits, [1, 2, 5, 5]);
 }
