@@ -17,7 +17,7 @@ impl MfId {
     /// Whether `Flow` models this field (the fields NXM/OXM matches and set-field actions this
     /// codec decodes may name).
     #[inline]
-    pub fn in_flow(self) -> bool {
+    pub const fn in_flow(self) -> bool {
         IN_FLOW[self as usize]
     }
 }

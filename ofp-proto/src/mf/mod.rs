@@ -117,7 +117,7 @@ pub struct MfField {
 
 impl MfId {
     #[inline]
-    pub fn field(self) -> &'static MfField {
+    pub const fn field(self) -> &'static MfField {
         &FIELDS[self as usize]
     }
 
@@ -147,6 +147,11 @@ impl MfId {
 
     /// The field an NXM/OXM code point names, whatever the header's length.
     #[inline]
+    /// The OXM basic-class field numbered `field` (const: tables built at compile time use it).
+    pub(crate) const fn basic(field: u8) -> Option<MfId> {
+        BY_FIELD[2][field as usize & 0x7f]
+    }
+
     pub fn from_code(class: u16, field: u8, experimenter: u32) -> Option<MfId> {
         let direct = match class {
             OXM_CLASS_NXM0 => &BY_FIELD[0],

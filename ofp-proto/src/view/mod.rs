@@ -10,6 +10,7 @@
 mod flow_mod;
 mod instructions;
 mod matches;
+mod oxm;
 mod packet_in;
 mod stats;
 

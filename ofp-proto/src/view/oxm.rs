@@ -1,0 +1,256 @@
+//! One-lookup facts about OXM basic-class fields, for the match views' hot path: the check that a
+//! common OpenFlow 1.2+ match surely decodes, and counting a match's fields.
+//!
+//! The check (`fast_check`) accepts a subset of what the general one (`matches::oxm_ok`) accepts,
+//! with the same input port: basic-class entries of fields whose prerequisites depend only on the
+//! Ethernet type and IP protocol, so that two numbers stand in for the `Flow` the general check
+//! keeps. Anything else returns `None` and goes to the general check.
+
+use crate::flow::{
+    eth_type_mpls, ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP,
+    IPPROTO_TCP, IPPROTO_UDP,
+};
+use crate::mf::{self, MfId, Prereq};
+use crate::ofmatch::nxm::be_uint;
+use crate::view::matches::{member_bit, PACKET_TYPE};
+
+/// What the hot path knows of one OXM basic-class field number.
+#[derive(Clone, Copy)]
+struct Basic {
+    /// `None` for numbers naming no field `Flow` models.
+    id: Option<MfId>,
+    /// The field's width in bytes.
+    width: u8,
+    maskable: bool,
+    /// `fast_check` judges this field itself.
+    fast: bool,
+    prereq: Prereq,
+    /// The match members the field reads or writes (see `matches::member_bit`).
+    members: u64,
+    /// `members`, and the default packet type a field with prerequisites also sets.
+    marks: u64,
+}
+
+const OXM_CLASS_BASIC: u32 = mf::OXM_CLASS_BASIC as u32;
+
+/// [`Basic`] by field number (7 bits).
+static BASIC: [Basic; 128] = {
+    let none = Basic { id: None, width: 0, maskable: false, fast: false, prereq: Prereq::None, members: 0, marks: 0 };
+    let mut t = [none; 128];
+    let mut f = 0;
+    while f < 128 {
+        if let Some(id) = MfId::basic(f as u8) {
+            if id.in_flow() {
+                let field = id.field();
+                let members = match member_bit(id as u8) {
+                    Some(bit) => bit,
+                    None => u64::MAX,
+                };
+                // Prerequisites on the Ethernet type and IP protocol only; the packet type (which
+                // moves the Ethernet type) and the fragment bits (which the transport
+                // prerequisites read) are left to the general check.
+                let prereq_fast = matches!(
+                    field.prereqs,
+                    Prereq::None
+                        | Prereq::Ethernet
+                        | Prereq::Arp
+                        | Prereq::Ipv4
+                        | Prereq::Ipv6
+                        | Prereq::IpAny
+                        | Prereq::Tcp
+                        | Prereq::Udp
+                        | Prereq::Sctp
+                        | Prereq::Icmpv4
+                        | Prereq::Icmpv6
+                        | Prereq::Mpls
+                );
+                let fast = prereq_fast
+                    && members != u64::MAX
+                    && !matches!(id, MfId::PacketType | MfId::IpFrag)
+                    && field.n_bytes <= 16;
+                let marks = members | if matches!(field.prereqs, Prereq::None) { 0 } else { PACKET_TYPE };
+                t[f] = Basic {
+                    id: Some(id),
+                    width: field.n_bytes as u8,
+                    maskable: field.maskable,
+                    fast,
+                    prereq: field.prereqs,
+                    members,
+                    marks,
+                };
+            }
+        }
+        f += 1;
+    }
+    t
+};
+
+/// The prerequisites `prereq` hold in a flow (Ethernet packet type, no fragment bits) whose
+/// Ethernet type is `dl_type` and IP protocol `nw_proto`.
+#[inline]
+fn prereq_ok(prereq: Prereq, dl_type: u16, nw_proto: u8) -> bool {
+    let ip_any = dl_type == ETH_TYPE_IP || dl_type == ETH_TYPE_IPV6;
+    match prereq {
+        Prereq::None | Prereq::Ethernet => true,
+        Prereq::Arp => dl_type == ETH_TYPE_ARP || dl_type == ETH_TYPE_RARP,
+        Prereq::Ipv4 => dl_type == ETH_TYPE_IP,
+        Prereq::Ipv6 => dl_type == ETH_TYPE_IPV6,
+        Prereq::IpAny => ip_any,
+        Prereq::Tcp => ip_any && nw_proto == IPPROTO_TCP,
+        Prereq::Udp => ip_any && nw_proto == IPPROTO_UDP,
+        Prereq::Sctp => ip_any && nw_proto == IPPROTO_SCTP,
+        Prereq::Icmpv4 => dl_type == ETH_TYPE_IP && nw_proto == IPPROTO_ICMP,
+        Prereq::Icmpv6 => dl_type == ETH_TYPE_IPV6 && nw_proto == IPPROTO_ICMPV6,
+        Prereq::Mpls => eth_type_mpls(dl_type),
+        // Not in the table's fast fields.
+        _ => false,
+    }
+}
+
+/// `Some(in_port)` (0 if none) only if the owned decoder surely accepts the OXM TLVs `b`
+/// (`STRICT`: as flow mods decode them, else as packet-in metadata): every entry is a fast field
+/// of its exact length, with a nonzero mask of a maskable field that covers its value, a valid
+/// value, no member another entry touched, and (strict) its prerequisites met by the entries
+/// before it. Exactly the judgment of `matches::oxm_ok` on such matches.
+#[inline]
+pub(super) fn fast_check<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
+    let mut touched = 0u64;
+    let mut in_port = 0;
+    let (mut dl_type, mut nw_proto) = (0u16, 0u8);
+    while let Some(&h) = b.first_chunk::<4>() {
+        let h = u32::from_be_bytes(h);
+        let f = &BASIC[(h >> 9) as usize & 0x7f];
+        let masked = h & 0x100 != 0;
+        let width = usize::from(f.width);
+        let len = if masked { 2 * width } else { width };
+        if h >> 16 != OXM_CLASS_BASIC || !f.fast || h & 0xff != len as u32 || touched & f.members != 0 {
+            return None;
+        }
+        let (id, entry) = (f.id?, b.get(4..4 + len)?);
+        let value = be_uint(&entry[..width]);
+        let mask = if masked {
+            let mask = be_uint(&entry[width..]);
+            // A field that is not maskable takes an all-ones mask only.
+            if mask == 0 || value & !mask != 0 || (!f.maskable && mask != mf::ones(width)) {
+                return None;
+            }
+            mask
+        } else {
+            mf::ones(width)
+        };
+        if !mf::is_value_valid(id, value) || (STRICT && !prereq_ok(f.prereq, dl_type, nw_proto)) {
+            return None;
+        }
+        match id {
+            MfId::EthType => dl_type = (value & mask) as u16,
+            // ARP's opcode lives where the IP protocol does.
+            MfId::IpProto | MfId::ArpOp => nw_proto = (value & mask) as u8,
+            // A valid OXM input port is its own OF1.1 number.
+            MfId::InPortOxm => in_port = value as u32,
+            _ => {}
+        }
+        touched |= f.marks;
+        b = &b[4 + len..];
+    }
+    b.is_empty().then_some(in_port)
+}
+
+/// How many entries at the front of `b` are unmasked basic-class entries of modelled fields, of
+/// their exact length (ones `MatchFields` surely yields), and the bytes after them.
+#[inline]
+pub(super) fn count_plain(mut b: &[u8]) -> (usize, &[u8]) {
+    let mut n = 0;
+    while let Some(&h) = b.first_chunk::<4>() {
+        let h = u32::from_be_bytes(h);
+        let f = &BASIC[(h >> 9) as usize & 0x7f];
+        let len = usize::from(f.width);
+        if h >> 16 != OXM_CLASS_BASIC || f.id.is_none() || h & 0x1ff != len as u32 || b.len() < 4 + len {
+            break;
+        }
+        b = &b[4 + len..];
+        n += 1;
+    }
+    (n, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::matches::oxm_ok;
+
+    /// Entries of every basic-class field number, exact and masked, with a few values and masks
+    /// (all wild, all ones, patterns, values the mask does not cover).
+    fn entries() -> Vec<Vec<u8>> {
+        let mut out = vec![];
+        for field in 0..128u8 {
+            let width = match MfId::basic(field) {
+                Some(id) => id.field().n_bytes,
+                None => 4,
+            };
+            let values: [&dyn Fn(usize) -> u8; 5] =
+                [&|_| 0, &|_| 0xff, &|i| i as u8, &|i| if i == 0 { 0x08 } else { 0x06 }, &|_| 0x11];
+            for v in values {
+                let value: Vec<u8> = (0..width).map(v).collect();
+                let mut e = vec![0x80, 0x00, field << 1, width as u8];
+                e.extend(&value);
+                out.push(e);
+                for m in [0x00u8, 0xff, 0xf0] {
+                    let mut e = vec![0x80, 0x00, (field << 1) | 1, 2 * width as u8];
+                    e.extend(&value);
+                    e.extend(std::iter::repeat_n(m, width));
+                    out.push(e);
+                }
+            }
+        }
+        // Wrong lengths and other classes.
+        out.push(vec![0x80, 0x00, 0x00, 0x05, 0, 0, 0, 1, 0]);
+        out.push(vec![0x00, 0x00, 0x00, 0x04, 0, 0, 0, 1]);
+        out.push(vec![0x80, 0x00, 0x00, 0x04, 0, 0]);
+        out
+    }
+
+    fn agrees(b: &[u8]) {
+        if let Some(p) = fast_check::<true>(b) {
+            assert_eq!(oxm_ok::<true>(b), Some(p), "strict {b:02x?}");
+        }
+        if let Some(p) = fast_check::<false>(b) {
+            assert_eq!(oxm_ok::<false>(b), Some(p), "loose {b:02x?}");
+        }
+        let (n, rest) = count_plain(b);
+        let mut fields = crate::view::MatchView::Oxm(b).fields();
+        assert_eq!(fields.by_ref().take(n).count(), n, "{b:02x?}");
+        assert!(crate::view::MatchView::Oxm(&b[b.len() - rest.len()..]).fields().eq(fields), "{b:02x?}");
+    }
+
+    /// Whatever the fast check accepts, the general one accepts with the same input port, alone
+    /// and after every other entry (which sets up, or spoils, prerequisites and members).
+    #[test]
+    fn fast_check_is_the_general_check_on_what_it_accepts() {
+        let entries = entries();
+        let (mut accepted, mut general) = (0, 0);
+        for a in &entries {
+            agrees(a);
+            for b in &entries {
+                let ab = [&a[..], &b[..]].concat();
+                agrees(&ab);
+                accepted += usize::from(fast_check::<true>(&ab).is_some());
+                general += usize::from(oxm_ok::<true>(&ab).is_some());
+            }
+        }
+        // What it leaves to the general check is the uncommon: packet types, fragments, VLAN PCP, ND.
+        assert!(accepted * 5 > general * 4, "the fast check accepts {accepted} of {general} pairs");
+    }
+
+    #[test]
+    fn common_matches_take_the_fast_path() {
+        // in_port=3, eth_type=IPv4, ip_proto=TCP, tcp_dst=80.
+        let b =
+            [0x80, 0, 0x00, 4, 0, 0, 0, 3, 0x80, 0, 0x0a, 2, 0x08, 0x00, 0x80, 0, 0x14, 1, 6, 0x80, 0, 0x1c, 2, 0, 80];
+        assert_eq!(fast_check::<true>(&b), Some(3));
+        assert_eq!(count_plain(&b), (4, &[][..]));
+        // tcp_dst before its prerequisites: not sure.
+        let b = [0x80, 0, 0x1c, 2, 0, 80, 0x80, 0, 0x0a, 2, 0x08, 0x00, 0x80, 0, 0x14, 1, 6];
+        assert_eq!(fast_check::<true>(&b), None);
+        assert_eq!(fast_check::<false>(&b), Some(0));
+    }
+}
