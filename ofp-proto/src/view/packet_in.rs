@@ -9,13 +9,17 @@ use crate::view::matches::MatchView;
 /// [`crate::msg::PacketIn`] holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PacketInView<'a> {
+    /// The bytes after the header: fixed fields, the match (OF1.2+), the packet.
+    body: &'a [u8],
     raw: Raw,
-    /// The fixed fields before the match (OF1.0: before the packet).
-    fixed: &'a [u8],
-    metadata: Option<MatchView<'a>>,
+    /// Where the packet starts in `body`.
+    data_at: u16,
     in_port: u32,
-    data: &'a [u8],
 }
+
+/// The fixed fields before an OF1.2 / OF1.3+ packet-in's match.
+const OFP12_FIXED: usize = 8;
+const OFP13_FIXED: usize = 16;
 
 impl<'a> PacketInView<'a> {
     /// The packet-in of layout `raw` in `body` (the bytes after the header), if it has one, and
@@ -24,40 +28,40 @@ impl<'a> PacketInView<'a> {
     pub(crate) fn layout(raw: Raw, body: &'a [u8]) -> Option<(Self, bool)> {
         let fixed_len = match raw {
             Raw::Ofpt10PacketIn => {
-                let (fixed, data) = body.split_at_checked(10)?;
-                let in_port = port_no::ofp10_to_ofp11(be16(fixed, 6));
-                return Some((PacketInView { raw, fixed, metadata: None, in_port, data }, true));
+                let in_port = port_no::ofp10_to_ofp11(be16(body.get(..10)?, 6));
+                return Some((PacketInView { body, raw, data_at: 10, in_port }, true));
             }
-            Raw::Ofpt12PacketIn => 8,
-            Raw::Ofpt13PacketIn => 16,
+            Raw::Ofpt12PacketIn => OFP12_FIXED,
+            Raw::Ofpt13PacketIn => OFP13_FIXED,
             _ => return None,
         };
-        let (fixed, rest) = body.split_at_checked(fixed_len)?;
-        let (m @ MatchView::Oxm(_), padded) = MatchView::ofp11_layout(rest)? else { return None };
-        let data = rest.get(padded + 2..)?;
+        let (m @ MatchView::Oxm(_), padded) = MatchView::ofp11_layout(body.get(fixed_len..)?)? else { return None };
+        let data_at = fixed_len + padded + 2;
+        body.get(data_at..)?;
         let checked = m.loose_in_port();
         let in_port = checked.unwrap_or_else(|| m.in_port());
-        Some((PacketInView { raw, fixed, metadata: Some(m), in_port, data }, checked.is_some()))
+        let view = PacketInView { body, raw, data_at: u16::try_from(data_at).ok()?, in_port };
+        Some((view, checked.is_some()))
     }
 
     #[inline]
     pub fn buffer_id(&self) -> u32 {
-        be32(self.fixed, 0)
+        be32(self.body, 0)
     }
 
     /// Length of the whole packet (the data may be truncated).
     #[inline]
     pub fn total_len(&self) -> u32 {
-        be16(self.fixed, 4).into()
+        be16(self.body, 4).into()
     }
 
     /// OFPR_* as on the wire.
     #[inline]
     pub fn reason(&self) -> u8 {
         if self.raw == Raw::Ofpt10PacketIn {
-            self.fixed[8]
+            self.body[8]
         } else {
-            self.fixed[6]
+            self.body[6]
         }
     }
 
@@ -67,7 +71,7 @@ impl<'a> PacketInView<'a> {
         if self.raw == Raw::Ofpt10PacketIn {
             0
         } else {
-            self.fixed[7]
+            self.body[7]
         }
     }
 
@@ -75,7 +79,7 @@ impl<'a> PacketInView<'a> {
     #[inline]
     pub fn cookie(&self) -> u64 {
         if self.raw == Raw::Ofpt13PacketIn {
-            be64(self.fixed, 8)
+            be64(self.body, 8)
         } else {
             u64::MAX
         }
@@ -90,12 +94,17 @@ impl<'a> PacketInView<'a> {
     /// The pipeline metadata (OF1.2+): in_port, registers, tunnel id, …
     #[inline]
     pub fn metadata(&self) -> Option<MatchView<'a>> {
-        self.metadata
+        let fixed_len = match self.raw {
+            Raw::Ofpt12PacketIn => OFP12_FIXED,
+            Raw::Ofpt13PacketIn => OFP13_FIXED,
+            _ => return None,
+        };
+        MatchView::ofp11_layout(self.body.get(fixed_len..)?).map(|(m, _)| m)
     }
 
     /// The packet (or its first bytes).
     #[inline]
     pub fn data(&self) -> &'a [u8] {
-        self.data
+        self.body.get(usize::from(self.data_at)..).unwrap_or_default()
     }
 }
