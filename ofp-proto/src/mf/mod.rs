@@ -16,7 +16,7 @@ mod fields;
 
 pub use access::{
     aliases, format, format_packet_type, frag_name, get, get_masked, is_all_wild, is_mask_valid, is_value_valid,
-    prereqs_ok, set, set_flow_value, set_value, set_wild,
+    prereqs_ok, set, set_flow_value, set_value, set_wild, value_rule, ValueRule,
 };
 pub use bitmap::MfBitmap;
 pub use fields::MfId;

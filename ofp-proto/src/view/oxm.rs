@@ -10,39 +10,64 @@ use crate::flow::{
     eth_type_mpls, ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP,
     IPPROTO_TCP, IPPROTO_UDP,
 };
-use crate::mf::{self, MfId, Prereq};
-use crate::ofmatch::nxm::be_uint;
+use crate::mf::{self, MfId, Prereq, ValueRule};
 use crate::port_no;
 use crate::view::matches::{member_bit, PACKET_TYPE};
 
 /// What the hot path knows of one OXM basic-class field number.
 #[derive(Clone, Copy)]
 struct Basic {
-    /// `None` for numbers naming no field `Flow` models.
-    id: Option<MfId>,
-    /// The field's width in bytes.
-    width: u8,
-    maskable: bool,
-    /// `fast_check` judges this field itself.
-    fast: bool,
-    prereq: Prereq,
     /// The match members the field reads or writes (see `matches::member_bit`).
     members: u64,
     /// `members`, and the default packet type a field with prerequisites also sets.
     marks: u64,
+    /// Value bits that make an entry invalid (`ValueRule::Clear`; such fast fields are at most
+    /// 4 bytes wide).
+    invalid: u32,
+    /// The low 9 header bits (mask bit and length) of an exact entry of a field `fast_check`
+    /// judges itself; `NOT_FAST` (which no header has) for the others.
+    exact: u16,
+    /// The field's width in bytes (0: a number naming no field `Flow` models).
+    width: u8,
+    maskable: bool,
+    prereq: Prereq,
+    /// What the field's value sets that later entries' checks read.
+    sets: Sets,
 }
+
+/// The flow members prerequisites read, and the input port the view reports.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sets {
+    Nothing,
+    EthType,
+    /// The IP protocol (or the ARP opcode, which shares its member).
+    NwProto,
+    InPort,
+}
+
+const NOT_FAST: u16 = u16::MAX;
 
 const OXM_CLASS_BASIC: u32 = mf::OXM_CLASS_BASIC as u32;
 
 /// [`Basic`] by field number (7 bits).
 static BASIC: [Basic; 128] = {
-    let none = Basic { id: None, width: 0, maskable: false, fast: false, prereq: Prereq::None, members: 0, marks: 0 };
+    let none = Basic {
+        members: 0,
+        marks: 0,
+        invalid: 0,
+        exact: NOT_FAST,
+        width: 0,
+        maskable: false,
+        prereq: Prereq::None,
+        sets: Sets::Nothing,
+    };
     let mut t = [none; 128];
     let mut f = 0;
     while f < 128 {
         if let Some(id) = MfId::basic(f as u8) {
             if id.in_flow() {
                 let field = id.field();
+                let width = field.n_bytes;
                 let members = match member_bit(id as u8) {
                     Some(bit) => bit,
                     None => u64::MAX,
@@ -65,19 +90,35 @@ static BASIC: [Basic; 128] = {
                         | Prereq::Icmpv6
                         | Prereq::Mpls
                 );
+                let (rule_fast, invalid) = match mf::value_rule(id) {
+                    ValueRule::Any => (true, 0),
+                    ValueRule::Clear(bits) => (width <= 4, bits as u32),
+                    ValueRule::Ofp11Port => (matches!(id, MfId::InPortOxm), 0),
+                };
+                let sets = match id {
+                    MfId::EthType => Sets::EthType,
+                    MfId::IpProto | MfId::ArpOp => Sets::NwProto,
+                    MfId::InPortOxm => Sets::InPort,
+                    _ => Sets::Nothing,
+                };
+                // Fields whose value is read are 1, 2 or 4 bytes wide.
+                let read_ok = (invalid == 0 && matches!(sets, Sets::Nothing)) || matches!(width, 1 | 2 | 4);
                 let fast = prereq_fast
+                    && rule_fast
+                    && read_ok
                     && members != u64::MAX
                     && !matches!(id, MfId::PacketType | MfId::IpFrag)
-                    && field.n_bytes <= 16;
+                    && width <= 16;
                 let marks = members | if matches!(field.prereqs, Prereq::None) { 0 } else { PACKET_TYPE };
                 t[f] = Basic {
-                    id: Some(id),
-                    width: field.n_bytes as u8,
-                    maskable: field.maskable,
-                    fast,
-                    prereq: field.prereqs,
                     members,
                     marks,
+                    invalid,
+                    exact: if fast { width as u16 } else { NOT_FAST },
+                    width: width as u8,
+                    maskable: field.maskable,
+                    prereq: field.prereqs,
+                    sets,
                 };
             }
         }
@@ -108,6 +149,17 @@ fn prereq_ok(prereq: Prereq, dl_type: u16, nw_proto: u8) -> bool {
     }
 }
 
+/// The big-endian value of a 1, 2 or 4 byte field.
+#[inline]
+fn read_small(b: &[u8]) -> Option<u32> {
+    Some(match *b {
+        [x] => x.into(),
+        [x, y] => u16::from_be_bytes([x, y]).into(),
+        [x, y, z, w] => u32::from_be_bytes([x, y, z, w]),
+        _ => return None,
+    })
+}
+
 /// `Some(in_port)` (0 if none) only if the owned decoder surely accepts the OXM TLVs `b`
 /// (`STRICT`: as flow mods decode them, else as packet-in metadata): every entry is a fast field
 /// of its exact length, with a nonzero mask of a maskable field that covers its value, a valid
@@ -116,49 +168,76 @@ fn prereq_ok(prereq: Prereq, dl_type: u16, nw_proto: u8) -> bool {
 #[inline]
 pub(super) fn fast_check<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
     // The input port alone: most packet-ins' metadata, judged as the loop below would.
-    if let &[0x80, 0x00, 0x00, 0x04, p0, p1, p2, p3] = b {
-        let port = u32::from_be_bytes([p0, p1, p2, p3]);
+    if b.len() == 8 && b[..4] == [0x80, 0x00, 0x00, 0x04] {
+        let port = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
         return port_no::from_ofp11(port).is_ok().then_some(port);
     }
     let mut touched = 0u64;
-    let mut in_port = 0;
-    let (mut dl_type, mut nw_proto) = (0u16, 0u8);
+    let mut state = State::default();
     while let Some(&h) = b.first_chunk::<4>() {
         let h = u32::from_be_bytes(h);
         let f = &BASIC[(h >> 9) as usize & 0x7f];
-        let masked = h & 0x100 != 0;
-        let width = usize::from(f.width);
-        let len = if masked { 2 * width } else { width };
-        if h >> 16 != OXM_CLASS_BASIC || !f.fast || h & 0xff != len as u32 || touched & f.members != 0 {
+        if h >> 16 != OXM_CLASS_BASIC
+            || touched & f.members != 0
+            || (STRICT && !prereq_ok(f.prereq, state.dl_type, state.nw_proto))
+        {
             return None;
         }
-        let (id, entry) = (f.id?, b.get(4..4 + len)?);
-        let value = be_uint(&entry[..width]);
-        let mask = if masked {
-            let mask = be_uint(&entry[width..]);
-            // A field that is not maskable takes an all-ones mask only.
-            if mask == 0 || value & !mask != 0 || (!f.maskable && mask != mf::ones(width)) {
+        let width = usize::from(f.width);
+        let entry = if h & 0x1ff == u32::from(f.exact) {
+            let value = b.get(4..4 + width)?;
+            if (f.invalid != 0 || f.sets != Sets::Nothing) && !state.take(f, read_small(value)?, u32::MAX) {
                 return None;
             }
-            mask
+            4 + width
         } else {
-            mf::ones(width)
+            // Masked: a nonzero mask that covers the value, all ones if the field is not maskable.
+            if h & 0x1ff != (u32::from(f.exact) | 0x100) + width as u32 {
+                return None;
+            }
+            let (value, mask) = b.get(4..4 + 2 * width)?.split_at(width);
+            let covered = value.iter().zip(mask).all(|(v, m)| v & !m == 0);
+            let mask_ok = if f.maskable { mask.iter().any(|&m| m != 0) } else { mask.iter().all(|&m| m == 0xff) };
+            if !covered || !mask_ok {
+                return None;
+            }
+            if (f.invalid != 0 || f.sets != Sets::Nothing) && !state.take(f, read_small(value)?, read_small(mask)?) {
+                return None;
+            }
+            4 + 2 * width
         };
-        if !mf::is_value_valid(id, value) || (STRICT && !prereq_ok(f.prereq, dl_type, nw_proto)) {
-            return None;
-        }
-        match id {
-            MfId::EthType => dl_type = (value & mask) as u16,
-            // ARP's opcode lives where the IP protocol does.
-            MfId::IpProto | MfId::ArpOp => nw_proto = (value & mask) as u8,
-            // A valid OXM input port is its own OF1.1 number.
-            MfId::InPortOxm => in_port = value as u32,
-            _ => {}
-        }
         touched |= f.marks;
-        b = &b[4 + len..];
+        b = &b[entry..];
     }
-    b.is_empty().then_some(in_port)
+    b.is_empty().then_some(state.in_port)
+}
+
+/// What `fast_check` keeps of the entries it has read.
+#[derive(Default)]
+struct State {
+    dl_type: u16,
+    nw_proto: u8,
+    in_port: u32,
+}
+
+impl State {
+    /// Checks the value of an entry of `f` (1, 2 or 4 bytes), masked with `mask`, and keeps what
+    /// it sets; false if the value is invalid.
+    #[inline]
+    fn take(&mut self, f: &Basic, value: u32, mask: u32) -> bool {
+        if value & f.invalid != 0 {
+            return false;
+        }
+        match f.sets {
+            Sets::Nothing => {}
+            Sets::EthType => self.dl_type = (value & mask) as u16,
+            Sets::NwProto => self.nw_proto = (value & mask) as u8,
+            // A valid OXM input port is its own OF1.1 number (and the field is not maskable).
+            Sets::InPort if port_no::from_ofp11(value).is_ok() => self.in_port = value,
+            Sets::InPort => return false,
+        }
+        true
+    }
 }
 
 /// How many entries at the front of `b` are unmasked basic-class entries of modelled fields, of
@@ -170,7 +249,7 @@ pub(super) fn count_plain(mut b: &[u8]) -> (usize, &[u8]) {
         let h = u32::from_be_bytes(h);
         let f = &BASIC[(h >> 9) as usize & 0x7f];
         let len = usize::from(f.width);
-        if h >> 16 != OXM_CLASS_BASIC || f.id.is_none() || h & 0x1ff != len as u32 || b.len() < 4 + len {
+        if h >> 16 != OXM_CLASS_BASIC || len == 0 || h & 0x1ff != len as u32 || b.len() < 4 + len {
             break;
         }
         b = &b[4 + len..];
