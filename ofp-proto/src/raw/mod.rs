@@ -386,30 +386,46 @@ fn is_stats_type(h: Hdrs) -> bool {
 /// Returns the raw and the offset where the body starts. `msg` must be exactly one message.
 #[inline]
 pub fn pull(msg: &[u8]) -> Result<(Raw, usize), OfpErr> {
-    let q = match quick(msg) {
-        Some(q) => q,
-        None => {
-            let raw = identify(msg)?;
-            let hdrs_len = raw.hdrs_len(msg[0]);
-            let info = raw.info();
-            Quick {
-                raw,
-                hdrs_len: hdrs_len as u8,
-                min_len: hdrs_len as u16 + info.min_body,
-                extra_multiple: info.extra_multiple,
-            }
-        }
+    match pull_quick(msg) {
+        Some(pulled) => pulled,
+        None => pull_general(msg),
+    }
+}
+
+/// `pull` for the messages one load identifies (`None` for the others).
+#[inline]
+pub(crate) fn pull_quick(msg: &[u8]) -> Option<Result<(Raw, usize), OfpErr>> {
+    let q = quick(msg)?;
+    Some(if length_ok(msg.len(), q) { Ok((q.raw, usize::from(q.hdrs_len))) } else { Err(OfpErr::OFPBRC_BAD_LEN) })
+}
+
+/// `pull` for what `pull_quick` does not identify: experimenter messages, newer versions, errors.
+#[inline(never)]
+fn pull_general(msg: &[u8]) -> Result<(Raw, usize), OfpErr> {
+    let raw = identify(msg)?;
+    let hdrs_len = raw.hdrs_len(msg[0]);
+    let info = raw.info();
+    let q = Quick {
+        raw,
+        hdrs_len: hdrs_len as u8,
+        min_len: hdrs_len as u16 + info.min_body,
+        extra_multiple: info.extra_multiple,
     };
-    let (len, min_len) = (msg.len(), usize::from(q.min_len));
-    let ok = match q.extra_multiple {
+    if length_ok(msg.len(), q) {
+        Ok((raw, hdrs_len))
+    } else {
+        Err(OfpErr::OFPBRC_BAD_LEN)
+    }
+}
+
+/// A message of `len` bytes has a length `q`'s layout allows.
+#[inline]
+fn length_ok(len: usize, q: Quick) -> bool {
+    let min_len = usize::from(q.min_len);
+    match q.extra_multiple {
         0 => len == min_len,
         1 => len >= min_len,
         m => len >= min_len && (len - min_len).is_multiple_of(usize::from(m)),
-    };
-    if ok {
-        Ok((q.raw, usize::from(q.hdrs_len)))
-    } else {
-        Err(OfpErr::OFPBRC_BAD_LEN)
     }
 }
 

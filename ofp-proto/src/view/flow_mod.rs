@@ -47,17 +47,17 @@ impl<'a> FlowModView<'a> {
     /// True only if the owned decode (with the default `FlowModOpts`) surely accepts it.
     #[inline]
     pub(crate) fn surely_valid(&self) -> bool {
-        let flags = FlowModFlags::decode(self.flags(), self.command == FlowModCommand::Add, self.version);
+        // No flags (the common case) decode as no flags, and counter resets for OF1.0/1.1 adds.
+        let flags_ok = self.flags() == 0
+            || FlowModFlags::decode(self.flags(), self.command == FlowModCommand::Add, self.version)
+                .is_ok_and(|f| !f.has(FlowModFlags::EMERG));
         let fixed_ok = if self.version == OFP10_VERSION {
             true
         } else {
             let table_ok = self.table_id() != OFPTT_ALL || (self.version != OFP11_VERSION && self.command.is_delete());
             table_ok && port_no::from_ofp11(be32(self.fixed, 28)).is_ok()
         };
-        fixed_ok
-            && flags.is_ok_and(|f| !f.has(FlowModFlags::EMERG))
-            && self.match_.surely_valid(true)
-            && self.instructions.surely_valid()
+        fixed_ok && flags_ok && self.match_.surely_valid(true) && self.instructions.surely_valid()
     }
 
     fn is10(&self) -> bool {

@@ -58,24 +58,24 @@ impl<'a> BodyView<'a> {
     /// stalls the loads that copy it.)
     #[inline(always)]
     fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<(BodyView<'a>, bool)> {
-        Some(match raw.msg_type() {
-            MsgType::PacketIn => {
+        Some(match raw {
+            Raw::Ofpt10PacketIn | Raw::Ofpt12PacketIn | Raw::Ofpt13PacketIn => {
                 let (v, valid) = PacketInView::layout(raw, body)?;
                 (BodyView::PacketIn(v), valid)
             }
-            MsgType::FlowMod => {
+            Raw::Ofpt10FlowMod | Raw::Ofpt11FlowMod => {
                 let v = FlowModView::layout(raw, version, body)?;
                 (BodyView::FlowMod(v), v.surely_valid())
             }
-            MsgType::EchoRequest => (BodyView::EchoRequest(body), true),
-            MsgType::EchoReply => (BodyView::EchoReply(body), true),
-            MsgType::BarrierRequest => (BodyView::BarrierRequest, true),
-            MsgType::BarrierReply => (BodyView::BarrierReply, true),
-            MsgType::FlowStatsReply => {
+            Raw::OfptEchoRequest => (BodyView::EchoRequest(body), true),
+            Raw::OfptEchoReply => (BodyView::EchoReply(body), true),
+            Raw::Ofpt10BarrierRequest | Raw::Ofpt11BarrierRequest => (BodyView::BarrierRequest, true),
+            Raw::Ofpt10BarrierReply | Raw::Ofpt11BarrierReply => (BodyView::BarrierReply, true),
+            Raw::Ofpst11FlowReply | Raw::Ofpst13FlowReply => {
                 let (v, valid) = FlowStatsReplyView::layout(raw, version, body)?;
                 (BodyView::FlowStatsReply(v), valid)
             }
-            MsgType::PortStatsReply => {
+            Raw::Ofpst10PortReply | Raw::Ofpst11PortReply | Raw::Ofpst13PortReply => {
                 let v = PortStatsReplyView::layout(raw, version, body)?;
                 (BodyView::PortStatsReply(v), v.surely_valid())
             }
@@ -89,8 +89,9 @@ impl<'a> MsgView<'a> {
     /// makes and its exact error.
     #[inline]
     pub fn parse(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
-        if let Ok((raw, hdrs_len)) = raw::pull(frame) {
-            if let Some((body, true)) = BodyView::layout(raw, frame[0], &frame[hdrs_len..]) {
+        // Every message with a view is one `pull_quick` identifies.
+        if let Some(Ok((raw, hdrs_len))) = raw::pull_quick(frame) {
+            if let Some((body, true)) = BodyView::layout(raw, frame[0], frame.get(hdrs_len..).unwrap_or_default()) {
                 return Ok(MsgView { frame, raw, body });
             }
         }
@@ -180,5 +181,46 @@ impl<'a> MsgView<'a> {
             BodyView::Other(m) => Ok(*m),
             _ => OfpMsg::decode(&Bytes::copy_from_slice(self.frame)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::{BufMut, BytesMut};
+
+    use super::*;
+    use crate::raw::Family;
+
+    /// `parse` looks for views only among what `pull_quick` identifies: every standard layout of
+    /// a message type with a view is there, in OpenFlow 1.0–1.5.
+    #[test]
+    fn every_layout_with_a_view_is_quickly_identified() {
+        use MsgType::*;
+        let mut n = 0;
+        for info in raw::all_raw_info() {
+            let viewed = matches!(
+                info.msg_type,
+                PacketIn
+                    | FlowMod
+                    | EchoRequest
+                    | EchoReply
+                    | BarrierRequest
+                    | BarrierReply
+                    | FlowStatsReply
+                    | PortStatsReply
+            );
+            if !viewed || !matches!(info.family, Family::Ofpt | Family::Ofpst) {
+                continue;
+            }
+            for version in info.min_version..=info.max_version.min(6) {
+                let mut b = BytesMut::new();
+                let start = info.raw.put_headers(version, 1, 0, &mut b);
+                b.put_bytes(0, usize::from(info.min_body));
+                raw::finish_msg(&mut b, start);
+                assert_eq!(raw::pull_quick(&b), Some(Ok((info.raw, info.raw.hdrs_len(version)))), "{:?}", info.raw);
+                n += 1;
+            }
+        }
+        assert!(n > 20, "{n}");
     }
 }

@@ -72,7 +72,9 @@ impl<'a> FlowStatsReplyView<'a> {
         while !it.rest.is_empty() {
             let e = it.pull()?;
             valid = valid
-                && (raw != Raw::Ofpst13FlowReply || FlowModFlags::decode(e.flags(), false, version).is_ok())
+                && (raw != Raw::Ofpst13FlowReply
+                    || e.flags() == 0
+                    || FlowModFlags::decode(e.flags(), false, version).is_ok())
                 && e.match_.surely_valid(true)
                 && e.instructions.surely_valid();
         }
@@ -207,6 +209,7 @@ impl PortStatsView<'_> {
         }
     }
 
+    #[inline]
     fn counter(&self, i: usize) -> u64 {
         be64(self.bytes, 8 + 8 * i)
     }
