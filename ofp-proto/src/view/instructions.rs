@@ -49,6 +49,7 @@ pub struct InstructionIter<'a> {
 impl<'a> Iterator for InstructionIter<'a> {
     type Item = InstructionView<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<InstructionView<'a>> {
         if self.version == OFP10_VERSION {
             let all = std::mem::take(&mut self.rest);
@@ -165,6 +166,7 @@ pub struct ActionIter<'a> {
 impl<'a> Iterator for ActionIter<'a> {
     type Item = ActionView<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<ActionView<'a>> {
         let len = usize::from(u16::from_be_bytes([*self.rest.get(2)?, *self.rest.get(3)?]));
         let Some(bytes) = self.rest.get(..len).filter(|_| len >= 8) else {

@@ -59,8 +59,10 @@ impl Iterator for MatchFields<'_> {
     /// Plain entries counted from their headers alone, the rest by decoding them.
     #[inline]
     fn count(self) -> usize {
-        let (n, rest) = oxm::count_plain(self.rest);
-        n + MatchFields { rest }.fold(0, |n, _| n + 1)
+        match oxm::count_plain(self.rest) {
+            (n, []) => n,
+            (n, rest) => n + MatchFields { rest }.fold(0, |n, _| n + 1),
+        }
     }
 }
 
