@@ -203,16 +203,35 @@ struct Quick {
     extra_multiple: u16,
 }
 
+/// What a standard message's version and type say: its layout, or that it is multipart.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    Unknown,
+    Msg(Quick),
+    Stats { request: bool },
+}
+
 /// Standard messages of OpenFlow 1.0–1.5 by version and type, and their standard multipart
 /// messages by version, request or reply, and multipart type (below 32): most of what a
-/// connection carries, identified and length-checked in one step. Built at compile time.
+/// connection carries, identified and length-checked in one or two loads. Built at compile time.
 struct QuickIndex {
-    ofpt: [[Option<Quick>; 32]; 6],
+    ofpt: [[Slot; 32]; 6],
     ofpst: [[[Option<Quick>; 32]; 2]; 6],
 }
 
 static QUICK: QuickIndex = {
-    let mut q = QuickIndex { ofpt: [[None; 32]; 6], ofpst: [[[None; 32]; 2]; 6] };
+    let mut q = QuickIndex { ofpt: [[Slot::Unknown; 32]; 6], ofpst: [[[None; 32]; 2]; 6] };
+    let mut v = 0;
+    while v < 6 {
+        let (request, reply) = if v + 1 == OFP10_VERSION as usize {
+            (OFPT10_STATS_REQUEST, OFPT10_STATS_REPLY)
+        } else {
+            (OFPT11_STATS_REQUEST, OFPT11_STATS_REPLY)
+        };
+        q.ofpt[v][request as usize] = Slot::Stats { request: true };
+        q.ofpt[v][reply as usize] = Slot::Stats { request: false };
+        v += 1;
+    }
     let mut i = 0;
     while i < table::RAW_INFO.len() {
         let info = &table::RAW_INFO[i];
@@ -224,16 +243,19 @@ static QUICK: QuickIndex = {
                 Family::Ofpst => 16,
                 _ => 8,
             };
-            let quick = Some(Quick {
+            let quick = Quick {
                 raw: info.raw,
                 hdrs_len,
                 min_len: hdrs_len as u16 + info.min_body,
                 extra_multiple: info.extra_multiple,
-            });
+            };
             let n = info.number as usize;
             match info.family {
-                Family::Ofpt if n < 32 => q.ofpt[v][n] = quick,
-                Family::Ofpst if n < 32 => q.ofpst[v][is_request_name(info.name) as usize][n] = quick,
+                Family::Ofpt if n < 32 => {
+                    assert!(matches!(q.ofpt[v][n], Slot::Unknown), "a standard message numbered as multipart");
+                    q.ofpt[v][n] = Slot::Msg(quick);
+                }
+                Family::Ofpst if n < 32 => q.ofpst[v][is_request_name(info.name) as usize][n] = Some(quick),
                 _ => {}
             }
             version += 1;
@@ -262,19 +284,16 @@ const fn is_request_name(name: &str) -> bool {
 /// The quick identification of `msg`, if it has one (`msg` holds at least its headers).
 #[inline]
 fn quick(msg: &[u8]) -> Option<Quick> {
-    let &[version, msg_type, _, _, _, _, _, _, ref rest @ ..] = msg else { return None };
+    let &[version, msg_type, _, _, _, _, _, _] = msg.first_chunk::<8>()?;
     let v = usize::from(version).wrapping_sub(1);
-    let stats = match version {
-        OFP10_VERSION => [OFPT10_STATS_REQUEST, OFPT10_STATS_REPLY],
-        _ => [OFPT11_STATS_REQUEST, OFPT11_STATS_REPLY],
+    let q = match *QUICK.ofpt.get(v)?.get(usize::from(msg_type))? {
+        Slot::Msg(q) => q,
+        Slot::Stats { request } => {
+            let stat = usize::from(u16::from_be_bytes(*msg.get(8..)?.first_chunk::<2>()?));
+            (*QUICK.ofpst[v][usize::from(request)].get(stat)?)?
+        }
+        Slot::Unknown => return None,
     };
-    let q = if msg_type == stats[0] || msg_type == stats[1] {
-        let &[s0, s1, ..] = rest else { return None };
-        let stat = usize::from(u16::from_be_bytes([s0, s1]));
-        *QUICK.ofpst.get(v)?[usize::from(msg_type == stats[0])].get(stat)?
-    } else {
-        *QUICK.ofpt.get(v)?.get(usize::from(msg_type))?
-    }?;
     (msg.len() >= usize::from(q.hdrs_len)).then_some(q)
 }
 
