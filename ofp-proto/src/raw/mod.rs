@@ -444,6 +444,8 @@ fn length_ok(len: usize, q: Quick) -> bool {
     match q.extra_multiple {
         0 => len == min_len,
         1 => len >= min_len,
+        // Most multiples are powers of two: no division on the hot path.
+        m if m.is_power_of_two() => len >= min_len && (len - min_len) & usize::from(m - 1) == 0,
         m => len >= min_len && (len - min_len).is_multiple_of(usize::from(m)),
     }
 }

@@ -213,12 +213,15 @@ pub(super) fn fast_check<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
             return None;
         }
         let width = usize::from(f.width);
+        // Entries move on by their header's length (checked against the width): a shorter chain
+        // of loads than through the table.
+        let len = (h & 0xff) as usize;
         let entry = if h & 0x1ff == u32::from(f.exact) {
-            let value = b.get(4..4 + width)?;
+            let value = b.get(4..4 + len)?;
             if (f.invalid != 0 || f.sets != Sets::Nothing) && !state.take(f, read_small(value)?, u32::MAX) {
                 return None;
             }
-            4 + width
+            4 + len
         } else {
             // Masked: a nonzero mask that covers the value, all ones if the field is not maskable.
             if h & 0x1ff != (u32::from(f.exact) | 0x100) + width as u32 {
@@ -233,7 +236,7 @@ pub(super) fn fast_check<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
             if (f.invalid != 0 || f.sets != Sets::Nothing) && !state.take(f, read_small(value)?, read_small(mask)?) {
                 return None;
             }
-            4 + 2 * width
+            4 + len
         };
         touched |= f.marks;
         b = &b[entry..];
@@ -282,9 +285,10 @@ pub(super) fn count_plain(mut b: &[u8]) -> (usize, &[u8]) {
     let mut n = 0;
     while let Some(&h) = b.first_chunk::<4>() {
         let h = u32::from_be_bytes(h);
+        // The header's own length moves on (not the table's width: a shorter chain of loads).
+        let len = (h & 0xff) as usize;
         let f = &BASIC[(h >> 9) as usize & 0x7f];
-        let len = usize::from(f.width);
-        if h >> 16 != OXM_CLASS_BASIC || len == 0 || h & 0x1ff != len as u32 || b.len() < 4 + len {
+        if h >> 16 != OXM_CLASS_BASIC || f.width == 0 || h & 0x1ff != u32::from(f.width) || b.len() < 4 + len {
             break;
         }
         b = &b[4 + len..];
