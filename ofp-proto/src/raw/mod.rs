@@ -418,6 +418,13 @@ pub(crate) fn pull_quick(msg: &[u8]) -> Option<Result<(Raw, usize), OfpErr>> {
     Some(if length_ok(msg.len(), q) { Ok((q.raw, usize::from(q.hdrs_len))) } else { Err(OfpErr::OFPBRC_BAD_LEN) })
 }
 
+/// A message `pull_quick` identifies and whose length is right (`None` for anything else).
+#[inline]
+pub(crate) fn pull_quick_ok(msg: &[u8]) -> Option<(Raw, usize)> {
+    let q = quick(msg)?;
+    length_ok(msg.len(), q).then_some((q.raw, usize::from(q.hdrs_len)))
+}
+
 /// `pull` for what `pull_quick` does not identify: experimenter messages, newer versions, errors.
 #[inline(never)]
 fn pull_general(msg: &[u8]) -> Result<(Raw, usize), OfpErr> {

@@ -90,7 +90,7 @@ impl<'a> MsgView<'a> {
     #[inline]
     pub fn parse(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
         // Every message with a view is one `pull_quick` identifies.
-        if let Some(Ok((raw, hdrs_len))) = raw::pull_quick(frame) {
+        if let Some((raw, hdrs_len)) = raw::pull_quick_ok(frame) {
             if let Some((body, true)) = BodyView::layout(raw, frame[0], frame.get(hdrs_len..).unwrap_or_default()) {
                 return Ok(MsgView { frame, raw, body });
             }
