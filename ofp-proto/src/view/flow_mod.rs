@@ -54,8 +54,9 @@ impl<'a> FlowModView<'a> {
         }
     }
 
-    /// True only if the owned decode (with the default `FlowModOpts`) surely accepts it.
-    #[inline]
+    /// True only if the owned decode (with the default `FlowModOpts`) surely accepts it. (Out of
+    /// line: the match and instruction checks inline into it.)
+    #[inline(never)]
     pub(crate) fn surely_valid(&self) -> bool {
         // No flags (the common case) decode as no flags, and counter resets for OF1.0/1.1 adds.
         let flags_ok = self.flags() == 0

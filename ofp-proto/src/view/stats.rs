@@ -68,6 +68,13 @@ impl<'a> FlowStatsReplyView<'a> {
         if !matches!(raw, Raw::Ofpst11FlowReply | Raw::Ofpst13FlowReply) {
             return None;
         }
+        Some((FlowStatsReplyView { version, body }, Self::entries_valid(raw, version, body)?))
+    }
+
+    /// Whether the owned decoder surely accepts every entry of `body`, `None` if they do not
+    /// lay out. (Out of line: the entries' checks inline into their loop.)
+    #[inline(never)]
+    fn entries_valid(raw: Raw, version: u8, body: &[u8]) -> Option<bool> {
         let mut it = FlowStatsIter { rest: body, version };
         let mut valid = true;
         while !it.rest.is_empty() {
@@ -80,7 +87,7 @@ impl<'a> FlowStatsReplyView<'a> {
                 && match_.surely_valid(true)
                 && instructions.surely_valid();
         }
-        Some((FlowStatsReplyView { version, body }, valid))
+        Some(valid)
     }
 
     #[inline]
