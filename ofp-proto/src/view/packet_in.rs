@@ -1,6 +1,7 @@
 //! OFPT_PACKET_IN views (OF1.0, and the OXM forms of OF1.2 and OF1.3–1.5).
 
-use crate::buf::{be16, be32, be64};
+use crate::buf::{be16, be32, be64, round_up8};
+use crate::ofmatch::nxm::OFPMT_OXM;
 use crate::port_no;
 use crate::raw::Raw;
 use crate::view::matches::MatchView;
@@ -35,9 +36,15 @@ impl<'a> PacketInView<'a> {
             Raw::Ofpt13PacketIn => OFP13_FIXED,
             _ => return None,
         };
-        let (m @ MatchView::Oxm(_), padded) = MatchView::ofp11_layout(body.get(fixed_len..)?)? else { return None };
-        let data_at = fixed_len + padded + 2;
-        body.get(data_at..)?;
+        // An OXM match (as `MatchView::ofp11_layout` finds it), its padding, 2 pad bytes, the packet.
+        let rest = body.get(fixed_len..)?;
+        let &[t0, t1, l0, l1] = rest.first_chunk::<4>()?;
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        let data_at = fixed_len + round_up8(len) + 2;
+        if u16::from_be_bytes([t0, t1]) != OFPMT_OXM || len < 4 || data_at > body.len() {
+            return None;
+        }
+        let m = MatchView::Oxm(&rest[4..len]);
         let checked = m.loose_in_port();
         let in_port = checked.unwrap_or_else(|| m.in_port());
         let view = PacketInView { body, raw, data_at: u16::try_from(data_at).ok()?, in_port };
