@@ -203,6 +203,12 @@ struct Quick {
     extra_multiple: u16,
 }
 
+impl Quick {
+    const fn of(info: &RawInfo, hdrs_len: u8) -> Quick {
+        Quick { raw: info.raw, hdrs_len, min_len: hdrs_len as u16 + info.min_body, extra_multiple: info.extra_multiple }
+    }
+}
+
 /// What a standard message's version and type say: its layout, or that it is multipart.
 #[derive(Clone, Copy, Debug)]
 enum Slot {
@@ -243,12 +249,7 @@ static QUICK: QuickIndex = {
                 Family::Ofpst => 16,
                 _ => 8,
             };
-            let quick = Quick {
-                raw: info.raw,
-                hdrs_len,
-                min_len: hdrs_len as u16 + info.min_body,
-                extra_multiple: info.extra_multiple,
-            };
+            let quick = Quick::of(info, hdrs_len);
             let n = info.number as usize;
             match info.family {
                 Family::Ofpt if n < 32 => {
@@ -405,39 +406,27 @@ fn is_stats_type(h: Hdrs) -> bool {
 /// Returns the raw and the offset where the body starts. `msg` must be exactly one message.
 #[inline]
 pub fn pull(msg: &[u8]) -> Result<(Raw, usize), OfpErr> {
-    match pull_quick(msg) {
-        Some(pulled) => pulled,
+    match quick(msg) {
+        Some(q) if length_ok(msg.len(), q) => Ok((q.raw, usize::from(q.hdrs_len))),
+        Some(_) => Err(OfpErr::OFPBRC_BAD_LEN),
         None => pull_general(msg),
     }
 }
 
-/// `pull` for the messages one load identifies (`None` for the others).
-#[inline]
-pub(crate) fn pull_quick(msg: &[u8]) -> Option<Result<(Raw, usize), OfpErr>> {
-    let q = quick(msg)?;
-    Some(if length_ok(msg.len(), q) { Ok((q.raw, usize::from(q.hdrs_len))) } else { Err(OfpErr::OFPBRC_BAD_LEN) })
-}
-
-/// A message `pull_quick` identifies and whose length is right (`None` for anything else).
+/// `pull` for the messages one load identifies, when their length is right (`None` for
+/// anything else, which `pull` identifies or rejects).
 #[inline]
 pub(crate) fn pull_quick_ok(msg: &[u8]) -> Option<(Raw, usize)> {
     let q = quick(msg)?;
     length_ok(msg.len(), q).then_some((q.raw, usize::from(q.hdrs_len)))
 }
 
-/// `pull` for what `pull_quick` does not identify: experimenter messages, newer versions, errors.
+/// `pull` for what one load does not identify: experimenter messages, newer versions, errors.
 #[inline(never)]
 fn pull_general(msg: &[u8]) -> Result<(Raw, usize), OfpErr> {
     let raw = identify(msg)?;
     let hdrs_len = raw.hdrs_len(msg[0]);
-    let info = raw.info();
-    let q = Quick {
-        raw,
-        hdrs_len: hdrs_len as u8,
-        min_len: hdrs_len as u16 + info.min_body,
-        extra_multiple: info.extra_multiple,
-    };
-    if length_ok(msg.len(), q) {
+    if length_ok(msg.len(), Quick::of(raw.info(), hdrs_len as u8)) {
         Ok((raw, hdrs_len))
     } else {
         Err(OfpErr::OFPBRC_BAD_LEN)

@@ -89,7 +89,7 @@ impl<'a> MsgView<'a> {
     /// makes and its exact error.
     #[inline]
     pub fn parse(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
-        // Every message with a view is one `pull_quick` identifies.
+        // Every message with a view is one `pull_quick_ok` identifies (when its length is right).
         if let Some((raw, hdrs_len)) = raw::pull_quick_ok(frame) {
             if let Some((body, true)) = BodyView::layout(raw, frame[0], frame.get(hdrs_len..).unwrap_or_default()) {
                 return Ok(MsgView { frame, raw, body });
@@ -191,7 +191,7 @@ mod tests {
     use super::*;
     use crate::raw::Family;
 
-    /// `parse` looks for views only among what `pull_quick` identifies: every standard layout of
+    /// `parse` looks for views only among what `pull_quick_ok` identifies: every standard layout of
     /// a message type with a view is there, in OpenFlow 1.0–1.5.
     #[test]
     fn every_layout_with_a_view_is_quickly_identified() {
@@ -217,7 +217,7 @@ mod tests {
                 let start = info.raw.put_headers(version, 1, 0, &mut b);
                 b.put_bytes(0, usize::from(info.min_body));
                 raw::finish_msg(&mut b, start);
-                assert_eq!(raw::pull_quick(&b), Some(Ok((info.raw, info.raw.hdrs_len(version)))), "{:?}", info.raw);
+                assert_eq!(raw::pull_quick_ok(&b), Some((info.raw, info.raw.hdrs_len(version))), "{:?}", info.raw);
                 n += 1;
             }
         }
