@@ -223,7 +223,7 @@ pub fn is_all_wild(id: MfId, m: &Match) -> bool {
 
 /// What OVS's `mf_is_value_valid` asks of a field's values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ValueRule {
+pub(crate) enum ValueRule {
     /// Every value is valid.
     Any,
     /// None of these bits may be set.
@@ -233,7 +233,7 @@ pub enum ValueRule {
 }
 
 /// The rule `is_value_valid` applies to `id` (const: tables built at compile time use it).
-pub const fn value_rule(id: MfId) -> ValueRule {
+pub(crate) const fn value_rule(id: MfId) -> ValueRule {
     use MfId::*;
     use ValueRule::Clear;
     match id {
@@ -555,6 +555,33 @@ pub fn format_packet_type(value: u32, mask: u32, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// OVS `mf_is_value_valid` on the fields that restrict their values, at the edges.
+    #[test]
+    fn value_rules_are_ovs_rules() {
+        use MfId::*;
+        let cases: [(MfId, u128, bool); 16] = [
+            (InPortOxm, 0xfeff, true),
+            (InPortOxm, 0xff00, false),
+            (InPortOxm, 0xffff_fff8, true),
+            (IpDscp, 0xfc, true),
+            (IpDscp, 0x01, false),
+            (IpDscpShifted, 0x3f, true),
+            (IpDscpShifted, 0x40, false),
+            (IpEcn, 0x04, false),
+            (VlanVid, 0x1fff, true),
+            (VlanVid, 0x2000, false),
+            (VlanPcp, 8, false),
+            (Ipv6Label, 0x000f_ffff, true),
+            (Ipv6Label, 0x0010_0000, false),
+            (MplsLabel, 0x0010_0000, false),
+            (ArpOp, 0x0100, false),
+            (EthType, u128::from(u16::MAX), true),
+        ];
+        for (id, v, valid) in cases {
+            assert_eq!(is_value_valid(id, v), valid, "{id:?} {v:#x}");
+        }
+    }
 
     #[test]
     fn every_flow_field_has_a_code_point_and_fits_a_u128() {

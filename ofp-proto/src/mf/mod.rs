@@ -16,8 +16,9 @@ mod fields;
 
 pub use access::{
     aliases, format, format_packet_type, frag_name, get, get_masked, is_all_wild, is_mask_valid, is_value_valid,
-    prereqs_ok, set, set_flow_value, set_value, set_wild, value_rule, ValueRule,
+    prereqs_ok, set, set_flow_value, set_value, set_wild,
 };
+pub(crate) use access::{value_rule, ValueRule};
 pub use bitmap::MfBitmap;
 pub use fields::MfId;
 
@@ -145,13 +146,13 @@ impl MfId {
         FIELDS.iter().find(|f| f.name == name || f.extra_name == Some(name)).map(|f| f.id)
     }
 
-    /// The field an NXM/OXM code point names, whatever the header's length.
-    #[inline]
     /// The OXM basic-class field numbered `field` (const: tables built at compile time use it).
     pub(crate) const fn basic(field: u8) -> Option<MfId> {
         BY_FIELD[2][field as usize & 0x7f]
     }
 
+    /// The field an NXM/OXM code point names, whatever the header's length.
+    #[inline]
     pub fn from_code(class: u16, field: u8, experimenter: u32) -> Option<MfId> {
         let direct = match class {
             OXM_CLASS_NXM0 => &BY_FIELD[0],

@@ -64,7 +64,7 @@ pub(crate) enum Entry {
 }
 
 #[inline(always)]
-pub(crate) fn be_uint(b: &[u8]) -> u128 {
+fn be_uint(b: &[u8]) -> u128 {
     // Most fields are 1, 2, 4, 6, 8 or 16 bytes wide: read those without a byte loop on u128.
     match *b {
         [x] => x.into(),
