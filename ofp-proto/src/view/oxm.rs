@@ -3,8 +3,9 @@
 //!
 //! The check (`fast_check`) accepts a subset of what the general one (`matches::oxm_ok`) accepts,
 //! with the same input port: basic-class entries of fields whose prerequisites depend only on the
-//! Ethernet type and IP protocol, so that two numbers stand in for the `Flow` the general check
-//! keeps. Anything else returns `None` and goes to the general check.
+//! Ethernet type and IP protocol, so that a few fact bits stand in for the `Flow` the general
+//! check keeps, and one table lookup per entry gives the rest. Anything else returns `None` and
+//! goes to the general check.
 
 use crate::flow::{
     eth_type_mpls, ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP,
@@ -191,9 +192,10 @@ fn read_small(b: &[u8]) -> Option<u32> {
 
 /// `Some(in_port)` (0 if none) only if the owned decoder surely accepts the OXM TLVs `b`
 /// (`STRICT`: as flow mods decode them, else as packet-in metadata): every entry is a fast field
-/// of its exact length, with a nonzero mask of a maskable field that covers its value, a valid
-/// value, no member another entry touched, and (strict) its prerequisites met by the entries
-/// before it. Exactly the judgment of `matches::oxm_ok` on such matches.
+/// of its exact length, with a nonzero mask that covers its value (all ones if the field is not
+/// maskable), a valid value, no member another entry touched, and (strict) its prerequisites met
+/// by the entries before it. Exactly the judgment of `matches::oxm_ok` on such matches (tested
+/// below on every field, alone, in pairs and after every prerequisite).
 #[inline]
 pub(super) fn fast_check<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
     // The input port alone: most packet-ins' metadata, judged as the loop below would.
