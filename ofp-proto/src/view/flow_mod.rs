@@ -58,16 +58,17 @@ impl<'a> FlowModView<'a> {
     /// line: the match and instruction checks inline into it.)
     #[inline(never)]
     pub(crate) fn surely_valid(&self) -> bool {
-        // No flags (the common case) decode as no flags, and counter resets for OF1.0/1.1 adds.
-        let flags_ok = self.flags() == 0
-            || FlowModFlags::decode(self.flags(), self.command == FlowModCommand::Add, self.version)
-                .is_ok_and(|f| !f.has(FlowModFlags::EMERG));
-        let fixed_ok = if self.version == OFP10_VERSION {
-            true
+        let fixed = self.fixed();
+        let (flags, fixed_ok) = if self.is10() {
+            (be16(fixed, 22), true)
         } else {
-            let table_ok = self.table_id() != OFPTT_ALL || (self.version != OFP11_VERSION && self.command.is_delete());
-            table_ok && port_no::from_ofp11(be32(self.fixed(), 28)).is_ok()
+            let table_ok = fixed[16] != OFPTT_ALL || (self.version != OFP11_VERSION && self.command.is_delete());
+            (be16(fixed, 36), table_ok && port_no::from_ofp11(be32(fixed, 28)).is_ok())
         };
+        // No flags (the common case) decode as no flags, and counter resets for OF1.0/1.1 adds.
+        let flags_ok = flags == 0
+            || FlowModFlags::decode(flags, self.command == FlowModCommand::Add, self.version)
+                .is_ok_and(|f| !f.has(FlowModFlags::EMERG));
         fixed_ok && flags_ok && self.match_().surely_valid(true) && self.instructions().surely_valid()
     }
 

@@ -28,7 +28,10 @@ struct Basic {
     /// The low 9 header bits (mask bit and length) of an exact entry of a field `fast_check`
     /// judges itself; `NOT_FAST` (which no header has) for the others.
     exact: u16,
-    /// The field's width in bytes (0: a number naming no field `Flow` models).
+    /// The low 9 header bits of an exact entry of a field `Flow` models (its width), `NOT_FAST`
+    /// for numbers naming no such field.
+    plain: u16,
+    /// The field's width in bytes.
     width: u8,
     maskable: bool,
     /// The field's prerequisites as facts (see `ETHERNET`): at least one of `any`, all of `all`.
@@ -117,6 +120,7 @@ static BASIC: [Basic; 128] = {
         marks: 0,
         invalid: 0,
         exact: NOT_FAST,
+        plain: NOT_FAST,
         width: 0,
         maskable: false,
         any: 0,
@@ -166,6 +170,7 @@ static BASIC: [Basic; 128] = {
                     marks,
                     invalid,
                     exact: if fast { width as u16 } else { NOT_FAST },
+                    plain: width as u16,
                     width: width as u8,
                     maskable: field.maskable,
                     any,
@@ -289,11 +294,11 @@ pub(super) fn count_plain(mut b: &[u8]) -> (usize, &[u8]) {
         let h = u32::from_be_bytes(h);
         // The header's own length moves on (not the table's width: a shorter chain of loads).
         let len = (h & 0xff) as usize;
-        let f = &BASIC[(h >> 9) as usize & 0x7f];
-        if h >> 16 != OXM_CLASS_BASIC || f.width == 0 || h & 0x1ff != u32::from(f.width) || b.len() < 4 + len {
+        if h >> 16 != OXM_CLASS_BASIC || h & 0x1ff != u32::from(BASIC[(h >> 9) as usize & 0x7f].plain) {
             break;
         }
-        b = &b[4 + len..];
+        let Some(rest) = b.get(4 + len..) else { break };
+        b = rest;
         n += 1;
     }
     (n, b)
