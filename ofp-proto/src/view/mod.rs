@@ -89,6 +89,9 @@ impl<'a> MsgView<'a> {
     /// makes and its exact error.
     #[inline]
     pub fn parse(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
+        if let Some(v) = MsgView::of13_shortcut(frame) {
+            return Ok(v);
+        }
         // Every message with a view is one `pull_quick_ok` identifies (when its length is right).
         if let Some((raw, hdrs_len)) = raw::pull_quick_ok(frame) {
             if let Some((body, true)) = BodyView::layout(raw, frame[0], frame.get(hdrs_len..).unwrap_or_default()) {
@@ -96,6 +99,23 @@ impl<'a> MsgView<'a> {
             }
         }
         MsgView::parse_owned(frame)
+    }
+
+    /// The views of the OpenFlow 1.3 messages a connection carries most (packet-ins with only an
+    /// input port, echoes, barriers), read without the general identification and layout: what
+    /// they would find (`None` for anything else).
+    #[inline(always)]
+    fn of13_shortcut(frame: &'a [u8]) -> Option<MsgView<'a>> {
+        let (&[version, msg_type, _, _, _, _, _, _], body) = frame.split_first_chunk::<8>()?;
+        let (raw, body) = match (version, msg_type) {
+            (4, 10) => (Raw::Ofpt13PacketIn, BodyView::PacketIn(PacketInView::of13_in_port_only(body)?)),
+            (4, 2) => (Raw::OfptEchoRequest, BodyView::EchoRequest(body)),
+            (4, 3) => (Raw::OfptEchoReply, BodyView::EchoReply(body)),
+            (4, 20) if body.is_empty() => (Raw::Ofpt11BarrierRequest, BodyView::BarrierRequest),
+            (4, 21) if body.is_empty() => (Raw::Ofpt11BarrierReply, BodyView::BarrierReply),
+            _ => return None,
+        };
+        Some(MsgView { frame, raw, body })
     }
 
     /// `parse` for what the views cannot prove valid: the owned decoder decides.
@@ -222,5 +242,40 @@ mod tests {
             }
         }
         assert!(n > 20, "{n}");
+    }
+
+    /// The OpenFlow 1.3 shortcuts find what the general path finds, and only that.
+    #[test]
+    fn the_shortcuts_are_the_general_path() {
+        fn general(frame: &[u8]) -> Option<MsgView<'_>> {
+            let (raw, hdrs_len) = raw::pull_quick_ok(frame)?;
+            match BodyView::layout(raw, frame[0], &frame[hdrs_len..])? {
+                (body, true) => Some(MsgView { frame, raw, body }),
+                _ => None,
+            }
+        }
+        let mut packet_in = vec![4, 10, 0, 0, 0, 0, 0, 9];
+        packet_in.extend([0xff, 0xff, 0xff, 0xff, 0, 64, 1, 0, 0, 0, 0, 0, 0, 0, 0, 7]);
+        packet_in.extend([0, 1, 0, 12, 0x80, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0]);
+        packet_in.extend([0xab; 64]);
+        let mut shortcuts = 0;
+        for msg_type in 0..=32u8 {
+            for len in 8..packet_in.len() {
+                let changes = [(0, 4), (0, 5), (0, 1), (27, 3), (20, 0x80), (24, 0), (25, 0xff), (26, 0), (17, 1)];
+                for (at, byte) in changes {
+                    let mut f = packet_in[..len].to_vec();
+                    f[1] = msg_type;
+                    if let Some(b) = f.get_mut(at) {
+                        *b = byte;
+                    }
+                    f[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+                    if let Some(v) = MsgView::of13_shortcut(&f) {
+                        assert_eq!(general(&f), Some(v), "{f:02x?}");
+                        shortcuts += 1;
+                    }
+                }
+            }
+        }
+        assert!(shortcuts > 1000, "{shortcuts}");
     }
 }

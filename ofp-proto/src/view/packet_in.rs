@@ -51,6 +51,24 @@ impl<'a> PacketInView<'a> {
         Some((view, checked.is_some()))
     }
 
+    /// The view of the `body` of an OpenFlow 1.3 packet-in (its header says so; the caller
+    /// checked) whose metadata is only a valid input port, the shape most packet-ins have: what
+    /// the general layout finds for it, read directly (`None` for anything else).
+    #[inline(always)]
+    pub(crate) fn of13_in_port_only(body: &'a [u8]) -> Option<PacketInView<'a>> {
+        // Header, fixed fields, an OXM match of 12 bytes (padded to 16) holding OXM_OF_IN_PORT,
+        // 2 pad bytes, the packet: 8 + 34 bytes at least, more than OF1.3's minimum of 8 + 16.
+        const MATCH_IN_PORT: [u8; 8] = [0, 1, 0, 12, 0x80, 0x00, 0x00, 0x04];
+        const DATA_AT: usize = OFP13_FIXED + 16 + 2;
+        let md = body.get(OFP13_FIXED..DATA_AT)?;
+        if md[..8] != MATCH_IN_PORT {
+            return None;
+        }
+        let in_port = be32(md, 8);
+        port_no::from_ofp11(in_port).ok()?;
+        Some(PacketInView { body, raw: Raw::Ofpt13PacketIn, data_at: DATA_AT as u16, in_port })
+    }
+
     #[inline]
     pub fn buffer_id(&self) -> u32 {
         be32(self.body, 0)
