@@ -20,6 +20,13 @@ use crate::buf::be32;
 use crate::msg::{DecodeError, OfpMsg};
 use crate::raw::{self, MsgType, Raw, OFPSF_REPLY_MORE};
 
+/// An OF1.3 flow mod's body: fixed fields and at least a match header, padded (then a multiple
+/// of 8 bytes).
+const OF13_FLOW_MOD_MIN_BODY: usize = 40;
+/// Multipart types of flow and port statistics.
+const OFPMP_FLOW: u16 = 1;
+const OFPMP_PORT_STATS: u16 = 4;
+
 pub use flow_mod::FlowModView;
 pub use instructions::{ActionIter, ActionView, ActionsView, InstructionIter, InstructionView, InstructionsView};
 pub use matches::{MatchField, MatchFields, MatchView};
@@ -102,8 +109,9 @@ impl<'a> MsgView<'a> {
     }
 
     /// The views of the OpenFlow 1.3 messages a connection carries most (packet-ins with only an
-    /// input port, echoes, barriers), read without the general identification and layout: what
-    /// they would find (`None` for anything else).
+    /// input port, echoes, barriers, flow mods, flow and port statistics replies), read without
+    /// the general identification: what it and the layouts would find (`None` for anything
+    /// else). The lengths are OF1.3's (`of13_lengths_are_the_layouts` checks them).
     #[inline(always)]
     fn of13_shortcut(frame: &'a [u8]) -> Option<MsgView<'a>> {
         let (&[version, msg_type, _, _, _, _, _, _], body) = frame.split_first_chunk::<8>()?;
@@ -113,6 +121,25 @@ impl<'a> MsgView<'a> {
             (4, 3) => (Raw::OfptEchoReply, BodyView::EchoReply(body)),
             (4, 20) if body.is_empty() => (Raw::Ofpt11BarrierRequest, BodyView::BarrierRequest),
             (4, 21) if body.is_empty() => (Raw::Ofpt11BarrierReply, BodyView::BarrierReply),
+            (4, 14) if body.len() >= OF13_FLOW_MOD_MIN_BODY && body.len() % 8 == 0 => {
+                let v = FlowModView::layout(Raw::Ofpt11FlowMod, 4, body)?;
+                (Raw::Ofpt11FlowMod, BodyView::FlowMod(v.surely_valid().then_some(v)?))
+            }
+            (4, 19) => {
+                // Multipart reply headers: type, flags, 4 pad bytes.
+                let (&[s0, s1, _, _, _, _, _, _], body) = body.split_first_chunk::<8>()?;
+                match u16::from_be_bytes([s0, s1]) {
+                    OFPMP_FLOW => match FlowStatsReplyView::layout(Raw::Ofpst13FlowReply, 4, body)? {
+                        (v, true) => (Raw::Ofpst13FlowReply, BodyView::FlowStatsReply(v)),
+                        (_, false) => return None,
+                    },
+                    OFPMP_PORT_STATS => {
+                        let v = PortStatsReplyView::layout(Raw::Ofpst13PortReply, 4, body)?;
+                        (Raw::Ofpst13PortReply, BodyView::PortStatsReply(v.surely_valid().then_some(v)?))
+                    }
+                    _ => return None,
+                }
+            }
             _ => return None,
         };
         Some(MsgView { frame, raw, body })
@@ -244,6 +271,22 @@ mod tests {
         assert!(n > 20, "{n}");
     }
 
+    /// The lengths and numbers the shortcuts assume are OF1.3's.
+    #[test]
+    fn of13_lengths_are_the_layouts() {
+        let info = Raw::Ofpt11FlowMod.info();
+        assert_eq!((usize::from(info.min_body), info.extra_multiple, info.number), (OF13_FLOW_MOD_MIN_BODY, 8, 14));
+        assert_eq!(Raw::Ofpst13FlowReply.info().number, u32::from(OFPMP_FLOW));
+        assert_eq!(Raw::Ofpst13PortReply.info().number, u32::from(OFPMP_PORT_STATS));
+        for raw in [Raw::Ofpst13FlowReply, Raw::Ofpst13PortReply] {
+            assert_eq!((raw.hdrs_len(4), raw.info().min_body), (16, 0));
+        }
+        for (version, msg_type) in [(4, 2), (4, 3), (4, 10), (4, 14), (4, 20), (4, 21)] {
+            let frame = [version, msg_type, 0, 8, 0, 0, 0, 0];
+            assert_eq!(raw::identify(&frame).map(|r| r.hdrs_len(version)), Ok(8), "{msg_type}");
+        }
+    }
+
     /// The OpenFlow 1.3 shortcuts find what the general path finds, and only that.
     #[test]
     fn the_shortcuts_are_the_general_path() {
@@ -277,5 +320,48 @@ mod tests {
             }
         }
         assert!(shortcuts > 1000, "{shortcuts}");
+        // Flow mods and statistics replies, whole and cut short, with bytes changed here and there.
+        let mut shortcuts = 0;
+        for frame in of13_frames() {
+            for len in 8..=frame.len() {
+                for at in (0..len).step_by(3) {
+                    for byte in [0, 1, 0x80, 0xff] {
+                        let mut f = frame[..len].to_vec();
+                        f[at] = byte;
+                        f[0] = 4;
+                        if let Some(v) = MsgView::of13_shortcut(&f) {
+                            assert_eq!(general(&f), Some(v), "{f:02x?}");
+                            shortcuts += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(shortcuts > 1000, "{shortcuts}");
+    }
+
+    /// An OF1.3 flow mod, flow statistics reply and port statistics reply.
+    fn of13_frames() -> Vec<Vec<u8>> {
+        use crate::actions::Action;
+        use crate::flow::ETH_TYPE_IP;
+        use crate::instructions::Instructions;
+        use crate::msg::flow_mod::FlowMod;
+        use crate::msg::flow_stats::{FlowStats, FlowStatsReply};
+        use crate::msg::stats::{PortStats, PortStatsReply};
+        use crate::msg::{Message, OfpMsg};
+        use crate::ofmatch::Match;
+        let mut m = Match::catchall();
+        m.set_in_port(3);
+        m.set_dl_type(ETH_TYPE_IP);
+        m.set_nw_dst_masked(0x0a00_0001, u32::MAX);
+        let instructions = Instructions::apply([Action::Output { port: 2, max_len: 0 }]);
+        let flow_mod = FlowMod { match_: m, instructions: instructions.clone(), ..FlowMod::default() };
+        let stats = FlowStats { match_: m, instructions, ..FlowStats::default() };
+        let bodies = [
+            Message::FlowMod(flow_mod),
+            Message::FlowStatsReply(FlowStatsReply { entries: vec![stats.clone(), stats] }),
+            Message::PortStatsReply(PortStatsReply { ports: vec![PortStats::unknown(1), PortStats::unknown(2)] }),
+        ];
+        bodies.into_iter().map(|b| OfpMsg::new(4, 1, b).to_bytes().to_vec()).collect()
     }
 }
