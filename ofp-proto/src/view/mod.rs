@@ -115,6 +115,8 @@ impl<'a> MsgView<'a> {
     #[inline(always)]
     fn of13_shortcut(frame: &'a [u8]) -> Option<MsgView<'a>> {
         let (&[version, msg_type, _, _, _, _, _, _], body) = frame.split_first_chunk::<8>()?;
+        // OF1.3 numbers: echo request and reply 2 and 3, packet-in 10, flow mod 14, multipart
+        // reply 19, barrier request and reply 20 and 21.
         let (raw, body) = match (version, msg_type) {
             (4, 10) => (Raw::Ofpt13PacketIn, BodyView::PacketIn(PacketInView::of13_in_port_only(body)?)),
             (4, 2) => (Raw::OfptEchoRequest, BodyView::EchoRequest(body)),
@@ -281,9 +283,23 @@ mod tests {
         for raw in [Raw::Ofpst13FlowReply, Raw::Ofpst13PortReply] {
             assert_eq!((raw.hdrs_len(4), raw.info().min_body), (16, 0));
         }
-        for (version, msg_type) in [(4, 2), (4, 3), (4, 10), (4, 14), (4, 20), (4, 21)] {
-            let frame = [version, msg_type, 0, 8, 0, 0, 0, 0];
-            assert_eq!(raw::identify(&frame).map(|r| r.hdrs_len(version)), Ok(8), "{msg_type}");
+        let of13 = [
+            (2, Raw::OfptEchoRequest),
+            (3, Raw::OfptEchoReply),
+            (10, Raw::Ofpt13PacketIn),
+            (14, Raw::Ofpt11FlowMod),
+            (20, Raw::Ofpt11BarrierRequest),
+            (21, Raw::Ofpt11BarrierReply),
+        ];
+        for (msg_type, raw) in of13 {
+            let frame = [4, msg_type, 0, 8, 0, 0, 0, 0];
+            assert_eq!(raw::identify(&frame).map(|r| (r, r.hdrs_len(4))), Ok((raw, 8)), "{msg_type}");
+        }
+        for (stat, raw) in [(OFPMP_FLOW, Raw::Ofpst13FlowReply), (OFPMP_PORT_STATS, Raw::Ofpst13PortReply)] {
+            let mut frame = vec![4, 19, 0, 16, 0, 0, 0, 0];
+            frame.extend(stat.to_be_bytes());
+            frame.resize(16, 0);
+            assert_eq!(raw::identify(&frame), Ok(raw));
         }
     }
 
