@@ -121,19 +121,20 @@ impl Reader {
 /// The big-endian 16-bit integer at `at` in a slice whose length the caller has checked.
 #[inline]
 pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
+    // One bounds check (the conversion of a 2-byte slice cannot fail).
+    u16::from_be_bytes(b[at..at + 2].try_into().unwrap_or_default())
 }
 
 /// The big-endian 32-bit integer at `at` in a slice whose length the caller has checked.
 #[inline]
 pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    u32::from_be_bytes(b[at..at + 4].try_into().unwrap_or_default())
 }
 
 /// The big-endian 64-bit integer at `at` in a slice whose length the caller has checked.
 #[inline]
 pub(crate) fn be64(b: &[u8], at: usize) -> u64 {
-    u64::from(be32(b, at)) << 32 | u64::from(be32(b, at + 4))
+    u64::from_be_bytes(b[at..at + 8].try_into().unwrap_or_default())
 }
 
 /// Writes a zeroed 16-bit length placeholder and returns where it is, for `patch_len16`.

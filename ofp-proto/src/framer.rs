@@ -119,7 +119,32 @@ impl Framer {
     /// Like `next_frame`, but the message is borrowed from the receive buffer until the framer is
     /// used again: no reference count is touched, so parsing it as a [`crate::view::MsgView`]
     /// costs no atomic operation.
+    #[inline]
     pub fn next_frame_ref(&mut self) -> Result<Option<&[u8]>, FramingError> {
+        // The common case in a few loads: a whole, well-framed message is pending.
+        let start = self.lent;
+        let whole = match (self.buf.get(start..), self.failed) {
+            (Some(pending), None) => match pending.first_chunk::<4>() {
+                Some(&[_, _, l0, l1]) => {
+                    let len = usize::from(u16::from_be_bytes([l0, l1]));
+                    (len >= HEADER_LEN && pending.len() >= len).then_some(len)
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        match whole {
+            Some(len) => {
+                self.lent = start + len;
+                Ok(self.buf.get(start..start + len))
+            }
+            None => self.next_frame_ref_slow(),
+        }
+    }
+
+    /// `next_frame_ref` when no whole message is pending, or the stream failed.
+    #[cold]
+    fn next_frame_ref_slow(&mut self) -> Result<Option<&[u8]>, FramingError> {
         if self.lent == self.buf.len() && self.lent > 0 {
             self.reclaim();
         }

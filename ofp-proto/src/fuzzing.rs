@@ -9,7 +9,7 @@ use crate::instructions::Instructions;
 use crate::msg::{Message, OfpMsg};
 use crate::print::{key_fields, ofp_to_string};
 use crate::raw::{finish_msg, MsgType, Raw};
-use crate::view::{BodyView, InstructionView, InstructionsView, MsgView};
+use crate::view::{BodyView, InstructionView, InstructionsView, MatchView, MsgView};
 
 /// Groups of message types, one fuzz target each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,6 +244,7 @@ fn check_view_body(v: &BodyView, m: &Message) {
             assert_eq!(v.data(), &p.data[..]);
             if let Some(md) = v.metadata() {
                 assert_eq!(md.to_match().as_ref(), Ok(&p.metadata));
+                assert_eq!(md.fields().count(), md.fields().fold(0, |n, _| n + 1));
             }
         }
         (BodyView::FlowMod(v), Message::FlowMod(f)) => {
@@ -252,6 +253,7 @@ fn check_view_body(v: &BodyView, m: &Message) {
             assert_eq!(v.out_port(), f.out_port);
             assert_eq!(v.match_().to_match().as_ref(), Ok(&f.match_));
             check_outputs(v.instructions(), &f.instructions);
+            check_shortcuts(v.match_(), v.instructions());
         }
         (BodyView::EchoRequest(v), Message::EchoRequest(p)) | (BodyView::EchoReply(v), Message::EchoReply(p)) => {
             assert_eq!(*v, &p[..])
@@ -266,6 +268,7 @@ fn check_view_body(v: &BodyView, m: &Message) {
                 assert_eq!(more, (e.idle_timeout, e.hard_timeout, e.packet_count, e.byte_count));
                 assert_eq!(v.match_().to_match().as_ref(), Ok(&e.match_));
                 check_outputs(v.instructions(), &e.instructions);
+                check_shortcuts(v.match_(), v.instructions());
             }
         }
         (BodyView::PortStatsReply(v), Message::PortStatsReply(r)) => {
@@ -282,6 +285,16 @@ fn check_view_body(v: &BodyView, m: &Message) {
         (BodyView::Other(v), m) => assert_eq!(&v.body, m),
         (v, m) => panic!("view {v:?} of {m:?}"),
     }
+}
+
+/// The shortcuts of the match and instruction views find what their iterators find.
+fn check_shortcuts(m: MatchView, i: InstructionsView) {
+    assert_eq!(m.fields().count(), m.fields().fold(0, |n, _| n + 1));
+    let apply = i.iter().find_map(|i| match i {
+        InstructionView::ApplyActions(a) => Some(a),
+        _ => None,
+    });
+    assert_eq!(i.apply_actions(), apply);
 }
 
 /// Instructions that are only an apply-actions of outputs read as the owned ones.

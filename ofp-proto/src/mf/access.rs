@@ -17,7 +17,7 @@ impl MfId {
     /// Whether `Flow` models this field (the fields NXM/OXM matches and set-field actions this
     /// codec decodes may name).
     #[inline]
-    pub fn in_flow(self) -> bool {
+    pub const fn in_flow(self) -> bool {
         IN_FLOW[self as usize]
     }
 }
@@ -221,25 +221,46 @@ pub fn is_all_wild(id: MfId, m: &Match) -> bool {
     }
 }
 
+/// What OVS's `mf_is_value_valid` asks of a field's values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ValueRule {
+    /// Every value is valid.
+    Any,
+    /// None of these bits may be set.
+    Clear(u128),
+    /// A port number OpenFlow 1.1+ can carry.
+    Ofp11Port,
+}
+
+/// The rule `is_value_valid` applies to `id` (const: tables built at compile time use it).
+pub(crate) const fn value_rule(id: MfId) -> ValueRule {
+    use MfId::*;
+    use ValueRule::Clear;
+    match id {
+        InPortOxm => ValueRule::Ofp11Port,
+        IpDscp => Clear(!IP_DSCP_MASK as u128),
+        IpDscpShifted => Clear(!(IP_DSCP_MASK >> 2) as u128),
+        IpEcn => Clear(!IP_ECN_MASK as u128),
+        IpFrag => Clear(!FLOW_NW_FRAG_MASK as u128),
+        TcpFlags => Clear(!0x0fff),
+        ArpOp => Clear(0xff00),
+        VlanVid => Clear(VLAN_PCP_MASK as u128),
+        VlanPcp => Clear(!7),
+        Ipv6Label => Clear(!IPV6_LABEL_MASK as u128),
+        MplsLabel => Clear(!(MPLS_LABEL_MASK >> MPLS_LABEL_SHIFT) as u128),
+        MplsTc => Clear(!7),
+        MplsBos => Clear(!1),
+        _ => ValueRule::Any,
+    }
+}
+
 /// OVS `mf_is_value_valid`: the value may appear (as part of a masked match) for the field.
 #[inline]
 pub fn is_value_valid(id: MfId, v: u128) -> bool {
-    use MfId::*;
-    match id {
-        InPortOxm => port_no::from_ofp11(v as u32).is_ok(),
-        IpDscp => v as u8 & !IP_DSCP_MASK == 0,
-        IpDscpShifted => v as u8 & !(IP_DSCP_MASK >> 2) == 0,
-        IpEcn => v as u8 & !IP_ECN_MASK == 0,
-        IpFrag => v as u8 & !FLOW_NW_FRAG_MASK == 0,
-        TcpFlags => v & !0x0fff == 0,
-        ArpOp => v & 0xff00 == 0,
-        VlanVid => v as u16 & VLAN_PCP_MASK == 0,
-        VlanPcp => v & !7 == 0,
-        Ipv6Label => v as u32 & !IPV6_LABEL_MASK == 0,
-        MplsLabel => v as u32 & !(MPLS_LABEL_MASK >> MPLS_LABEL_SHIFT) == 0,
-        MplsTc => v & !7 == 0,
-        MplsBos => v & !1 == 0,
-        _ => true,
+    match value_rule(id) {
+        ValueRule::Any => true,
+        ValueRule::Clear(bits) => v & bits == 0,
+        ValueRule::Ofp11Port => port_no::from_ofp11(v as u32).is_ok(),
     }
 }
 
@@ -534,6 +555,33 @@ pub fn format_packet_type(value: u32, mask: u32, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// OVS `mf_is_value_valid` on the fields that restrict their values, at the edges.
+    #[test]
+    fn value_rules_are_ovs_rules() {
+        use MfId::*;
+        let cases: [(MfId, u128, bool); 16] = [
+            (InPortOxm, 0xfeff, true),
+            (InPortOxm, 0xff00, false),
+            (InPortOxm, 0xffff_fff8, true),
+            (IpDscp, 0xfc, true),
+            (IpDscp, 0x01, false),
+            (IpDscpShifted, 0x3f, true),
+            (IpDscpShifted, 0x40, false),
+            (IpEcn, 0x04, false),
+            (VlanVid, 0x1fff, true),
+            (VlanVid, 0x2000, false),
+            (VlanPcp, 8, false),
+            (Ipv6Label, 0x000f_ffff, true),
+            (Ipv6Label, 0x0010_0000, false),
+            (MplsLabel, 0x0010_0000, false),
+            (ArpOp, 0x0100, false),
+            (EthType, u128::from(u16::MAX), true),
+        ];
+        for (id, v, valid) in cases {
+            assert_eq!(is_value_valid(id, v), valid, "{id:?} {v:#x}");
+        }
+    }
 
     #[test]
     fn every_flow_field_has_a_code_point_and_fits_a_u128() {

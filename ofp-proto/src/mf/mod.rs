@@ -18,6 +18,7 @@ pub use access::{
     aliases, format, format_packet_type, frag_name, get, get_masked, is_all_wild, is_mask_valid, is_value_valid,
     prereqs_ok, set, set_flow_value, set_value, set_wild,
 };
+pub(crate) use access::{value_rule, ValueRule};
 pub use bitmap::MfBitmap;
 pub use fields::MfId;
 
@@ -117,7 +118,7 @@ pub struct MfField {
 
 impl MfId {
     #[inline]
-    pub fn field(self) -> &'static MfField {
+    pub const fn field(self) -> &'static MfField {
         &FIELDS[self as usize]
     }
 
@@ -143,6 +144,11 @@ impl MfId {
     /// The field named `name` (OVS name or its alias).
     pub fn from_name(name: &str) -> Option<MfId> {
         FIELDS.iter().find(|f| f.name == name || f.extra_name == Some(name)).map(|f| f.id)
+    }
+
+    /// The OXM basic-class field numbered `field` (const: tables built at compile time use it).
+    pub(crate) const fn basic(field: u8) -> Option<MfId> {
+        BY_FIELD[2][field as usize & 0x7f]
     }
 
     /// The field an NXM/OXM code point names, whatever the header's length.

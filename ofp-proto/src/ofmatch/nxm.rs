@@ -65,14 +65,16 @@ pub(crate) enum Entry {
 
 #[inline(always)]
 fn be_uint(b: &[u8]) -> u128 {
-    // Most fields are 1, 2, 4 or 8 bytes wide: read those without a byte loop on u128.
+    // Most fields are 1, 2, 4, 6, 8 or 16 bytes wide: read those without a byte loop on u128.
     match *b {
         [x] => x.into(),
         [x, y] => u16::from_be_bytes([x, y]).into(),
         [x, y, z, w] => u32::from_be_bytes([x, y, z, w]).into(),
-        _ => match <[u8; 8]>::try_from(b) {
-            Ok(a) => u64::from_be_bytes(a).into(),
-            Err(_) => b.iter().fold(0u128, |acc, &x| acc << 8 | u128::from(x)),
+        [a, b, c, d, e, f] => u64::from_be_bytes([0, 0, a, b, c, d, e, f]).into(),
+        _ => match (<[u8; 8]>::try_from(b), <[u8; 16]>::try_from(b)) {
+            (Ok(a), _) => u64::from_be_bytes(a).into(),
+            (_, Ok(a)) => u128::from_be_bytes(a),
+            _ => b.iter().fold(0u128, |acc, &x| acc << 8 | u128::from(x)),
         },
     }
 }

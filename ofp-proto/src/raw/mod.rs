@@ -193,15 +193,115 @@ struct Hdrs {
     subtype: u32,
 }
 
-/// Standard messages (neither multipart nor experimenter) of OpenFlow 1.0–1.5, by version and
-/// type: most of what a connection carries, identified in one step.
-type OfptIndex = [[Option<Raw>; 32]; 6];
+/// What `pull` needs of a message that one load identifies.
+#[derive(Clone, Copy, Debug)]
+struct Quick {
+    raw: Raw,
+    hdrs_len: u8,
+    min_len: u16,
+    /// As `RawInfo::extra_multiple`.
+    extra_multiple: u16,
+}
 
-fn index() -> &'static (HashMap<Hdrs, Raw>, OfptIndex) {
-    static INDEX: OnceLock<(HashMap<Hdrs, Raw>, OfptIndex)> = OnceLock::new();
+impl Quick {
+    const fn of(info: &RawInfo, hdrs_len: u8) -> Quick {
+        Quick { raw: info.raw, hdrs_len, min_len: hdrs_len as u16 + info.min_body, extra_multiple: info.extra_multiple }
+    }
+}
+
+/// What a standard message's version and type say: its layout, or that it is multipart.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    Unknown,
+    Msg(Quick),
+    Stats { request: bool },
+}
+
+/// Standard messages of OpenFlow 1.0–1.5 by version and type, and their standard multipart
+/// messages by version, request or reply, and multipart type (below 32): most of what a
+/// connection carries, identified and length-checked in one or two loads. Built at compile time.
+struct QuickIndex {
+    ofpt: [[Slot; 32]; 6],
+    ofpst: [[[Option<Quick>; 32]; 2]; 6],
+}
+
+static QUICK: QuickIndex = {
+    let mut q = QuickIndex { ofpt: [[Slot::Unknown; 32]; 6], ofpst: [[[None; 32]; 2]; 6] };
+    let mut v = 0;
+    while v < 6 {
+        let (request, reply) = if v + 1 == OFP10_VERSION as usize {
+            (OFPT10_STATS_REQUEST, OFPT10_STATS_REPLY)
+        } else {
+            (OFPT11_STATS_REQUEST, OFPT11_STATS_REPLY)
+        };
+        q.ofpt[v][request as usize] = Slot::Stats { request: true };
+        q.ofpt[v][reply as usize] = Slot::Stats { request: false };
+        v += 1;
+    }
+    let mut i = 0;
+    while i < table::RAW_INFO.len() {
+        let info = &table::RAW_INFO[i];
+        let mut version = info.min_version;
+        while version >= 1 && version <= 6 && version <= info.max_version {
+            let v = version as usize - 1;
+            let hdrs_len = match info.family {
+                Family::Ofpst if version == OFP10_VERSION => 12,
+                Family::Ofpst => 16,
+                _ => 8,
+            };
+            let quick = Quick::of(info, hdrs_len);
+            let n = info.number as usize;
+            match info.family {
+                Family::Ofpt if n < 32 => {
+                    assert!(matches!(q.ofpt[v][n], Slot::Unknown), "a standard message numbered as multipart");
+                    q.ofpt[v][n] = Slot::Msg(quick);
+                }
+                Family::Ofpst if n < 32 => q.ofpst[v][is_request_name(info.name) as usize][n] = Some(quick),
+                _ => {}
+            }
+            version += 1;
+        }
+        i += 1;
+    }
+    q
+};
+
+/// The name of a multipart request ends in "request" (const `str::ends_with`).
+const fn is_request_name(name: &str) -> bool {
+    let (name, suffix) = (name.as_bytes(), b"request");
+    if name.len() < suffix.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < suffix.len() {
+        if name[name.len() - suffix.len() + i] != suffix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The quick identification of `msg`, if it has one (`msg` holds at least its headers).
+#[inline]
+fn quick(msg: &[u8]) -> Option<Quick> {
+    let &[version, msg_type, _, _, _, _, _, _] = msg.first_chunk::<8>()?;
+    let v = usize::from(version).wrapping_sub(1);
+    let q = match *QUICK.ofpt.get(v)?.get(usize::from(msg_type))? {
+        Slot::Msg(q) => q,
+        Slot::Stats { request } => {
+            let stat = usize::from(u16::from_be_bytes(*msg.get(8..)?.first_chunk::<2>()?));
+            (*QUICK.ofpst[v][usize::from(request)].get(stat)?)?
+        }
+        Slot::Unknown => return None,
+    };
+    (msg.len() >= usize::from(q.hdrs_len)).then_some(q)
+}
+
+fn index() -> &'static HashMap<Hdrs, Raw> {
+    static INDEX: OnceLock<HashMap<Hdrs, Raw>> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut m = HashMap::new();
-        let mut ofpt: OfptIndex = [[None; 32]; 6];
         for info in table::RAW_INFO.iter() {
             for version in info.min_version..=info.max_version {
                 let st = |req| match (version == OFP10_VERSION, req) {
@@ -213,12 +313,7 @@ fn index() -> &'static (HashMap<Hdrs, Raw>, OfptIndex) {
                 let req = info.raw.is_stat_request();
                 let n = info.number;
                 let h = match info.family {
-                    Family::Ofpt => {
-                        if let Some(slot) = ofpt.get_mut(usize::from(version) - 1).and_then(|t| t.get_mut(n as usize)) {
-                            *slot = Some(info.raw);
-                        }
-                        Hdrs { version, msg_type: n as u8, stat: 0, vendor: 0, subtype: 0 }
-                    }
+                    Family::Ofpt => Hdrs { version, msg_type: n as u8, stat: 0, vendor: 0, subtype: 0 },
                     Family::Ofpst => Hdrs { version, msg_type: st(req), stat: n as u16, vendor: 0, subtype: 0 },
                     Family::Nxt | Family::Onft => {
                         Hdrs { version, msg_type: OFPT_VENDOR, stat: 0, vendor: info.family.vendor(), subtype: n }
@@ -234,7 +329,7 @@ fn index() -> &'static (HashMap<Hdrs, Raw>, OfptIndex) {
                 m.insert(h, info.raw);
             }
         }
-        (m, ofpt)
+        m
     })
 }
 
@@ -287,15 +382,11 @@ fn decode_hdrs(msg: &[u8]) -> Result<Hdrs, OfpErr> {
 /// truncated message as long as its identifying headers are present.
 #[inline]
 pub fn identify(msg: &[u8]) -> Result<Raw, OfpErr> {
-    let (map, ofpt) = index();
-    if let (Some(&version), Some(&msg_type)) = (msg.first(), msg.get(1)) {
-        let known = usize::from(version).checked_sub(1).and_then(|v| ofpt.get(v)?.get(usize::from(msg_type))?.as_ref());
-        if let (Some(raw), true) = (known, msg.len() >= 8) {
-            return Ok(*raw);
-        }
+    if let Some(q) = quick(msg) {
+        return Ok(q.raw);
     }
     let h = decode_hdrs(msg)?;
-    match map.get(&h) {
+    match index().get(&h) {
         Some(r) => Ok(*r),
         None if h.vendor != 0 => Err(OfpErr::OFPBRC_BAD_SUBTYPE),
         None if h.stat != 0 || is_stats_type(h) => Err(OfpErr::OFPBRC_BAD_STAT),
@@ -315,21 +406,43 @@ fn is_stats_type(h: Hdrs) -> bool {
 /// Returns the raw and the offset where the body starts. `msg` must be exactly one message.
 #[inline]
 pub fn pull(msg: &[u8]) -> Result<(Raw, usize), OfpErr> {
+    match quick(msg) {
+        Some(q) if length_ok(msg.len(), q) => Ok((q.raw, usize::from(q.hdrs_len))),
+        Some(_) => Err(OfpErr::OFPBRC_BAD_LEN),
+        None => pull_general(msg),
+    }
+}
+
+/// `pull` for the messages one load identifies, when their length is right (`None` for
+/// anything else, which `pull` identifies or rejects).
+#[inline]
+pub(crate) fn pull_quick_ok(msg: &[u8]) -> Option<(Raw, usize)> {
+    let q = quick(msg)?;
+    length_ok(msg.len(), q).then_some((q.raw, usize::from(q.hdrs_len)))
+}
+
+/// `pull` for what one load does not identify: experimenter messages, newer versions, errors.
+#[inline(never)]
+fn pull_general(msg: &[u8]) -> Result<(Raw, usize), OfpErr> {
     let raw = identify(msg)?;
-    let info = raw.info();
-    let version = msg[0];
-    let hdrs_len = raw.hdrs_len(version);
-    let min_len = hdrs_len + usize::from(info.min_body);
-    let len = msg.len();
-    let ok = match info.extra_multiple {
-        0 => len == min_len,
-        1 => len >= min_len,
-        m => len >= min_len && (len - min_len).is_multiple_of(usize::from(m)),
-    };
-    if ok {
+    let hdrs_len = raw.hdrs_len(msg[0]);
+    if length_ok(msg.len(), Quick::of(raw.info(), hdrs_len as u8)) {
         Ok((raw, hdrs_len))
     } else {
         Err(OfpErr::OFPBRC_BAD_LEN)
+    }
+}
+
+/// A message of `len` bytes has a length `q`'s layout allows.
+#[inline]
+fn length_ok(len: usize, q: Quick) -> bool {
+    let min_len = usize::from(q.min_len);
+    match q.extra_multiple {
+        0 => len == min_len,
+        1 => len >= min_len,
+        // Most multiples are powers of two: no division on the hot path.
+        m if m.is_power_of_two() => len >= min_len && (len - min_len) & usize::from(m - 1) == 0,
+        m => len >= min_len && (len - min_len).is_multiple_of(usize::from(m)),
     }
 }
 
@@ -384,6 +497,32 @@ mod tests {
                 assert_eq!(pull(&b), Ok((info.raw, info.raw.hdrs_len(version))), "{:?} v{version}", info.raw);
             }
         }
+    }
+
+    /// The one-step identification names what the general index names, with its lengths.
+    #[test]
+    fn quick_identification_agrees_with_the_index() {
+        let mut quick_ones = 0;
+        for version in 1..=7u8 {
+            for msg_type in 0..=255u8 {
+                for stat in 0..40u16 {
+                    let mut msg = vec![version, msg_type, 0, 32, 0, 0, 0, 0];
+                    msg.extend(stat.to_be_bytes());
+                    msg.resize(32, 0);
+                    let Some(q) = quick(&msg) else { continue };
+                    quick_ones += 1;
+                    let h = decode_hdrs(&msg).unwrap();
+                    assert_eq!(index().get(&h), Some(&q.raw), "{msg:02x?}");
+                    let info = q.raw.info();
+                    assert_eq!(usize::from(q.hdrs_len), q.raw.hdrs_len(version));
+                    assert_eq!(
+                        (q.min_len, q.extra_multiple),
+                        (u16::from(q.hdrs_len) + info.min_body, info.extra_multiple)
+                    );
+                }
+            }
+        }
+        assert!(quick_ones > 1000, "{quick_ones}");
     }
 
     #[test]

@@ -17,47 +17,59 @@ const OFP11_FIXED: usize = 40;
 /// them (OF1.0: the table id in the command's high byte, as with NXT_FLOW_MOD_TABLE_ID).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowModView<'a> {
+    /// The bytes after the header: at least the match and the fixed fields.
+    body: &'a [u8],
     version: u8,
-    fixed: &'a [u8],
     command: FlowModCommand,
-    match_: MatchView<'a>,
-    instructions: InstructionsView<'a>,
+    /// Where the instructions (OF1.0: the actions) start in `body`.
+    instructions_at: u16,
 }
 
 impl<'a> FlowModView<'a> {
     #[inline]
     pub(crate) fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<Self> {
-        let (fixed, match_, rest, command) = match raw {
+        let (command, instructions_at) = match raw {
             Raw::Ofpt10FlowMod => {
-                let (m, rest) = body.split_at_checked(OFP10_MATCH_LEN)?;
-                let (fixed, rest) = rest.split_at_checked(OFP10_FIXED)?;
-                (fixed, MatchView::Ofp10(m.try_into().ok()?), rest, be16(fixed, 8) & 0xff)
+                let fixed = body.get(OFP10_MATCH_LEN..OFP10_MATCH_LEN + OFP10_FIXED)?;
+                (be16(fixed, 8) & 0xff, OFP10_MATCH_LEN + OFP10_FIXED)
             }
             Raw::Ofpt11FlowMod => {
-                let (fixed, rest) = body.split_at_checked(OFP11_FIXED)?;
-                let (m, padded) = MatchView::ofp11_layout(rest)?;
-                (fixed, m, &rest[padded..], fixed[17].into())
+                let fixed = body.get(..OFP11_FIXED)?;
+                let (_, padded) = MatchView::ofp11_layout(&body[OFP11_FIXED..])?;
+                (fixed[17].into(), OFP11_FIXED + padded)
             }
             _ => return None,
         };
         let command = FlowModCommand::from_wire(command)?;
-        Some(FlowModView { version, fixed, command, match_, instructions: InstructionsView::new(rest, version) })
+        Some(FlowModView { body, version, command, instructions_at: u16::try_from(instructions_at).ok()? })
     }
 
-    /// True only if the owned decode (with the default `FlowModOpts`) surely accepts it.
+    /// The fixed fields (after the match in OF1.0, before it after).
     #[inline]
-    pub(crate) fn surely_valid(&self) -> bool {
-        let flags = FlowModFlags::decode(self.flags(), self.command == FlowModCommand::Add, self.version);
-        let fixed_ok = if self.version == OFP10_VERSION {
-            true
+    fn fixed(&self) -> &'a [u8] {
+        if self.is10() {
+            &self.body[OFP10_MATCH_LEN..OFP10_MATCH_LEN + OFP10_FIXED]
         } else {
-            let table_ok = self.table_id() != OFPTT_ALL || (self.version != OFP11_VERSION && self.command.is_delete());
-            table_ok && port_no::from_ofp11(be32(self.fixed, 28)).is_ok()
+            &self.body[..OFP11_FIXED]
+        }
+    }
+
+    /// True only if the owned decode (with the default `FlowModOpts`) surely accepts it. (Out of
+    /// line: the match and instruction checks inline into it.)
+    #[inline(never)]
+    pub(crate) fn surely_valid(&self) -> bool {
+        let fixed = self.fixed();
+        let (flags, fixed_ok) = if self.is10() {
+            (be16(fixed, 22), true)
+        } else {
+            let table_ok = fixed[16] != OFPTT_ALL || (self.version != OFP11_VERSION && self.command.is_delete());
+            (be16(fixed, 36), table_ok && port_no::from_ofp11(be32(fixed, 28)).is_ok())
         };
-        fixed_ok
-            && flags.is_ok_and(|f| !f.has(FlowModFlags::EMERG))
-            && self.match_.surely_valid(true)
-            && self.instructions.surely_valid()
+        // No flags (the common case) decode as no flags, and counter resets for OF1.0/1.1 adds.
+        let flags_ok = flags == 0
+            || FlowModFlags::decode(flags, self.command == FlowModCommand::Add, self.version)
+                .is_ok_and(|f| !f.has(FlowModFlags::EMERG));
+        fixed_ok && flags_ok && self.match_().surely_valid(true) && self.instructions().surely_valid()
     }
 
     fn is10(&self) -> bool {
@@ -67,7 +79,7 @@ impl<'a> FlowModView<'a> {
     /// The cookie field (OF1.0: the new cookie).
     #[inline]
     pub fn cookie(&self) -> u64 {
-        be64(self.fixed, 0)
+        be64(self.fixed(), 0)
     }
 
     /// 0 in OF1.0.
@@ -76,7 +88,7 @@ impl<'a> FlowModView<'a> {
         if self.is10() {
             0
         } else {
-            be64(self.fixed, 8)
+            be64(self.fixed(), 8)
         }
     }
 
@@ -88,43 +100,44 @@ impl<'a> FlowModView<'a> {
     #[inline]
     pub fn table_id(&self) -> u8 {
         if self.is10() {
-            self.fixed[8]
+            self.fixed()[8]
         } else {
-            self.fixed[16]
+            self.fixed()[16]
         }
     }
 
     #[inline]
     pub fn idle_timeout(&self) -> u16 {
-        be16(self.fixed, if self.is10() { 10 } else { 18 })
+        be16(self.fixed(), if self.is10() { 10 } else { 18 })
     }
 
     #[inline]
     pub fn hard_timeout(&self) -> u16 {
-        be16(self.fixed, if self.is10() { 12 } else { 20 })
+        be16(self.fixed(), if self.is10() { 12 } else { 20 })
     }
 
     /// The priority; an OF1.0 exact-match flow always has the highest (as the owned decode says).
     #[inline]
     pub fn priority(&self) -> u16 {
-        match self.match_ {
-            MatchView::Ofp10(m) if be32(m, 0) & OFPFW10_ALL == 0 => u16::MAX,
-            _ => be16(self.fixed, if self.is10() { 14 } else { 22 }),
+        if self.is10() && be32(self.body, 0) & OFPFW10_ALL == 0 {
+            u16::MAX
+        } else {
+            be16(self.fixed(), if self.is10() { 14 } else { 22 })
         }
     }
 
     #[inline]
     pub fn buffer_id(&self) -> u32 {
-        be32(self.fixed, if self.is10() { 16 } else { 24 })
+        be32(self.fixed(), if self.is10() { 16 } else { 24 })
     }
 
     /// The out port (OF1.1+ numbering).
     #[inline]
     pub fn out_port(&self) -> u32 {
         if self.is10() {
-            port_no::ofp10_to_ofp11(be16(self.fixed, 20))
+            port_no::ofp10_to_ofp11(be16(self.fixed(), 20))
         } else {
-            be32(self.fixed, 28)
+            be32(self.fixed(), 28)
         }
     }
 
@@ -134,14 +147,14 @@ impl<'a> FlowModView<'a> {
         if self.is10() {
             crate::msg::flow_mod::OFPG_ANY
         } else {
-            be32(self.fixed, 32)
+            be32(self.fixed(), 32)
         }
     }
 
     /// The flags as on the wire (see [`FlowModFlags::decode`]).
     #[inline]
     pub fn flags(&self) -> u16 {
-        be16(self.fixed, if self.is10() { 22 } else { 36 })
+        be16(self.fixed(), if self.is10() { 22 } else { 36 })
     }
 
     /// The importance field (0 in OF1.0).
@@ -150,18 +163,24 @@ impl<'a> FlowModView<'a> {
         if self.is10() {
             0
         } else {
-            be16(self.fixed, 38)
+            be16(self.fixed(), 38)
         }
     }
 
     #[inline]
     pub fn match_(&self) -> MatchView<'a> {
-        self.match_
+        // Where parsing found it (an empty OXM match should it not be there).
+        let m = if self.is10() {
+            self.body.first_chunk::<OFP10_MATCH_LEN>().map(MatchView::Ofp10)
+        } else {
+            self.body.get(OFP11_FIXED..).and_then(MatchView::ofp11_layout).map(|(m, _)| m)
+        };
+        m.unwrap_or(MatchView::Oxm(&[]))
     }
 
     /// OF1.1+ instructions; OF1.0's action list reads as one apply-actions.
     #[inline]
     pub fn instructions(&self) -> InstructionsView<'a> {
-        self.instructions
+        InstructionsView::new(self.body.get(usize::from(self.instructions_at)..).unwrap_or_default(), self.version)
     }
 }

@@ -49,6 +49,7 @@ pub struct InstructionIter<'a> {
 impl<'a> Iterator for InstructionIter<'a> {
     type Item = InstructionView<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<InstructionView<'a>> {
         if self.version == OFP10_VERSION {
             let all = std::mem::take(&mut self.rest);
@@ -95,15 +96,26 @@ impl<'a> InstructionsView<'a> {
     /// The apply-actions list, if any.
     #[inline]
     pub fn apply_actions(&self) -> Option<ActionsView<'a>> {
-        self.iter().find_map(|i| match i {
-            InstructionView::ApplyActions(a) => Some(a),
-            _ => None,
-        })
+        // What `iter().find_map(..)` finds, reading only the instructions' headers.
+        if self.version == OFP10_VERSION {
+            return (!self.data.is_empty()).then_some(ActionsView::new(self.data, self.version));
+        }
+        let mut rest = self.data;
+        while let Some(&[t0, t1, l0, l1]) = rest.first_chunk::<4>() {
+            let len = usize::from(u16::from_be_bytes([l0, l1]));
+            let inst = rest.get(..len).filter(|_| len >= 8)?;
+            if u16::from_be_bytes([t0, t1]) == OFPIT11_APPLY_ACTIONS {
+                return Some(ActionsView::new(&inst[8..], self.version));
+            }
+            rest = &rest[len..];
+        }
+        None
     }
 
     /// True only if the owned decoder (and a flow mod's checks with the default options) surely
     /// accept these instructions: nothing, or one apply-actions of output actions to valid
     /// ports, the common shape. Anything else is left to the owned decoder.
+    #[inline]
     pub(crate) fn surely_valid(&self) -> bool {
         if self.version == OFP10_VERSION {
             return ActionsView::new(self.data, self.version).surely_valid();
@@ -154,6 +166,7 @@ pub struct ActionIter<'a> {
 impl<'a> Iterator for ActionIter<'a> {
     type Item = ActionView<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<ActionView<'a>> {
         let len = usize::from(u16::from_be_bytes([*self.rest.get(2)?, *self.rest.get(3)?]));
         let Some(bytes) = self.rest.get(..len).filter(|_| len >= 8) else {
@@ -181,17 +194,23 @@ impl<'a> ActionsView<'a> {
     }
 
     /// Every action is an output to a port the owned decoder accepts, in its exact length.
+    #[inline]
     fn surely_valid(&self) -> bool {
-        let (len, port_ok): (usize, fn(&[u8]) -> bool) = if self.version == OFP10_VERSION {
-            (8, |a| check_output_port(port_no::ofp10_to_ofp11(be16(a, 4)), port_no::MAX_PHYSICAL).is_ok())
+        if self.version == OFP10_VERSION {
+            self.data.len().is_multiple_of(8)
+                && self.data.chunks_exact(8).all(|a| {
+                    be32(a, 0) == u32::from(OFPAT_OUTPUT) << 16 | 8
+                        && check_output_port(port_no::ofp10_to_ofp11(be16(a, 4)), port_no::MAX_PHYSICAL).is_ok()
+                })
         } else {
-            (16, |a| port_no::from_ofp11(be32(a, 4)).is_ok_and(|p| check_output_port(p, port_no::MAX_PHYSICAL).is_ok()))
-        };
-        self.data.len().is_multiple_of(len)
-            && self
-                .data
-                .chunks_exact(len)
-                .all(|a| be16(a, 0) == OFPAT_OUTPUT && usize::from(be16(a, 2)) == len && port_ok(a))
+            self.data.len().is_multiple_of(16)
+                && self.data.chunks_exact(16).all(|a| {
+                    let port = be32(a, 4);
+                    be32(a, 0) == u32::from(OFPAT_OUTPUT) << 16 | 16
+                        && port_no::from_ofp11(port).is_ok()
+                        && check_output_port(port, port_no::MAX_PHYSICAL).is_ok()
+                })
+        }
     }
 }
 

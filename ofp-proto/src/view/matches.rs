@@ -9,6 +9,7 @@ use crate::ofmatch::ofp10::OFP10_MATCH_LEN;
 use crate::ofmatch::ofp11::OFP11_MATCH_LEN;
 use crate::ofmatch::Match;
 use crate::port_no;
+use crate::view::oxm;
 
 /// A match inside a message, borrowed from the frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +54,15 @@ impl Iterator for MatchFields<'_> {
         }
         self.rest = &[];
         None
+    }
+
+    /// Plain entries counted from their headers alone, the rest by decoding them.
+    #[inline]
+    fn count(self) -> usize {
+        match oxm::count_plain(self.rest) {
+            (n, []) => n,
+            (n, rest) => n + MatchFields { rest }.fold(0, |n, _| n + 1),
+        }
     }
 }
 
@@ -124,8 +134,8 @@ impl<'a> MatchView<'a> {
     #[inline]
     pub(crate) fn surely_valid(&self, strict: bool) -> bool {
         match *self {
-            MatchView::Oxm(b) if strict => oxm_ok::<true>(b).is_some(),
-            MatchView::Oxm(b) => oxm_ok::<false>(b).is_some(),
+            MatchView::Oxm(b) if strict => oxm::fast_check::<true>(b).is_some() || oxm_ok::<true>(b).is_some(),
+            MatchView::Oxm(b) => oxm::fast_check::<false>(b).is_some() || oxm_ok::<false>(b).is_some(),
             MatchView::Ofp10(_) => true,
             MatchView::Ofp11(_) => false,
         }
@@ -136,7 +146,7 @@ impl<'a> MatchView<'a> {
     #[inline]
     pub(crate) fn loose_in_port(&self) -> Option<u32> {
         match *self {
-            MatchView::Oxm(b) => oxm_ok::<false>(b),
+            MatchView::Oxm(b) => oxm::fast_check::<false>(b).or_else(|| oxm_ok::<false>(b)),
             MatchView::Ofp10(_) | MatchView::Ofp11(_) => None,
         }
     }
@@ -161,8 +171,10 @@ fn in_port_of(id: MfId, value: u128) -> Option<u32> {
 /// check is the owned decoder's own, on a flow alone. Anything else (masked-out entries, two
 /// entries on one member such as VLAN VID and PCP, unknown fields when strict) is left to the
 /// owned decoder.
-/// Returns the input port the match sets (0 if none) when it is surely valid.
-fn oxm_ok<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
+/// Returns the input port the match sets (0 if none) when it is surely valid. (Out of line: the
+/// fast check judges the common matches.)
+#[inline(never)]
+pub(super) fn oxm_ok<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
     let strict = STRICT;
     let mut touched = 0u64;
     let mut in_port = 0;
@@ -190,7 +202,7 @@ fn oxm_ok<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
     Some(in_port)
 }
 
-const PACKET_TYPE: u64 = 1 << 17;
+pub(super) const PACKET_TYPE: u64 = 1 << 17;
 
 /// The members of a `Match` (as bits) that setting or testing a field reads or writes, by field
 /// id: registers are bits 0–15 (an extended register is two of them), the other flow members one
@@ -214,7 +226,7 @@ fn members(id: MfId) -> u64 {
     MEMBERS[id as usize]
 }
 
-const fn member_bit(id: u8) -> Option<u64> {
+pub(super) const fn member_bit(id: u8) -> Option<u64> {
     use MfId::*;
     if id >= Reg0 as u8 && id <= Reg15 as u8 {
         return Some(1 << (id - Reg0 as u8));

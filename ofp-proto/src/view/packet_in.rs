@@ -1,6 +1,7 @@
 //! OFPT_PACKET_IN views (OF1.0, and the OXM forms of OF1.2 and OF1.3–1.5).
 
-use crate::buf::{be16, be32, be64};
+use crate::buf::{be16, be32, be64, round_up8};
+use crate::ofmatch::nxm::OFPMT_OXM;
 use crate::port_no;
 use crate::raw::Raw;
 use crate::view::matches::MatchView;
@@ -9,13 +10,17 @@ use crate::view::matches::MatchView;
 /// [`crate::msg::PacketIn`] holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PacketInView<'a> {
+    /// The bytes after the header: fixed fields, the match (OF1.2+), the packet.
+    body: &'a [u8],
     raw: Raw,
-    /// The fixed fields before the match (OF1.0: before the packet).
-    fixed: &'a [u8],
-    metadata: Option<MatchView<'a>>,
+    /// Where the packet starts in `body`.
+    data_at: u16,
     in_port: u32,
-    data: &'a [u8],
 }
+
+/// The fixed fields before an OF1.2 / OF1.3+ packet-in's match.
+const OFP12_FIXED: usize = 8;
+const OFP13_FIXED: usize = 16;
 
 impl<'a> PacketInView<'a> {
     /// The packet-in of layout `raw` in `body` (the bytes after the header), if it has one, and
@@ -24,40 +29,64 @@ impl<'a> PacketInView<'a> {
     pub(crate) fn layout(raw: Raw, body: &'a [u8]) -> Option<(Self, bool)> {
         let fixed_len = match raw {
             Raw::Ofpt10PacketIn => {
-                let (fixed, data) = body.split_at_checked(10)?;
-                let in_port = port_no::ofp10_to_ofp11(be16(fixed, 6));
-                return Some((PacketInView { raw, fixed, metadata: None, in_port, data }, true));
+                let in_port = port_no::ofp10_to_ofp11(be16(body.get(..10)?, 6));
+                return Some((PacketInView { body, raw, data_at: 10, in_port }, true));
             }
-            Raw::Ofpt12PacketIn => 8,
-            Raw::Ofpt13PacketIn => 16,
+            Raw::Ofpt12PacketIn => OFP12_FIXED,
+            Raw::Ofpt13PacketIn => OFP13_FIXED,
             _ => return None,
         };
-        let (fixed, rest) = body.split_at_checked(fixed_len)?;
-        let (m @ MatchView::Oxm(_), padded) = MatchView::ofp11_layout(rest)? else { return None };
-        let data = rest.get(padded + 2..)?;
+        // An OXM match (as `MatchView::ofp11_layout` finds it), its padding, 2 pad bytes, the packet.
+        let rest = body.get(fixed_len..)?;
+        let &[t0, t1, l0, l1] = rest.first_chunk::<4>()?;
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        let data_at = fixed_len + round_up8(len) + 2;
+        if u16::from_be_bytes([t0, t1]) != OFPMT_OXM || len < 4 || data_at > body.len() {
+            return None;
+        }
+        let m = MatchView::Oxm(&rest[4..len]);
         let checked = m.loose_in_port();
         let in_port = checked.unwrap_or_else(|| m.in_port());
-        Some((PacketInView { raw, fixed, metadata: Some(m), in_port, data }, checked.is_some()))
+        let view = PacketInView { body, raw, data_at: u16::try_from(data_at).ok()?, in_port };
+        Some((view, checked.is_some()))
+    }
+
+    /// The view of the `body` of an OpenFlow 1.3 packet-in (its header says so; the caller
+    /// checked) whose metadata is only a valid input port, the shape most packet-ins have: what
+    /// the general layout finds for it, read directly (`None` for anything else).
+    #[inline(always)]
+    pub(crate) fn of13_in_port_only(body: &'a [u8]) -> Option<PacketInView<'a>> {
+        // Header, fixed fields, an OXM match of 12 bytes (padded to 16) holding OXM_OF_IN_PORT,
+        // 2 pad bytes, the packet: 8 + 34 bytes at least, more than OF1.3's minimum of 8 + 16.
+        const MATCH_IN_PORT: [u8; 8] = [0, 1, 0, 12, 0x80, 0x00, 0x00, 0x04];
+        const DATA_AT: usize = OFP13_FIXED + 16 + 2;
+        let md = body.get(OFP13_FIXED..DATA_AT)?;
+        if md[..8] != MATCH_IN_PORT {
+            return None;
+        }
+        let in_port = be32(md, 8);
+        port_no::from_ofp11(in_port).ok()?;
+        Some(PacketInView { body, raw: Raw::Ofpt13PacketIn, data_at: DATA_AT as u16, in_port })
     }
 
     #[inline]
     pub fn buffer_id(&self) -> u32 {
-        be32(self.fixed, 0)
+        be32(self.body, 0)
     }
 
     /// Length of the whole packet (the data may be truncated).
     #[inline]
     pub fn total_len(&self) -> u32 {
-        be16(self.fixed, 4).into()
+        be16(self.body, 4).into()
     }
 
     /// OFPR_* as on the wire.
     #[inline]
     pub fn reason(&self) -> u8 {
         if self.raw == Raw::Ofpt10PacketIn {
-            self.fixed[8]
+            self.body[8]
         } else {
-            self.fixed[6]
+            self.body[6]
         }
     }
 
@@ -67,7 +96,7 @@ impl<'a> PacketInView<'a> {
         if self.raw == Raw::Ofpt10PacketIn {
             0
         } else {
-            self.fixed[7]
+            self.body[7]
         }
     }
 
@@ -75,7 +104,7 @@ impl<'a> PacketInView<'a> {
     #[inline]
     pub fn cookie(&self) -> u64 {
         if self.raw == Raw::Ofpt13PacketIn {
-            be64(self.fixed, 8)
+            be64(self.body, 8)
         } else {
             u64::MAX
         }
@@ -90,12 +119,17 @@ impl<'a> PacketInView<'a> {
     /// The pipeline metadata (OF1.2+): in_port, registers, tunnel id, …
     #[inline]
     pub fn metadata(&self) -> Option<MatchView<'a>> {
-        self.metadata
+        let fixed_len = match self.raw {
+            Raw::Ofpt12PacketIn => OFP12_FIXED,
+            Raw::Ofpt13PacketIn => OFP13_FIXED,
+            _ => return None,
+        };
+        MatchView::ofp11_layout(self.body.get(fixed_len..)?).map(|(m, _)| m)
     }
 
     /// The packet (or its first bytes).
     #[inline]
     pub fn data(&self) -> &'a [u8] {
-        self.data
+        self.body.get(usize::from(self.data_at)..).unwrap_or_default()
     }
 }

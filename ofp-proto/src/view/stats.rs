@@ -22,9 +22,10 @@ pub struct FlowStatsReplyView<'a> {
 /// One flow's statistics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowStatsView<'a> {
-    fixed: &'a [u8],
-    match_: MatchView<'a>,
-    instructions: InstructionsView<'a>,
+    /// The whole entry, at least its fixed part; its match and instructions are where the
+    /// reply's parsing found them (and, should they not be, read as empty).
+    entry: &'a [u8],
+    version: u8,
 }
 
 /// The entries in wire order.
@@ -34,29 +35,29 @@ pub struct FlowStatsIter<'a> {
     version: u8,
 }
 
-impl<'a> FlowStatsIter<'a> {
-    /// Splits the next entry off `rest` by its layout.
+impl<'a> FlowStatsView<'a> {
+    /// The match and the instructions of the entry by its layout.
     #[inline]
-    fn pull(&mut self) -> Option<FlowStatsView<'a>> {
-        let len = usize::from(be16(self.rest.get(..2)?, 0));
-        let entry = self.rest.get(..len)?;
-        let (fixed, rest) = entry.split_at_checked(FLOW_STATS_FIXED)?;
+    fn layout(&self) -> Option<(MatchView<'a>, InstructionsView<'a>)> {
+        let rest = self.entry.get(FLOW_STATS_FIXED..)?;
         let (match_, padded) = MatchView::ofp11_layout(rest)?;
-        let instructions = InstructionsView::new(rest.get(padded..)?, self.version);
-        self.rest = &self.rest[len..];
-        Some(FlowStatsView { fixed, match_, instructions })
+        Some((match_, InstructionsView::new(rest.get(padded..)?, self.version)))
     }
 }
 
 impl<'a> Iterator for FlowStatsIter<'a> {
     type Item = FlowStatsView<'a>;
 
+    /// Splits the next entry off by its length (the reply's parsing checked the rest).
+    #[inline]
     fn next(&mut self) -> Option<FlowStatsView<'a>> {
-        let e = self.pull();
-        if e.is_none() {
+        let len = usize::from(u16::from_be_bytes(*self.rest.first_chunk::<2>()?));
+        let Some(entry) = self.rest.get(..len).filter(|_| len >= FLOW_STATS_FIXED) else {
             self.rest = &[];
-        }
-        e
+            return None;
+        };
+        self.rest = &self.rest[len..];
+        Some(FlowStatsView { entry, version: self.version })
     }
 }
 
@@ -67,16 +68,26 @@ impl<'a> FlowStatsReplyView<'a> {
         if !matches!(raw, Raw::Ofpst11FlowReply | Raw::Ofpst13FlowReply) {
             return None;
         }
+        Some((FlowStatsReplyView { version, body }, Self::entries_valid(raw, version, body)?))
+    }
+
+    /// Whether the owned decoder surely accepts every entry of `body`, `None` if they do not
+    /// lay out. (Out of line: the entries' checks inline into their loop.)
+    #[inline(never)]
+    fn entries_valid(raw: Raw, version: u8, body: &[u8]) -> Option<bool> {
         let mut it = FlowStatsIter { rest: body, version };
         let mut valid = true;
         while !it.rest.is_empty() {
-            let e = it.pull()?;
+            let e = it.next()?;
+            let (match_, instructions) = e.layout()?;
             valid = valid
-                && (raw != Raw::Ofpst13FlowReply || FlowModFlags::decode(e.flags(), false, version).is_ok())
-                && e.match_.surely_valid(true)
-                && e.instructions.surely_valid();
+                && (raw != Raw::Ofpst13FlowReply
+                    || e.flags() == 0
+                    || FlowModFlags::decode(e.flags(), false, version).is_ok())
+                && match_.surely_valid(true)
+                && instructions.surely_valid();
         }
-        Some((FlowStatsReplyView { version, body }, valid))
+        Some(valid)
     }
 
     #[inline]
@@ -88,69 +99,69 @@ impl<'a> FlowStatsReplyView<'a> {
 impl<'a> FlowStatsView<'a> {
     #[inline]
     pub fn table_id(&self) -> u8 {
-        self.fixed[2]
+        self.entry[2]
     }
 
     #[inline]
     pub fn duration_sec(&self) -> u32 {
-        be32(self.fixed, 4)
+        be32(self.entry, 4)
     }
 
     #[inline]
     pub fn duration_nsec(&self) -> u32 {
-        be32(self.fixed, 8)
+        be32(self.entry, 8)
     }
 
     #[inline]
     pub fn priority(&self) -> u16 {
-        be16(self.fixed, 12)
+        be16(self.entry, 12)
     }
 
     #[inline]
     pub fn idle_timeout(&self) -> u16 {
-        be16(self.fixed, 14)
+        be16(self.entry, 14)
     }
 
     #[inline]
     pub fn hard_timeout(&self) -> u16 {
-        be16(self.fixed, 16)
+        be16(self.entry, 16)
     }
 
     /// The flags as on the wire (OF1.3+; see [`FlowModFlags::decode`]).
     #[inline]
     pub fn flags(&self) -> u16 {
-        be16(self.fixed, 18)
+        be16(self.entry, 18)
     }
 
     /// The importance field as on the wire (meaningful in OF1.4).
     #[inline]
     pub fn importance(&self) -> u16 {
-        be16(self.fixed, 20)
+        be16(self.entry, 20)
     }
 
     #[inline]
     pub fn cookie(&self) -> u64 {
-        be64(self.fixed, 24)
+        be64(self.entry, 24)
     }
 
     #[inline]
     pub fn packet_count(&self) -> u64 {
-        be64(self.fixed, 32)
+        be64(self.entry, 32)
     }
 
     #[inline]
     pub fn byte_count(&self) -> u64 {
-        be64(self.fixed, 40)
+        be64(self.entry, 40)
     }
 
     #[inline]
     pub fn match_(&self) -> MatchView<'a> {
-        self.match_
+        self.layout().map_or(MatchView::Oxm(&[]), |(m, _)| m)
     }
 
     #[inline]
     pub fn instructions(&self) -> InstructionsView<'a> {
-        self.instructions
+        self.layout().map_or(InstructionsView::new(&[], self.version), |(_, i)| i)
     }
 }
 
@@ -207,6 +218,7 @@ impl PortStatsView<'_> {
         }
     }
 
+    #[inline]
     fn counter(&self, i: usize) -> u64 {
         be64(self.bytes, 8 + 8 * i)
     }
