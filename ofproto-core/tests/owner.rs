@@ -325,9 +325,9 @@ impl ofproto_core::SwitchRequests<ofproto_core::TestDatapath> for Ports {
         _: &mut Tables,
         _: ofp_proto::Instant,
         _: &connmgr_core::ConnInfo,
-        entry: &connmgr_core::BundleEntry,
+        part: &connmgr_core::Part,
     ) -> Result<(), OfpErr> {
-        match entry.part.msg.body {
+        match part.msg.body {
             Message::PacketOut(_) | Message::PortMod(_) => Ok(()),
             _ => Err(OfpErr::OFPBFC_MSG_UNSUP),
         }
@@ -338,11 +338,11 @@ impl ofproto_core::SwitchRequests<ofproto_core::TestDatapath> for Ports {
         tables: &mut Tables,
         _: ofp_proto::Instant,
         _: &connmgr_core::ConnInfo,
-        entry: &connmgr_core::BundleEntry,
+        part: &connmgr_core::Part,
         _: &mut connmgr_core::Replies,
     ) {
         // The bundle's flow mods are in the tables already.
-        self.finished.push((entry.part.msg.xid, tables.table_len(0)));
+        self.finished.push((part.msg.xid, tables.table_len(0)));
     }
 }
 
