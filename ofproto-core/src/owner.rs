@@ -12,7 +12,7 @@ use connmgr_core::{
 use ofp_proto::buf::Reader;
 use ofp_proto::msg::async_cfg::packet_in_reason;
 use ofp_proto::msg::bundle::OFPBF_ATOMIC;
-use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModOpts, NO_BUFFER};
+use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModDecoder, FlowModOpts, NO_BUFFER};
 use ofp_proto::msg::flow_stats::FlowStatsRequest;
 use ofp_proto::msg::multipart::MultipartBuilder;
 use ofp_proto::msg::{Cx, PacketIn};
@@ -292,8 +292,12 @@ impl<D: Datapath> OfProto<D> {
 
 /// Decodes the flow mod `bytes` (a whole message of type `raw`) with `opts`.
 fn decode_flow_mod_bytes(version: u8, raw: Raw, bytes: &Bytes, opts: &FlowModOpts) -> Result<FlowMod, OfpErr> {
-    let body = bytes.slice(raw.hdrs_len(version).min(bytes.len())..);
-    FlowMod::decode_with(Cx { version, raw }, &mut Reader::new(body), opts)
+    FlowMod::decode_with(Cx { version, raw }, &mut flow_mod_body(version, raw, bytes), opts)
+}
+
+/// A reader over the body of the flow mod `bytes` (a whole message of type `raw`).
+fn flow_mod_body(version: u8, raw: Raw, bytes: &Bytes) -> Reader {
+    Reader::new(bytes.slice(raw.hdrs_len(version).min(bytes.len())..))
 }
 
 impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
@@ -348,10 +352,11 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         if t.must_wait_for_reports() {
             return Ok(BundleCommit::Postponed);
         }
-        let opts = t.flow_mod_opts(conn);
+        let mut decoder = FlowModDecoder::new(t.flow_mod_opts(conn));
         let mut kinds = Vec::with_capacity(entries.len());
         let fms = entries.iter().enumerate().filter(|(_, e)| is_flow_mod(e)).map(|(index, e)| {
-            let fm = decode_flow_mod_bytes(e.version(), e.raw, &e.bytes, &opts);
+            let (version, raw) = (e.version(), e.raw);
+            let fm = decoder.decode(Cx { version, raw }, &mut flow_mod_body(version, raw, &e.bytes));
             if let Ok(fm) = &fm {
                 kinds.push(kind(fm.command));
             }
