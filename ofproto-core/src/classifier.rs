@@ -187,7 +187,7 @@ impl Classifier {
                 if best.is_some_and(|b| !e.beats(&b)) {
                     break;
                 }
-                if rules.at(e.id).match_.flow == key {
+                if rules.at(e.id).flow_is(&key) {
                     best = Some(*e);
                     break;
                 }
@@ -203,7 +203,7 @@ impl Classifier {
         st.buckets
             .get(&h.flow)?
             .iter()
-            .find(|e| e.priority == priority && rules.at(e.id).match_.flow == m.flow)
+            .find(|e| e.priority == priority && rules.at(e.id).flow_is(&m.flow))
             .map(|e| e.id)
     }
 
@@ -213,10 +213,7 @@ impl Classifier {
         self.subtables.iter().flatten().filter(|st| st.priorities.contains_key(&priority)).any(|st| {
             let both = target.mask.and(&st.mask);
             let want = target.flow.and(&both);
-            st.buckets
-                .values()
-                .flatten()
-                .any(|e| e.priority == priority && rules.at(e.id).match_.flow.and(&both) == want)
+            st.buckets.values().flatten().any(|e| e.priority == priority && rules.at(e.id).flow().and(&both) == want)
         })
     }
 
@@ -229,11 +226,11 @@ impl Classifier {
             }
             if st.mask == target.mask {
                 if let Some(bucket) = st.buckets.get(&hash_flow(&target.flow)) {
-                    bucket.iter().filter(|e| rules.at(e.id).match_.flow == target.flow).for_each(|e| f(e.id));
+                    bucket.iter().filter(|e| rules.at(e.id).flow_is(&target.flow)).for_each(|e| f(e.id));
                 }
             } else {
                 for e in st.buckets.values().flatten() {
-                    if rules.at(e.id).match_.flow.and(&target.mask) == target.flow {
+                    if rules.at(e.id).flow().and(&target.mask) == target.flow {
                         f(e.id);
                     }
                 }
@@ -292,7 +289,7 @@ mod tests {
                 byte_count: 0,
             };
             self.seq += 1;
-            let rule = Rule::new(0, m, priority, self.seq, st);
+            let rule = Rule::new(0, &m, priority, self.seq, st);
             let id = self.rules.insert(rule);
             self.cls.insert(&m, MatchHash::of(&m), priority, self.seq, id);
             id
@@ -300,7 +297,7 @@ mod tests {
 
         fn remove(&mut self, id: RuleId) {
             let r = self.rules.remove(id).unwrap();
-            assert!(self.cls.remove(&r.match_, r.priority, id));
+            assert!(self.cls.remove(&r.match_(), r.priority, id));
         }
     }
 

@@ -289,7 +289,7 @@ impl<D: Datapath> OfProto<D> {
                     return Err(Refusal::Postpone);
                 }
                 let instructions = self.share_instructions(&fm.instructions);
-                self.create_rule(g, table_id, m, hash, priority, added_state(fm, instructions, now));
+                self.create_rule(g, table_id, &m, hash, priority, added_state(fm, instructions, now));
             }
             Some(id) => {
                 if self.pending_elsewhere(id, g) {

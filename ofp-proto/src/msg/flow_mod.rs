@@ -325,15 +325,16 @@ impl FlowMod {
             }
         }
 
-        let wire = r.rest();
         fm.instructions = match memo {
-            Some(m) if m.version == version && m.wire == wire => m.instructions.clone(),
+            // Compared in place: taking the bytes costs reference counting, a hit needs none.
+            Some(m) if m.version == version && m.wire == r.peek_rest() => m.instructions.clone(),
             Some(m) => {
+                let wire = r.rest();
                 let decoded = Instructions::decode(&wire, version)?;
                 *m = InstructionsMemo { version, wire, instructions: decoded.clone() };
                 decoded
             }
-            None => Instructions::decode(&wire, version)?,
+            None => Instructions::decode(&r.rest(), version)?,
         };
         fm.flags = FlowModFlags::decode(raw_flags, fm.command == FlowModCommand::Add, version)?;
         if fm.flags.has(FlowModFlags::EMERG) {
