@@ -114,6 +114,15 @@ fn unpack(w: &Words) -> Flow {
     }
 }
 
+/// The indexes of the words in `map`, lowest first.
+fn present(mut map: u32) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let i = map.trailing_zeros() as usize;
+        map &= map.wrapping_sub(1);
+        (i < N_WORDS).then_some(i)
+    })
+}
+
 /// A match as its nonzero words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct MiniMatch {
@@ -126,9 +135,10 @@ pub(crate) struct MiniMatch {
 impl MiniMatch {
     pub(crate) fn new(m: &Match) -> MiniMatch {
         let (flow, mask) = (pack(&m.flow), pack(&m.mask));
-        let map = (0..N_WORDS).filter(|&i| flow[i] | mask[i] != 0).fold(0u32, |map, i| map | 1 << i);
-        let present = || (0..N_WORDS).filter(move |&i| map & 1 << i != 0);
-        let words = present().map(|i| flow[i]).chain(present().map(|i| mask[i])).collect();
+        let map = (0..N_WORDS).fold(0u32, |map, i| map | u32::from(flow[i] | mask[i] != 0) << i);
+        let mut words = SmallVec::with_capacity(2 * map.count_ones() as usize);
+        words.extend(present(map).map(|i| flow[i]));
+        words.extend(present(map).map(|i| mask[i]));
         MiniMatch { map, words }
     }
 
@@ -136,8 +146,7 @@ impl MiniMatch {
     fn expand_half(&self, half: usize) -> Words {
         let n = self.words.len() / 2;
         let mut w = [0; N_WORDS];
-        let present = (0..N_WORDS).filter(|&i| self.map & 1 << i != 0);
-        for (k, i) in present.enumerate() {
+        for (k, i) in present(self.map).enumerate() {
             w[i] = self.words[half * n + k];
         }
         w
