@@ -86,7 +86,24 @@ fn unpack(w: &Words) -> Flow {
     Flow {
         tun_id: w[0],
         metadata: w[1],
-        regs: std::array::from_fn(|i| if i % 2 == 0 { hi(w[2 + i / 2]) } else { lo(w[2 + i / 2]) }),
+        regs: [
+            hi(w[2]),
+            lo(w[2]),
+            hi(w[3]),
+            lo(w[3]),
+            hi(w[4]),
+            lo(w[4]),
+            hi(w[5]),
+            lo(w[5]),
+            hi(w[6]),
+            lo(w[6]),
+            hi(w[7]),
+            lo(w[7]),
+            hi(w[8]),
+            lo(w[8]),
+            hi(w[9]),
+            lo(w[9]),
+        ],
         pkt_mark: hi(w[10]),
         dp_hash: lo(w[10]),
         in_port: hi(w[11]),
@@ -152,17 +169,29 @@ impl MiniMatch {
         w
     }
 
-    pub(crate) fn flow(&self) -> Flow {
-        unpack(&self.expand_half(0))
-    }
-
     pub(crate) fn to_match(&self) -> Match {
-        Match { flow: self.flow(), mask: unpack(&self.expand_half(1)) }
+        Match { flow: unpack(&self.expand_half(0)), mask: unpack(&self.expand_half(1)) }
     }
 
     /// True if the values are `f` (compared word by word, without building a `Flow`).
-    pub(crate) fn flow_is(&self, f: &Flow) -> bool {
-        pack(f) == self.expand_half(0)
+    pub(crate) fn flow_is(&self, f: &PackedFlow) -> bool {
+        self.expand_half(0) == f.0
+    }
+
+    /// True if the values under `mask` are `want` (which is zero outside `mask`).
+    pub(crate) fn masked_flow_is(&self, mask: &PackedFlow, want: &PackedFlow) -> bool {
+        let values = self.expand_half(0);
+        (0..N_WORDS).all(|i| values[i] & mask.0[i] == want.0[i])
+    }
+}
+
+/// A flow packed as a [`MiniMatch`] packs it, to compare many rules' matches with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PackedFlow(Words);
+
+impl PackedFlow {
+    pub(crate) fn of(f: &Flow) -> PackedFlow {
+        PackedFlow(pack(f))
     }
 }
 
@@ -189,10 +218,18 @@ mod tests {
         assert_eq!(mini.words.len(), 4);
         assert!(!mini.words.spilled());
         assert_eq!(mini.to_match(), m);
-        assert!(mini.flow_is(&m.flow));
+        assert!(mini.flow_is(&PackedFlow::of(&m.flow)));
         let mut other = m.flow;
         other.nw_dst += 1;
-        assert!(!mini.flow_is(&other));
+        assert!(!mini.flow_is(&PackedFlow::of(&other)));
+        // Loose comparisons: the rule is within 10.0.0.0/8, not within 11.0.0.0/8.
+        let mut net = Match::catchall();
+        net.set_dl_type(ETH_TYPE_IP);
+        net.set_nw_dst_masked(0x0a00_0000, 0xff00_0000);
+        let (mask, want) = (PackedFlow::of(&net.mask), PackedFlow::of(&net.flow));
+        assert!(mini.masked_flow_is(&mask, &want));
+        net.set_nw_dst_masked(0x0b00_0000, 0xff00_0000);
+        assert!(!mini.masked_flow_is(&mask, &PackedFlow::of(&net.flow)));
         assert_eq!(MiniMatch::new(&Match::catchall()).to_match(), Match::catchall());
     }
 
@@ -212,8 +249,12 @@ mod tests {
             let m = Match { flow: pick(keep), mask: pick(masks) };
             let mini = MiniMatch::new(&m);
             prop_assert_eq!(mini.to_match(), m);
-            prop_assert!(mini.flow_is(&m.flow));
-            prop_assert_eq!(mini.flow(), m.flow);
+            prop_assert!(mini.flow_is(&PackedFlow::of(&m.flow)));
+            // Against a target the rule is within (half the time) or a random one.
+            let mask = pick(masks.rotate_left(7));
+            let want = if keep % 2 == 0 { m.flow.and(&mask) } else { pick(keep & masks).and(&mask) };
+            let loose = mini.masked_flow_is(&PackedFlow::of(&mask), &PackedFlow::of(&want));
+            prop_assert_eq!(loose, m.flow.and(&mask) == want);
         }
     }
 }

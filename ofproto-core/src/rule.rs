@@ -3,14 +3,13 @@
 use std::sync::Arc;
 
 use connmgr_core::RuleSnapshot;
-use ofp_proto::flow::Flow;
 use ofp_proto::instructions::Instructions;
 use ofp_proto::msg::flow_mod::FlowModFlags;
 use ofp_proto::ofmatch::Match;
 use ofp_proto::Instant;
 
 use crate::datapath::OpId;
-use crate::minimatch::MiniMatch;
+use crate::minimatch::{MiniMatch, PackedFlow};
 
 /// Identifies a rule for as long as it exists; never names another rule afterwards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,14 +99,14 @@ impl Rule {
         self.match_.to_match()
     }
 
-    /// The match's values (its flow), compared without building the match.
-    pub(crate) fn flow_is(&self, flow: &Flow) -> bool {
+    /// True if the match's values are `flow`, compared without building the match.
+    pub(crate) fn flow_is(&self, flow: &PackedFlow) -> bool {
         self.match_.flow_is(flow)
     }
 
-    /// The match's values.
-    pub(crate) fn flow(&self) -> Flow {
-        self.match_.flow()
+    /// True if the match's values under `mask` are `want`.
+    pub(crate) fn masked_flow_is(&self, mask: &PackedFlow, want: &PackedFlow) -> bool {
+        self.match_.masked_flow_is(mask, want)
     }
 
     /// Above 65535 for hidden rules.
