@@ -145,7 +145,7 @@ mod tests {
     fn entry(xid: u32) -> BundleEntry {
         let msg = OfpMsg::new(5, xid, Message::BarrierRequest);
         let bytes = msg.to_bytes();
-        BundleEntry { request: bytes.clone(), part: Part { bytes, msg } }
+        BundleEntry::new(bytes.clone(), Part { bytes, msg })
     }
 
     #[test]
@@ -182,7 +182,7 @@ mod tests {
         assert!(b.is_empty());
         b.add(t(0), 7, 1, entry(1)).unwrap();
         b.add(t(0), 7, 1, entry(2)).unwrap();
-        let xids = |es: &[BundleEntry]| es.iter().map(|e| e.part.msg.xid).collect::<Vec<_>>();
+        let xids = |es: &[BundleEntry]| es.iter().map(BundleEntry::xid).collect::<Vec<_>>();
         assert_eq!(xids(&b.get_for_commit(7, 1).unwrap().entries), [1, 2]);
         assert!(!b.is_empty(), "still there until the commit is done");
         assert_eq!(xids(&b.remove(7)), [1, 2]);

@@ -171,7 +171,7 @@ impl ConnMgr {
         let role = self.conns.get(&id)?.role;
         let refused = role == Role::Secondary && refused_to_secondary(parts[0].msg.msg_type());
         if !refused && matches!(parts[0].msg.body, Message::BundleAddMessage(_)) {
-            // Never postponed: its embedded message moves into the bundle rather than being copied.
+            // Never postponed: taken out of `parts` so its embedded message's bytes move into the bundle.
             let Part { bytes: request, msg } = parts.swap_remove(0);
             if let Message::BundleAddMessage(ba) = msg.body {
                 if let Err(e) = self.handle_bundle_add(now, id, ba, &request, owner) {
@@ -507,10 +507,10 @@ impl ConnMgr {
         request: &Bytes,
         owner: &mut O,
     ) -> Result<(), OfpErr> {
-        let entry = BundleEntry { request: request.clone(), part: Part { bytes: ba.msg, msg: *ba.inner? } };
+        let part = Part { bytes: ba.msg, msg: *ba.inner? };
         let Some(info) = self.conns.get(&id).map(|c| c.info()) else { return Ok(()) };
-        owner.check_bundle_entry(now, &info, &entry)?;
+        owner.check_bundle_entry(now, &info, &part)?;
         let Some(c) = self.conns.get_mut(&id) else { return Ok(()) };
-        c.bundles.add(now, ba.bundle_id, ba.flags, entry)
+        c.bundles.add(now, ba.bundle_id, ba.flags, BundleEntry::new(request.clone(), part))
     }
 }

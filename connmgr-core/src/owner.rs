@@ -31,6 +31,7 @@
 use bytes::Bytes;
 use ofp_proto::msg::AsyncConfig;
 use ofp_proto::msg::PacketInFormat;
+use ofp_proto::raw::Raw;
 use ofp_proto::{header, Instant, OfpErr, OfpMsg};
 
 use crate::async_msg::{AsyncMsg, AsyncPacketIn};
@@ -303,13 +304,43 @@ impl Replies {
     }
 }
 
-/// One message of a bundle, as added.
+/// One message of a bundle, as added: bytes only, decoded again at commit, so a bundle costs tens
+/// of bytes per message however large its decoding (a flow mod's is nearly 900).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BundleEntry {
     /// The BUNDLE_ADD_MESSAGE that added it: what an error for this entry quotes (and its xid).
     pub request: Bytes,
-    /// The embedded message's bytes and decoding (a flow mod, port mod, group mod or packet out).
-    pub part: Part,
+    /// The embedded message's bytes (a flow mod, port mod, group mod or packet out), which decoded
+    /// when it was added.
+    pub bytes: Bytes,
+    /// The embedded message's type, as it decoded.
+    pub raw: Raw,
+}
+
+impl BundleEntry {
+    /// The entry for `part`, the embedded message of the BUNDLE_ADD_MESSAGE `request`.
+    pub fn new(request: Bytes, part: Part) -> BundleEntry {
+        BundleEntry { request, bytes: part.bytes, raw: part.msg.raw }
+    }
+
+    /// The embedded message's xid (the BUNDLE_ADD_MESSAGE's, as checked when added).
+    pub fn xid(&self) -> u32 {
+        header::Header::parse(&self.bytes).map_or(0, |h| h.xid)
+    }
+
+    /// The embedded message's version (the connection's, as checked when added).
+    pub fn version(&self) -> u8 {
+        self.bytes.first().copied().unwrap_or(0)
+    }
+
+    /// The embedded message decoded again (as when it was added, so this fails only if decoding is
+    /// not deterministic; the error is then the decoder's).
+    pub fn decode(&self) -> Result<Part, OfpErr> {
+        match OfpMsg::decode(&self.bytes) {
+            Ok(msg) => Ok(Part { bytes: self.bytes.clone(), msg }),
+            Err(e) => Err(e.error),
+        }
+    }
 }
 
 /// What the owner did with a bundle it was asked to commit.
@@ -352,10 +383,10 @@ pub trait Owner {
     /// messages it causes and operation groups it starts go in `out`.
     fn handle_request(&mut self, now: Instant, req: &Request<'_>, out: &mut Replies) -> Disposition;
 
-    /// Checks a message being added to a bundle the way OVS decodes it at add time (context
-    /// dependent checks: table ids, ports, ...). An error is sent in reply to the BUNDLE_ADD_MESSAGE
-    /// and the message is not added.
-    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _entry: &BundleEntry) -> Result<(), OfpErr> {
+    /// Checks a message being added to a bundle (`part`, the embedded message) the way OVS decodes
+    /// it at add time (context dependent checks: table ids, ports, ...). An error is sent in reply to
+    /// the BUNDLE_ADD_MESSAGE and the message is not added.
+    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _part: &Part) -> Result<(), OfpErr> {
         Ok(())
     }
 

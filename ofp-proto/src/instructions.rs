@@ -56,15 +56,17 @@ impl Instructions {
         if !data.len().is_multiple_of(8) {
             return Err(OfpErr::OFPBIC_BAD_LEN);
         }
-        let mut slots: [Option<Bytes>; 6] = Default::default();
-        let mut rest = data.clone();
-        while !rest.is_empty() {
+        // Scanned in place; only action lists become (shared) `Bytes`, which costs reference
+        // counting.
+        let mut slots: [Option<(usize, usize)>; 6] = Default::default();
+        let mut at = 0;
+        while at < data.len() {
+            let rest = &data[at..];
             let len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
             if len % 8 != 0 || len < 8 || len > rest.len() {
                 return Err(OfpErr::OFPBIC_BAD_LEN);
             }
-            let inst = rest.split_to(len);
-            let itype = u16::from_be_bytes([inst[0], inst[1]]);
+            let itype = u16::from_be_bytes([rest[0], rest[1]]);
             let (kind, fixed) = match itype {
                 OFPIT11_EXPERIMENTER => return Err(OfpErr::OFPBIC_BAD_EXPERIMENTER),
                 OFPIT13_METER => (InstKind::Meter, Some(8)),
@@ -85,27 +87,30 @@ impl Instructions {
             if slot.is_some() {
                 return Err(OfpErr::OFPBIC_DUP_INST);
             }
-            *slot = Some(inst);
+            *slot = Some((at, at + len));
+            at += len;
         }
 
         let [meter, apply, clear, write, metadata, goto] = slots;
+        let inst = |(from, to): (usize, usize)| &data[from..to];
+        let actions = |(from, to): (usize, usize)| data.slice(from + 8..to);
         // Short instruction lists stay inline.
         let mut items: SmallVec<[(InstKind, Option<Item>); 8]> = SmallVec::new();
         if meter.is_some() {
             items.push((InstKind::Meter, None));
         }
-        if let Some(a) = &apply {
-            for it in decode_items(&a.slice(8..), version)? {
+        if let Some(a) = apply {
+            for it in decode_items(&actions(a), version)? {
                 items.push((item_kind(&it), Some(it)));
             }
         }
         if clear.is_some() {
             items.push((InstKind::Clear, None));
         }
-        let write_actions = match &write {
+        let write_actions = match write {
             Some(w) => {
                 items.push((InstKind::Write, None));
-                Some(decode_action_set(&w.slice(8..), version)?)
+                Some(decode_action_set(&actions(w), version)?)
             }
             None => None,
         };
@@ -118,13 +123,13 @@ impl Instructions {
         verify(items.iter().map(|(k, _)| *k), version, ALL)?;
 
         let mut ins = fold(items.into_iter().filter_map(|(_, i)| i));
-        ins.meter = meter.map(|m| be32(&m, 4));
+        ins.meter = meter.map(|m| be32(inst(m), 4));
         ins.clear_actions = clear.is_some();
         ins.write_actions = write_actions;
         if let Some(md) = metadata {
-            ins.write_metadata = Some((be64(&md, 8), be64(&md, 16)));
+            ins.write_metadata = Some((be64(inst(md), 8), be64(inst(md), 16)));
         }
-        ins.goto_table = goto.map(|g| g[4]);
+        ins.goto_table = goto.map(|g| inst(g)[4]);
         Ok(ins)
     }
 

@@ -19,6 +19,7 @@ use ofp_proto::flow::Flow;
 use ofp_proto::ofmatch::Match;
 
 use crate::hash::{hash_flow, PreHashedMap};
+use crate::minimatch::PackedFlow;
 use crate::rule::{RuleId, Rules};
 
 /// The hashes of a match's mask and values ([`hash_flow`]), computed once when a lookup of the
@@ -183,11 +184,12 @@ impl Classifier {
             let st = self.subtables[index].as_ref().expect("ordered subtables exist");
             let key = pkt.and(&st.mask);
             let Some(bucket) = st.buckets.get(&hash_flow(&key)) else { continue };
+            let key = PackedFlow::of(&key);
             for e in bucket {
                 if best.is_some_and(|b| !e.beats(&b)) {
                     break;
                 }
-                if rules.at(e.id).match_.flow == key {
+                if rules.at(e.id).flow_is(&key) {
                     best = Some(*e);
                     break;
                 }
@@ -200,11 +202,9 @@ impl Classifier {
     /// `classifier_find_match_exactly`).
     pub(crate) fn find_exactly(&self, rules: &Rules, m: &Match, h: MatchHash, priority: u32) -> Option<RuleId> {
         let st = self.subtables[self.subtable_index(&m.mask, h.mask)?].as_ref()?;
-        st.buckets
-            .get(&h.flow)?
-            .iter()
-            .find(|e| e.priority == priority && rules.at(e.id).match_.flow == m.flow)
-            .map(|e| e.id)
+        let bucket = st.buckets.get(&h.flow)?;
+        let flow = PackedFlow::of(&m.flow);
+        bucket.iter().find(|e| e.priority == priority && rules.at(e.id).flow_is(&flow)).map(|e| e.id)
     }
 
     /// True if a rule of the same priority could match a packet `target` matches (OVS
@@ -212,28 +212,26 @@ impl Classifier {
     pub(crate) fn overlaps(&self, rules: &Rules, target: &Match, priority: u32) -> bool {
         self.subtables.iter().flatten().filter(|st| st.priorities.contains_key(&priority)).any(|st| {
             let both = target.mask.and(&st.mask);
-            let want = target.flow.and(&both);
-            st.buckets
-                .values()
-                .flatten()
-                .any(|e| e.priority == priority && rules.at(e.id).match_.flow.and(&both) == want)
+            let (want, both) = (PackedFlow::of(&target.flow.and(&both)), PackedFlow::of(&both));
+            st.buckets.values().flatten().any(|e| e.priority == priority && rules.at(e.id).masked_flow_is(&both, &want))
         })
     }
 
     /// Calls `f` for every rule at least as specific as `target` (canonical; OVS
     /// `CLS_FOR_EACH_TARGET`, see [`is_loose_match`]), a whole subtable at a time.
     pub(crate) fn for_each_loose(&self, rules: &Rules, target: &Match, mut f: impl FnMut(RuleId)) {
+        let (mask, want) = (PackedFlow::of(&target.mask), PackedFlow::of(&target.flow));
         for st in self.subtables.iter().flatten() {
             if target.mask.and(&st.mask) != target.mask {
                 continue;
             }
             if st.mask == target.mask {
                 if let Some(bucket) = st.buckets.get(&hash_flow(&target.flow)) {
-                    bucket.iter().filter(|e| rules.at(e.id).match_.flow == target.flow).for_each(|e| f(e.id));
+                    bucket.iter().filter(|e| rules.at(e.id).flow_is(&want)).for_each(|e| f(e.id));
                 }
             } else {
                 for e in st.buckets.values().flatten() {
-                    if rules.at(e.id).match_.flow.and(&target.mask) == target.flow {
+                    if rules.at(e.id).masked_flow_is(&mask, &want) {
                         f(e.id);
                     }
                 }
@@ -292,7 +290,7 @@ mod tests {
                 byte_count: 0,
             };
             self.seq += 1;
-            let rule = Rule::new(0, m, priority, self.seq, st);
+            let rule = Rule::new(0, &m, priority, self.seq, st);
             let id = self.rules.insert(rule);
             self.cls.insert(&m, MatchHash::of(&m), priority, self.seq, id);
             id
@@ -300,7 +298,7 @@ mod tests {
 
         fn remove(&mut self, id: RuleId) {
             let r = self.rules.remove(id).unwrap();
-            assert!(self.cls.remove(&r.match_, r.priority, id));
+            assert!(self.cls.remove(&r.match_(), r.priority, id));
         }
     }
 

@@ -2,6 +2,7 @@
 //! postponement): which rules a request selects, adds that replace, modifies that may add, deletes
 //! with out_port/out_group filters, and the checks done before anything changes.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use connmgr_core::{ConnId, OpGroupId};
@@ -288,7 +289,7 @@ impl<D: Datapath> OfProto<D> {
                     return Err(Refusal::Postpone);
                 }
                 let instructions = self.share_instructions(&fm.instructions);
-                self.create_rule(g, table_id, m, hash, priority, added_state(fm, instructions, now));
+                self.create_rule(g, table_id, &m, hash, priority, added_state(fm, instructions, now));
             }
             Some(id) => {
                 if self.pending_elsewhere(id, g) {
@@ -365,16 +366,17 @@ impl<D: Datapath> OfProto<D> {
         requester: Option<Requester>,
     ) -> Result<Progress, BundleRefusal> {
         let xid = requester.map_or(0, |r| r.xid);
-        let entries = fms.iter().enumerate().map(|(i, fm)| (i, xid, fm));
+        let entries = fms.iter().enumerate().map(|(i, fm)| (i, xid, Ok(Cow::Borrowed(fm))));
         let pending = self.run_bundle(now, entries, requester.map(|r| r.conn))?;
         Ok(self.attach(pending, requester.map(|r| r.group)))
     }
 
-    /// [`OfProto::bundle`] with each flow mod's tag (entry index) and xid.
+    /// [`OfProto::bundle`] with each flow mod's tag (entry index) and xid. A flow mod may come as
+    /// the error decoding it gave, which fails the bundle there.
     pub(crate) fn run_bundle<'a>(
         &mut self,
         now: Instant,
-        fms: impl Iterator<Item = (usize, u32, &'a FlowMod)>,
+        fms: impl Iterator<Item = (usize, u32, Result<Cow<'a, FlowMod>, OfpErr>)>,
         conn: Option<ConnId>,
     ) -> Result<Option<GroupKey>, BundleRefusal> {
         if self.flushing {
@@ -389,7 +391,7 @@ impl<D: Datapath> OfProto<D> {
         for (index, xid, fm) in fms {
             let group = self.group_mut(g);
             (group.tag, group.xid) = (index, xid);
-            if let Err(refusal) = self.start_flow_mod(now, g, fm) {
+            if let Err(refusal) = fm.map_err(Refusal::Error).and_then(|fm| self.start_flow_mod(now, g, &fm)) {
                 self.revert_unsubmitted(g);
                 return Err(BundleRefusal { index, refusal });
             }

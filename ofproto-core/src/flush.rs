@@ -125,7 +125,7 @@ impl<D: Datapath> OfProto<D> {
                         packet_count: 0,
                         byte_count: 0,
                     };
-                    self.create_rule(g, 0, catchall, hash, prio, st);
+                    self.create_rule(g, 0, &catchall, hash, prio, st);
                 }
                 (true, Some(id)) if self.rules.at(id).st.instructions != wanted => {
                     // OVS falls back to a modify-strict flow mod: cookie, timeouts and counters stay.

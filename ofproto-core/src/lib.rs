@@ -120,6 +120,7 @@ mod flow_mod;
 mod flush;
 pub mod fuzzing;
 mod hash;
+mod minimatch;
 mod monitor;
 mod ofproto;
 mod opgroup;

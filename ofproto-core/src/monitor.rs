@@ -130,7 +130,7 @@ impl<D: Datapath> OfProto<D> {
         }
         for &id in self.deletions.values().flatten() {
             let r = self.rules.at(id);
-            if in_scope(r.table_id) && is_loose_match(&r.match_, &target) {
+            if in_scope(r.table_id) && is_loose_match(&r.match_(), &target) {
                 ids.push(id);
             }
         }

@@ -122,7 +122,7 @@ pub(crate) struct Operation {
 fn flow_removed(r: &Rule, reason: u8, now: Instant) -> FlowRemoved {
     let ms = now.as_millis().saturating_sub(r.st.created.as_millis());
     FlowRemoved {
-        match_: r.match_,
+        match_: r.match_(),
         priority: r.priority as u16,
         cookie: r.st.cookie,
         reason,
@@ -180,18 +180,18 @@ impl<D: Datapath> OfProto<D> {
 
     // ----- the table side of operations -----
 
-    /// Puts rule `id` (whose match has hashes `h`) into its table.
-    fn insert_in_table(&mut self, id: RuleId, h: MatchHash) {
+    /// Puts rule `id` (whose match is `m`, with hashes `h`) into its table.
+    fn insert_in_table(&mut self, id: RuleId, m: &Match, h: MatchHash) {
         let r = self.rules.at(id);
         let t = &mut self.tables[usize::from(r.table_id)];
-        t.cls.insert(&r.match_, h, r.priority, r.seq, id);
+        t.cls.insert(m, h, r.priority, r.seq, id);
         t.n_hidden_rules += usize::from(r.is_hidden());
     }
 
     fn take_from_table(&mut self, id: RuleId) {
         let r = self.rules.at(id);
         let t = &mut self.tables[usize::from(r.table_id)];
-        let present = t.cls.remove(&r.match_, r.priority, id);
+        let present = t.cls.remove(&r.match_(), r.priority, id);
         debug_assert!(present, "rule {id:?} was in its table");
         t.n_hidden_rules -= usize::from(r.is_hidden());
     }
@@ -203,12 +203,12 @@ impl<D: Datapath> OfProto<D> {
 
     fn note_deletion(&mut self, id: RuleId) {
         let r = self.rules.at(id);
-        self.deletions.entry(Self::deletion_key(r.table_id, r.priority, &r.match_)).or_default().push(id);
+        self.deletions.entry(Self::deletion_key(r.table_id, r.priority, &r.match_())).or_default().push(id);
     }
 
     fn forget_deletion(&mut self, id: RuleId) {
         let r = self.rules.at(id);
-        let key = Self::deletion_key(r.table_id, r.priority, &r.match_);
+        let key = Self::deletion_key(r.table_id, r.priority, &r.match_());
         if let Some(ids) = self.deletions.get_mut(&key) {
             ids.retain(|x| *x != id);
             if ids.is_empty() {
@@ -226,7 +226,7 @@ impl<D: Datapath> OfProto<D> {
                     let r = self.rules.at(id);
                     r.table_id == table_id
                         && r.priority == priority
-                        && r.match_ == *m
+                        && r.match_() == *m
                         && g.is_none_or(|g| self.pending_elsewhere(id, g))
                 })
             })
@@ -238,7 +238,7 @@ impl<D: Datapath> OfProto<D> {
         &mut self,
         g: GroupKey,
         table_id: u8,
-        m: Match,
+        m: &Match,
         h: MatchHash,
         priority: u32,
         st: RuleState,
@@ -247,7 +247,7 @@ impl<D: Datapath> OfProto<D> {
         self.next_seq += 1;
         let rule = Rule::new(table_id, m, priority, seq, st);
         let id = self.rules.insert(rule);
-        self.insert_in_table(id, h);
+        self.insert_in_table(id, m, h);
         self.add_op(g, id, Undo::Created);
         id
     }
@@ -325,7 +325,8 @@ impl<D: Datapath> OfProto<D> {
         if let Some(old) = old {
             self.rules.at_mut(id).st = *old;
         }
-        self.insert_in_table(id, MatchHash::of(&self.rules.at(id).match_));
+        let m = self.rules.at(id).match_();
+        self.insert_in_table(id, &m, MatchHash::of(&m));
         self.schedule(id);
     }
 

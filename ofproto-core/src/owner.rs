@@ -12,7 +12,7 @@ use connmgr_core::{
 use ofp_proto::buf::Reader;
 use ofp_proto::msg::async_cfg::packet_in_reason;
 use ofp_proto::msg::bundle::OFPBF_ATOMIC;
-use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModOpts, NO_BUFFER};
+use ofp_proto::msg::flow_mod::{FlowMod, FlowModCommand, FlowModDecoder, FlowModOpts, NO_BUFFER};
 use ofp_proto::msg::flow_stats::FlowStatsRequest;
 use ofp_proto::msg::multipart::MultipartBuilder;
 use ofp_proto::msg::{Cx, PacketIn};
@@ -47,7 +47,7 @@ pub trait SwitchRequests<D> {
         tables: &mut OfProto<D>,
         now: Instant,
         conn: &ConnInfo,
-        entry: &BundleEntry,
+        part: &Part,
     ) -> Result<(), OfpErr>;
 
     /// Carries out such an entry of a committed bundle, once the bundle's flow mods are in the
@@ -57,7 +57,7 @@ pub trait SwitchRequests<D> {
         tables: &mut OfProto<D>,
         now: Instant,
         conn: &ConnInfo,
-        entry: &BundleEntry,
+        part: &Part,
         out: &mut Replies,
     );
 
@@ -92,17 +92,11 @@ impl<D> SwitchRequests<D> for NoSwitch {
         Disposition::Error(if req.msg().raw.is_stat() { OfpErr::OFPBRC_BAD_STAT } else { OfpErr::OFPBRC_BAD_TYPE })
     }
 
-    fn check_bundle_entry(
-        &mut self,
-        _: &mut OfProto<D>,
-        _: Instant,
-        _: &ConnInfo,
-        _: &BundleEntry,
-    ) -> Result<(), OfpErr> {
+    fn check_bundle_entry(&mut self, _: &mut OfProto<D>, _: Instant, _: &ConnInfo, _: &Part) -> Result<(), OfpErr> {
         Err(OfpErr::OFPBFC_MSG_UNSUP)
     }
 
-    fn finish_bundle_entry(&mut self, _: &mut OfProto<D>, _: Instant, _: &ConnInfo, _: &BundleEntry, _: &mut Replies) {}
+    fn finish_bundle_entry(&mut self, _: &mut OfProto<D>, _: Instant, _: &ConnInfo, _: &Part, _: &mut Replies) {}
 }
 
 /// The tables and the switch side by side, as `ConnMgr`'s owner for one call:
@@ -138,22 +132,24 @@ fn disposition(r: Refusal) -> Disposition {
 }
 
 impl<D: Datapath> OfProto<D> {
-    /// Decodes a flow mod as this switch and connection do (the table-id extension of OF1.0, the
-    /// port and table limits). `ConnMgr` already decoded it with the default options: when ours
-    /// are the same, that decoding is taken as is.
-    pub fn decode_flow_mod<'a>(&self, conn: &ConnInfo, part: &'a Part) -> Result<Cow<'a, FlowMod>, OfpErr> {
-        let (version, raw) = (part.msg.version, part.msg.raw);
-        let opts = FlowModOpts {
+    /// How this switch and connection decode flow mods (the table-id extension of OF1.0, the port
+    /// and table limits).
+    fn flow_mod_opts(&self, conn: &ConnInfo) -> FlowModOpts {
+        FlowModOpts {
             table_id_ext: conn.protocol.is_none_or(|p| p.has_tid()),
             max_ports: self.cfg.max_ports,
             n_tables: self.cfg.n_tables,
-        };
-        if let (Message::FlowMod(fm), true) = (&part.msg.body, opts == FlowModOpts::default()) {
-            return Ok(Cow::Borrowed(fm));
         }
-        let hdrs = raw.hdrs_len(version);
-        let body = part.bytes.slice(hdrs.min(part.bytes.len())..);
-        FlowMod::decode_with(Cx { version, raw }, &mut Reader::new(body), &opts).map(Cow::Owned)
+    }
+
+    /// Decodes a flow mod as this switch and connection do. `ConnMgr` already decoded it with the
+    /// default options: when ours are the same, that decoding is taken as is.
+    pub fn decode_flow_mod<'a>(&self, conn: &ConnInfo, part: &'a Part) -> Result<Cow<'a, FlowMod>, OfpErr> {
+        let opts = self.flow_mod_opts(conn);
+        match (&part.msg.body, opts == FlowModOpts::default()) {
+            (Message::FlowMod(fm), true) => Ok(Cow::Borrowed(fm)),
+            _ => decode_flow_mod_bytes(part.msg.version, part.msg.raw, &part.bytes, &opts).map(Cow::Owned),
+        }
     }
 
     /// Starts handling a request for `ConnMgr`, which replies into `out`; returns the key the
@@ -294,20 +290,14 @@ impl<D: Datapath> OfProto<D> {
     }
 }
 
-/// The flow mods of a bundle with their entry index and xid, in order: `redecoded` (sorted by
-/// index) replaces ConnMgr's decoding where the connection's options differ.
-fn bundle_flow_mods<'a>(
-    entries: &'a [BundleEntry],
-    redecoded: &'a [(usize, Box<FlowMod>)],
-) -> impl Iterator<Item = (usize, u32, &'a FlowMod)> {
-    let mut redecoded = redecoded.iter().peekable();
-    entries.iter().enumerate().filter_map(move |(index, e)| match &e.part.msg.body {
-        Message::FlowMod(fm) => {
-            let fm = redecoded.next_if(|(i, _)| *i == index).map_or(fm, |(_, own)| &**own);
-            Some((index, e.part.msg.xid, fm))
-        }
-        _ => None,
-    })
+/// Decodes the flow mod `bytes` (a whole message of type `raw`) with `opts`.
+fn decode_flow_mod_bytes(version: u8, raw: Raw, bytes: &Bytes, opts: &FlowModOpts) -> Result<FlowMod, OfpErr> {
+    FlowMod::decode_with(Cx { version, raw }, &mut flow_mod_body(version, raw, bytes), opts)
+}
+
+/// A reader over the body of the flow mod `bytes` (a whole message of type `raw`).
+fn flow_mod_body(version: u8, raw: Raw, bytes: &Bytes) -> Reader {
+    Reader::new(bytes.slice(raw.hdrs_len(version).min(bytes.len())..))
 }
 
 impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
@@ -333,16 +323,17 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         d
     }
 
-    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
-        match entry.part.msg.body {
-            Message::FlowMod(_) => self.tables.check_flow_mod(&*self.tables.decode_flow_mod(conn, &entry.part)?),
-            _ => self.switch.check_bundle_entry(self.tables, now, conn, entry),
+    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, part: &Part) -> Result<(), OfpErr> {
+        match part.msg.body {
+            Message::FlowMod(_) => self.tables.check_flow_mod(&*self.tables.decode_flow_mod(conn, part)?),
+            _ => self.switch.check_bundle_entry(self.tables, now, conn, part),
         }
     }
 
     /// Flow mods are applied as one atomic group; a port mod in an atomic bundle fails with
     /// OFPBFC_MSG_FAILED (OVS's port mods are not atomic); other entries are carried out by the
-    /// switch once the flow mods are in.
+    /// switch once the flow mods are in. Entries are decoded again here, one at a time, as they are
+    /// applied (they decoded and passed the checks when added).
     fn commit_bundle(
         &mut self,
         now: Instant,
@@ -351,29 +342,29 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         entries: &[BundleEntry],
         out: &mut Replies,
     ) -> Result<BundleCommit, BundleFailure> {
-        let t = &mut *self.tables;
-        // Flow mods this connection decodes differently from ConnMgr (rare), by entry index; the
-        // others are used as ConnMgr decoded them, without copies.
-        let mut redecoded: Vec<(usize, Box<FlowMod>)> = Vec::new();
-        for (index, e) in entries.iter().enumerate() {
-            match e.part.msg.body {
-                Message::FlowMod(_) => match t.decode_flow_mod(conn, &e.part) {
-                    Ok(Cow::Borrowed(_)) => {}
-                    Ok(Cow::Owned(fm)) => redecoded.push((index, Box::new(fm))),
-                    Err(error) => return Err(BundleFailure { index, error }),
-                },
-                Message::PortMod(_) if flags & OFPBF_ATOMIC != 0 => {
-                    return Err(BundleFailure { index, error: OfpErr::OFPBFC_MSG_FAILED })
-                }
-                _ => {}
+        let is_flow_mod = |e: &&BundleEntry| e.raw.msg_type() == MsgType::FlowMod;
+        if flags & OFPBF_ATOMIC != 0 {
+            if let Some(index) = entries.iter().position(|e| e.raw.msg_type() == MsgType::PortMod) {
+                return Err(BundleFailure { index, error: OfpErr::OFPBFC_MSG_FAILED });
             }
         }
+        let t = &mut *self.tables;
         if t.must_wait_for_reports() {
             return Ok(BundleCommit::Postponed);
         }
+        let mut decoder = FlowModDecoder::new(t.flow_mod_opts(conn));
+        let mut kinds = Vec::with_capacity(entries.len());
+        let fms = entries.iter().enumerate().filter(|(_, e)| is_flow_mod(e)).map(|(index, e)| {
+            let (version, raw) = (e.version(), e.raw);
+            let fm = decoder.decode(Cx { version, raw }, &mut flow_mod_body(version, raw, &e.bytes));
+            if let Ok(fm) = &fm {
+                kinds.push(kind(fm.command));
+            }
+            (index, e.xid(), fm.map(Cow::Owned))
+        });
         let mark = t.events.len();
         let key = t.begin_request(out);
-        let result = t.run_bundle(now, bundle_flow_mods(entries, &redecoded), Some(conn.id));
+        let result = t.run_bundle(now, fms, Some(conn.id));
         let postponed = matches!(result, Err(BundleRefusal { refusal: Refusal::Postpone, .. }));
         t.end_request(key, postponed, mark, out);
         let pending = match result {
@@ -382,13 +373,15 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
             Err(BundleRefusal { refusal: Refusal::Postpone, .. }) => return Ok(BundleCommit::Postponed),
             Err(BundleRefusal { index, refusal: Refusal::Error(error) }) => return Err(BundleFailure { index, error }),
         };
-        bundle_flow_mods(entries, &redecoded).for_each(|(_, _, fm)| out.report_flow_mod(kind(fm.command)));
+        kinds.into_iter().for_each(|k| out.report_flow_mod(k));
         if pending.is_some() {
             let og = out.start_op_group();
             t.attach(pending, Some(og));
         }
-        for e in entries.iter().filter(|e| !matches!(e.part.msg.body, Message::FlowMod(_))) {
-            self.switch.finish_bundle_entry(self.tables, now, conn, e, out);
+        for e in entries.iter().filter(|e| !is_flow_mod(e)) {
+            if let Ok(part) = e.decode() {
+                self.switch.finish_bundle_entry(self.tables, now, conn, &part, out);
+            }
         }
         self.tables.notify_since(mark, out);
         Ok(BundleCommit::Committed)
@@ -426,8 +419,8 @@ impl<D: Datapath> Owner for OfProto<D> {
         WithSwitch { tables: self, switch: &mut NoSwitch }.handle_request(now, req, out)
     }
 
-    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
-        WithSwitch { tables: self, switch: &mut NoSwitch }.check_bundle_entry(now, conn, entry)
+    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, part: &Part) -> Result<(), OfpErr> {
+        WithSwitch { tables: self, switch: &mut NoSwitch }.check_bundle_entry(now, conn, part)
     }
 
     fn commit_bundle(

@@ -9,6 +9,7 @@ use ofp_proto::ofmatch::Match;
 use ofp_proto::Instant;
 
 use crate::datapath::OpId;
+use crate::minimatch::{MiniMatch, PackedFlow};
 
 /// Identifies a rule for as long as it exists; never names another rule afterwards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,7 +67,8 @@ impl RuleState {
 #[derive(Clone, Debug)]
 pub struct Rule {
     pub(crate) table_id: u8,
-    pub(crate) match_: Match,
+    /// Canonical (values zero wherever the mask is).
+    match_: MiniMatch,
     pub(crate) priority: u32,
     /// Order of insertion: among equal-priority matches the earliest rule wins lookups.
     pub(crate) seq: u64,
@@ -83,7 +85,8 @@ pub struct Rule {
 
 impl Rule {
     /// A rule with no operation, no expiry filed and no seqnos yet.
-    pub(crate) fn new(table_id: u8, match_: Match, priority: u32, seq: u64, st: RuleState) -> Rule {
+    pub(crate) fn new(table_id: u8, match_: &Match, priority: u32, seq: u64, st: RuleState) -> Rule {
+        let match_ = MiniMatch::new(match_);
         Rule { table_id, match_, priority, seq, st, pending: None, scheduled: None, add_seqno: 0, modify_seqno: 0 }
     }
 
@@ -92,8 +95,18 @@ impl Rule {
     }
 
     /// In canonical form (values zero wherever the mask is).
-    pub fn match_(&self) -> &Match {
-        &self.match_
+    pub fn match_(&self) -> Match {
+        self.match_.to_match()
+    }
+
+    /// True if the match's values are `flow`, compared without building the match.
+    pub(crate) fn flow_is(&self, flow: &PackedFlow) -> bool {
+        self.match_.flow_is(flow)
+    }
+
+    /// True if the match's values under `mask` are `want`.
+    pub(crate) fn masked_flow_is(&self, mask: &PackedFlow, want: &PackedFlow) -> bool {
+        self.match_.masked_flow_is(mask, want)
     }
 
     /// Above 65535 for hidden rules.
@@ -134,7 +147,7 @@ impl Rule {
         RuleSnapshot {
             table_id: self.table_id,
             priority: self.priority as u16,
-            match_: self.match_,
+            match_: self.match_(),
             cookie: st.cookie,
             idle_timeout: st.idle_timeout,
             hard_timeout: st.hard_timeout,
@@ -221,7 +234,7 @@ mod tests {
         let t = Instant::from_secs(1);
         Rule::new(
             0,
-            Match::catchall(),
+            &Match::catchall(),
             priority,
             0,
             RuleState {

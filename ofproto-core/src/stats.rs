@@ -25,7 +25,7 @@ pub fn flow_stats_of(r: &Rule, now: Instant) -> FlowStats {
     let ms = since(now, r.st.created);
     FlowStats {
         table_id: r.table_id,
-        match_: r.match_,
+        match_: r.match_(),
         priority: r.priority as u16,
         cookie: r.st.cookie,
         duration_sec: u32::try_from(ms / 1000).unwrap_or(u32::MAX),

@@ -240,7 +240,7 @@ fn bundle_commit_names_the_failing_entry_and_changes_nothing() {
     );
     let ids = h.tables.table_rules(0);
     assert_eq!(ids.len(), 1);
-    assert_eq!((h.tables.rule(ids[0]).unwrap().match_(), out_port_of(&h.tables, ids[0])), (&in_port(1), 2));
+    assert_eq!((h.tables.rule(ids[0]).unwrap().match_(), out_port_of(&h.tables, ids[0])), (in_port(1), 2));
     assert_eq!(h.tables.datapath().calls.len(), 1);
 }
 
@@ -325,9 +325,9 @@ impl ofproto_core::SwitchRequests<ofproto_core::TestDatapath> for Ports {
         _: &mut Tables,
         _: ofp_proto::Instant,
         _: &connmgr_core::ConnInfo,
-        entry: &connmgr_core::BundleEntry,
+        part: &connmgr_core::Part,
     ) -> Result<(), OfpErr> {
-        match entry.part.msg.body {
+        match part.msg.body {
             Message::PacketOut(_) | Message::PortMod(_) => Ok(()),
             _ => Err(OfpErr::OFPBFC_MSG_UNSUP),
         }
@@ -338,11 +338,11 @@ impl ofproto_core::SwitchRequests<ofproto_core::TestDatapath> for Ports {
         tables: &mut Tables,
         _: ofp_proto::Instant,
         _: &connmgr_core::ConnInfo,
-        entry: &connmgr_core::BundleEntry,
+        part: &connmgr_core::Part,
         _: &mut connmgr_core::Replies,
     ) {
         // The bundle's flow mods are in the tables already.
-        self.finished.push((entry.part.msg.xid, tables.table_len(0)));
+        self.finished.push((part.msg.xid, tables.table_len(0)));
     }
 }
 
@@ -453,7 +453,7 @@ fn requests_wait_for_a_flush_to_finish() {
         .tables
         .table_rules(0)
         .into_iter()
-        .map(|id| (h.tables.rule(id).unwrap().priority(), *h.tables.rule(id).unwrap().match_()))
+        .map(|id| (h.tables.rule(id).unwrap().priority(), h.tables.rule(id).unwrap().match_()))
         .collect();
     assert_eq!(rules, [(10, in_port(3)), (0, Match::catchall())]);
 }

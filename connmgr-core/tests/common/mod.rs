@@ -10,7 +10,7 @@ use bytes::Bytes;
 use connmgr_core::fuzzing::RuleTable;
 use connmgr_core::{
     AsyncPacketIn, BundleCommit, BundleEntry, BundleFailure, Config, ConnId, ConnInfo, ConnMgr, ControllerSettings,
-    Disposition, Event, NormalFlow, OpGroupId, Output, Owner, Replies, Request, RuleQuery, RuleSnapshot,
+    Disposition, Event, NormalFlow, OpGroupId, Output, Owner, Part, Replies, Request, RuleQuery, RuleSnapshot,
 };
 use ofp_proto::msg::Hello;
 use ofp_proto::print::{ofp_to_string, parse_hex};
@@ -81,7 +81,7 @@ impl Owner for FakeOwner {
         d
     }
 
-    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _entry: &BundleEntry) -> Result<(), OfpErr> {
+    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _part: &Part) -> Result<(), OfpErr> {
         self.bundle_add_error.map_or(Ok(()), Err)
     }
 
@@ -93,7 +93,7 @@ impl Owner for FakeOwner {
         entries: &[BundleEntry],
         out: &mut Replies,
     ) -> Result<BundleCommit, BundleFailure> {
-        let xids = entries.iter().map(|e| e.part.msg.xid).collect();
+        let xids = entries.iter().map(BundleEntry::xid).collect();
         self.commits.push((conn.id, flags, xids));
         if self.postpone_commits > 0 {
             self.postpone_commits -= 1;
@@ -102,9 +102,9 @@ impl Owner for FakeOwner {
         if let Some(f) = self.commit_result {
             return Err(f);
         }
-        for e in entries {
-            if let Message::FlowMod(fm) = &e.part.msg.body {
-                self.rules.apply(fm, Some((conn.id, e.part.msg.xid)), |ev| out.flow_monitor_event(ev));
+        for part in entries.iter().filter_map(|e| e.decode().ok()) {
+            if let Message::FlowMod(fm) = &part.msg.body {
+                self.rules.apply(fm, Some((conn.id, part.msg.xid)), |ev| out.flow_monitor_event(ev));
             }
         }
         Ok(BundleCommit::Committed)

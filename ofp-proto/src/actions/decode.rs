@@ -193,15 +193,17 @@ fn lookup(data: &[u8], version: u8) -> Result<&'static RawInfo, OfpErr> {
 /// Decodes a whole action list into items (OVS `ofpacts_decode`), without ordering checks.
 pub(crate) fn decode_items(data: &Bytes, version: u8) -> Result<SmallVec<[Item; 4]>, OfpErr> {
     let mut out = SmallVec::new();
-    let mut rest = data.clone();
-    while !rest.is_empty() {
-        let info = lookup(&rest, version)?;
-        let len = usize::from(be16(&rest, 2));
+    let mut at = 0;
+    while at < data.len() {
+        let rest = &data[at..];
+        let info = lookup(rest, version)?;
+        let len = usize::from(be16(rest, 2));
         let max = if info.var_len { 65528 } else { usize::from(info.min_len) };
         if len > rest.len() || len < usize::from(info.min_len) || len > max || len % 8 != 0 {
             return Err(OfpErr::OFPBAC_BAD_LEN);
         }
-        let a = rest.split_to(len);
+        let a = data.slice(at..at + len);
+        at += len;
         let arg = info.arg.map_or(0, |(ofs, n)| {
             a[usize::from(ofs)..usize::from(ofs + n)].iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b))
         });

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::actions::{check_instructions, CheckParams};
 use crate::buf::Reader;
@@ -232,6 +232,17 @@ impl FlowMod {
 
     /// Decodes and validates a flow mod as a switch with `opts` would.
     pub fn decode_with(cx: Cx, r: &mut Reader, opts: &FlowModOpts) -> Result<FlowMod, OfpErr> {
+        FlowMod::decode_memo(cx, r, opts, None)
+    }
+
+    /// [`FlowMod::decode_with`], taking the instructions from `memo` when their bytes are the ones
+    /// it last decoded (and remembering them there otherwise).
+    fn decode_memo(
+        cx: Cx,
+        r: &mut Reader,
+        opts: &FlowModOpts,
+        memo: Option<&mut InstructionsMemo>,
+    ) -> Result<FlowMod, OfpErr> {
         let version = cx.version;
         let mut fm = FlowMod::default();
         let raw_flags;
@@ -314,7 +325,17 @@ impl FlowMod {
             }
         }
 
-        fm.instructions = Instructions::decode(&r.rest(), version)?;
+        fm.instructions = match memo {
+            // Compared in place: taking the bytes costs reference counting, a hit needs none.
+            Some(m) if m.version == version && m.wire == r.peek_rest() => m.instructions.clone(),
+            Some(m) => {
+                let wire = r.rest();
+                let decoded = Instructions::decode(&wire, version)?;
+                *m = InstructionsMemo { version, wire, instructions: decoded.clone() };
+                decoded
+            }
+            None => Instructions::decode(&r.rest(), version)?,
+        };
         fm.flags = FlowModFlags::decode(raw_flags, fm.command == FlowModCommand::Add, version)?;
         if fm.flags.has(FlowModFlags::EMERG) {
             // OVS has no emergency flow cache.
@@ -367,6 +388,34 @@ impl FlowMod {
             }
         }
         self.instructions.encode(version, buf);
+    }
+}
+
+/// The instructions a [`FlowModDecoder`] decoded last, with their bytes.
+#[derive(Clone, Debug, Default)]
+struct InstructionsMemo {
+    version: u8,
+    wire: Bytes,
+    instructions: Instructions,
+}
+
+/// Decodes a run of flow mods with the same options ([`FlowMod::decode_with`]), decoding
+/// instructions only when their bytes differ from the previous flow mod's: a batch or bundle of
+/// flow mods usually repeats its actions.
+#[derive(Clone, Debug)]
+pub struct FlowModDecoder {
+    opts: FlowModOpts,
+    memo: InstructionsMemo,
+}
+
+impl FlowModDecoder {
+    pub fn new(opts: FlowModOpts) -> FlowModDecoder {
+        FlowModDecoder { opts, memo: InstructionsMemo::default() }
+    }
+
+    /// Decodes the body of a flow mod (`r` past its headers), exactly as `decode_with` does.
+    pub fn decode(&mut self, cx: Cx, r: &mut Reader) -> Result<FlowMod, OfpErr> {
+        FlowMod::decode_memo(cx, r, &self.opts, Some(&mut self.memo))
     }
 }
 
@@ -511,5 +560,46 @@ mod tests {
         let mut r = Reader::new(b.slice(8..));
         let off = FlowModOpts { table_id_ext: false, ..FlowModOpts::default() };
         assert_eq!(FlowMod::decode_with(cx, &mut r, &off), Err(OfpErr::OFPFMFC_BAD_COMMAND));
+    }
+
+    #[test]
+    fn a_decoder_reuses_instructions_only_for_the_same_bytes_and_still_checks_them() {
+        use crate::actions::{Action, SetField};
+        use crate::flow::ETH_TYPE_IP;
+        use crate::mf::MfId;
+        let ip = |nw_dst: u32| {
+            let mut m = Match::catchall();
+            m.set_dl_type(ETH_TYPE_IP);
+            m.set_nw_dst_masked(nw_dst, u32::MAX);
+            m
+        };
+        let output = |port| Instructions::apply([Action::Output { port, max_len: 0 }]);
+        let set_ip = Instructions::apply([Action::SetField(SetField::new(MfId::Ipv4Dst, 0x0102_0304))]);
+        let fm = |match_, instructions| FlowMod { match_, instructions, ..FlowMod::default() };
+        let fms = [
+            (4, fm(ip(1), output(1))),
+            (4, fm(ip(2), output(1))),
+            (4, fm(ip(3), output(2))),
+            (4, fm(ip(4), set_ip.clone())),
+            // Same instruction bytes, but the match lacks what set_field needs: still an error.
+            (4, fm(Match::catchall(), set_ip.clone())),
+            (4, fm(ip(5), set_ip)),
+            // Same bytes in another version.
+            (5, fm(ip(6), output(2))),
+            (4, fm(ip(7), output(2))),
+        ];
+        let opts = FlowModOpts { max_ports: 16, ..FlowModOpts::default() };
+        let mut decoder = FlowModDecoder::new(opts);
+        let mut results = Vec::new();
+        for (version, fm) in fms {
+            let bytes = OfpMsg::new(version, 1, Message::FlowMod(fm)).to_bytes();
+            let cx = Cx { version, raw: Raw::Ofpt11FlowMod };
+            let once = FlowMod::decode_with(cx, &mut Reader::new(bytes.slice(8..)), &opts);
+            let memo = decoder.decode(cx, &mut Reader::new(bytes.slice(8..)));
+            assert_eq!(memo, once);
+            results.push(memo.map(|fm| fm.instructions));
+        }
+        assert_eq!(results[4], Err(OfpErr::OFPBAC_MATCH_INCONSISTENT));
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 7);
     }
 }

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use connmgr_core::{
-    AsyncMsg, AsyncPacketIn, BundleEntry, ConnInfo, ConnType, Disposition, PortChange, Replies, Request, Role,
+    AsyncMsg, AsyncPacketIn, ConnInfo, ConnType, Disposition, Part, PortChange, Replies, Request, Role,
 };
 use log::warn;
 use ofp_proto::actions::{check_actions, CheckParams};
@@ -231,9 +231,9 @@ impl<D: Datapath> SwitchRequests<D> for Bridge {
         tables: &mut OfProto<D>,
         _now: Instant,
         _conn: &ConnInfo,
-        entry: &BundleEntry,
+        part: &Part,
     ) -> Result<(), OfpErr> {
-        let msg = &entry.part.msg;
+        let msg = &part.msg;
         match &msg.body {
             Message::PortMod(pm) => self.check_port_mod(pm),
             Message::PacketOut(po) => self.prepare_packet_out(po, msg.version, tables.config().n_tables).map(|_| ()),
@@ -247,10 +247,10 @@ impl<D: Datapath> SwitchRequests<D> for Bridge {
         tables: &mut OfProto<D>,
         now: Instant,
         conn: &ConnInfo,
-        entry: &BundleEntry,
+        part: &Part,
         out: &mut Replies,
     ) {
-        let msg = &entry.part.msg;
+        let msg = &part.msg;
         match &msg.body {
             Message::PortMod(pm) => {
                 if let Some(status) = self.port_mod(conn, pm) {
