@@ -3,7 +3,8 @@
 # bench/ofpeer.py, and prints each figure for both and the ratio ofagent/OVS. Not run in CI.
 #
 # usage: bench/compare-ovs.sh [--quick]     (--quick: 10k flows, 500 and 2000 connections, fewer echoes/packet-ins)
-# env:   SWITCH_PORT (16634)   the switch's ptcp listener;  CTRL_PORT (16653)  ofpeer.py's controller listener
+# env:   REPEAT (3)            flow-mod figures are the median of this many rounds on the same daemon
+#        SWITCH_PORT (16634)   the switch's ptcp listener;  CTRL_PORT (16653)  ofpeer.py's controller listener
 #        OFAGENT (target/release/ofagent, built if missing)   WORK (a fresh temporary directory)
 # needs: ovs-vswitchd, ovsdb-server, ovs-vsctl, ovs-ofctl 3.1 on PATH; /work/shared/tools/ovs-{up,down}.sh
 #        (OVS_TOOLS to override); python3.
@@ -18,9 +19,10 @@ OFAGENT=${OFAGENT:-$ROOT/target/release/ofagent}
 PEER="python3 $HERE/ofpeer.py"
 SWITCH=tcp:127.0.0.1:$SWITCH_PORT
 
-N_FLOWS=100000 CONNS="2000 10000" N_ECHO=10000 N_PKTIN=200000
-if [ "${1:-}" = --quick ]; then N_FLOWS=10000 CONNS="500 2000" N_ECHO=2000 N_PKTIN=20000
+N_FLOWS=100000 CONNS="2000 10000" N_ECHO=10000 N_PKTIN=200000 DEFAULT_REPEAT=3
+if [ "${1:-}" = --quick ]; then N_FLOWS=10000 CONNS="500 2000" N_ECHO=2000 N_PKTIN=20000 DEFAULT_REPEAT=1
 elif [ $# -gt 0 ]; then echo "usage: $0 [--quick]" >&2; exit 2; fi
+REPEAT=${REPEAT:-$DEFAULT_REPEAT}
 
 # Both the peer's and each daemon's sockets count against this (the daemons inherit it).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -98,7 +100,8 @@ record() { # FIGURE IMPL VALUE
   printf '  %-40s %s\n' "$1" "$3"
 }
 
-# timed FIGURE IMPL CMD...: daemon CPU seconds and wall seconds of one client command.
+declare -A SAMPLES # SAMPLES[figure,impl] = values of the rounds so far
+# timed FIGURE IMPL CMD...: daemon CPU seconds and wall seconds of one client command, kept as one round's sample.
 timed() {
   local fig=$1 impl=$2 c0 c1 t0 t1
   shift 2
@@ -106,8 +109,15 @@ timed() {
   "$@"
   t1=$(now) c1=$(cpu_ticks)
   alive "$fig"
-  record "$fig: daemon CPU s" "$impl" "$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", d / hz }')"
-  record "$fig: wall s" "$impl" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+  SAMPLES[$fig: daemon CPU s,$impl]+=" $(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", d / hz }')"
+  SAMPLES[$fig: wall s,$impl]+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+}
+# record_medians FIGURE IMPL: records the median of FIGURE's samples (each round's value is printed too).
+record_medians() {
+  local k=$1,$2 m
+  m=$(tr ' ' '\n' <<<"${SAMPLES[$k]}" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  record "$1" "$2" "$m"
+  printf '  %-40s (rounds:%s)\n' '' "${SAMPLES[$k]}"
 }
 
 json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
@@ -129,15 +139,21 @@ for impl in ovs ofagent; do
   echo "== $impl"
   start "$impl"
   ovs-ofctl -O OpenFlow14 del-flows "$SWITCH"
-  timed "add-flows $N_FLOWS" "$impl" ovs-ofctl -O OpenFlow14 add-flows "$SWITCH" "$FLOWS"
-  count_flows "$N_FLOWS"
-  timed "dump-flows $N_FLOWS" "$impl" sh -c "ovs-ofctl -O OpenFlow14 dump-flows $SWITCH >/dev/null"
-  ovs-ofctl -O OpenFlow14 dump-flows --no-stats "$SWITCH" | sed 's/^ *//' | sort >"$WORK/dump-$impl.txt"
-  ovs-ofctl -O OpenFlow14 del-flows "$SWITCH"
-  count_flows 0
-  timed "add-flows --bundle $N_FLOWS" "$impl" ovs-ofctl -O OpenFlow14 --bundle add-flows "$SWITCH" "$FLOWS"
-  count_flows "$N_FLOWS"
-  ovs-ofctl -O OpenFlow14 del-flows "$SWITCH"
+  for _ in $(seq "$REPEAT"); do
+    timed "add-flows $N_FLOWS" "$impl" ovs-ofctl -O OpenFlow14 add-flows "$SWITCH" "$FLOWS"
+    count_flows "$N_FLOWS"
+    timed "dump-flows $N_FLOWS" "$impl" sh -c "ovs-ofctl -O OpenFlow14 dump-flows $SWITCH >/dev/null"
+    ovs-ofctl -O OpenFlow14 dump-flows --no-stats "$SWITCH" | sed 's/^ *//' | sort >"$WORK/dump-$impl.txt"
+    ovs-ofctl -O OpenFlow14 del-flows "$SWITCH"
+    count_flows 0
+    timed "add-flows --bundle $N_FLOWS" "$impl" ovs-ofctl -O OpenFlow14 --bundle add-flows "$SWITCH" "$FLOWS"
+    count_flows "$N_FLOWS"
+    ovs-ofctl -O OpenFlow14 del-flows "$SWITCH"
+  done
+  for fig in "add-flows $N_FLOWS" "dump-flows $N_FLOWS" "add-flows --bundle $N_FLOWS"; do
+    record_medians "$fig: daemon CPU s" "$impl"
+    record_medians "$fig: wall s" "$impl"
+  done
   out=$($PEER echo 127.0.0.1 "$SWITCH_PORT" "$N_ECHO")
   record "echo RTT mean us" "$impl" "$(json mean_us <<<"$out")"
   record "echo RTT median us" "$impl" "$(json median_us <<<"$out")"
