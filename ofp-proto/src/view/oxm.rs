@@ -214,7 +214,7 @@ fn read_small(b: &[u8]) -> Option<u32> {
 #[inline]
 pub(super) fn fast_check<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
     // The input port alone: most packet-ins' metadata, judged as the loop below would.
-    if b.len() == 8 && b[..4] == [0x80, 0x00, 0x00, 0x04] {
+    if !STRICT && b.len() == 8 && b[..4] == [0x80, 0x00, 0x00, 0x04] {
         let port = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
         return port_no::from_ofp11(port).is_ok().then_some(port);
     }
