@@ -25,14 +25,12 @@ struct Basic {
     masked: u32,
     /// The header of an exact entry of a field `Flow` models, 0 for numbers naming no such field.
     plain: u32,
-    /// Check-state bits (see `ETHERNET`) that must be clear: the match members the field reads
-    /// or writes (see `matches::member_bit`); with `strict`, also the facts its prerequisites all
-    /// need, which must be set (`all`).
+    /// Check-state bits (see `IPV4`) that must be clear: the match members the field reads or
+    /// writes (see `matches::member_bit`); with `strict`, also the facts its prerequisites need,
+    /// which must be set (`all`).
     loose: u64,
     strict: u64,
     all: u64,
-    /// Facts of which the prerequisites need one.
-    any: u64,
     /// The members, and the default packet type a field with prerequisites also sets.
     marks: u64,
     /// Value bits that make an entry invalid (`ValueRule::Clear`; such fast fields are at most
@@ -45,10 +43,11 @@ struct Basic {
     maskable: bool,
 }
 
-/// What the check state knows of the flow, as bits above the members (which use bits 0–41):
-/// `ETHERNET` always (the fast check leaves the packet type alone), the Ethernet type's class,
-/// the IP protocol (or ARP opcode) if a prerequisite names it.
-const ETHERNET: u64 = 1 << 48;
+/// What the check state knows of the flow, as bits above the members (which use bits 0–41): the
+/// Ethernet type's class (`IP` for either version), the IP protocol (or ARP opcode) if a
+/// prerequisite names it. (The flow is always Ethernet: the fast check leaves the packet type
+/// alone.) A prerequisite is then a set of facts that must all hold.
+const IP: u64 = 1 << 48;
 const IPV4: u64 = 1 << 49;
 const IPV6: u64 = 1 << 50;
 const ARP: u64 = 1 << 51;
@@ -63,8 +62,8 @@ const ICMPV6: u64 = 1 << 57;
 #[inline]
 fn eth_facts(dl_type: u16) -> u64 {
     match dl_type {
-        ETH_TYPE_IP => IPV4,
-        ETH_TYPE_IPV6 => IPV6,
+        ETH_TYPE_IP => IP | IPV4,
+        ETH_TYPE_IPV6 => IP | IPV6,
         ETH_TYPE_ARP | ETH_TYPE_RARP => ARP,
         t if eth_type_mpls(t) => MPLS,
         _ => 0,
@@ -84,21 +83,21 @@ fn proto_facts(nw_proto: u8) -> u64 {
     }
 }
 
-/// `prereq` as (any, all) facts (OVS `mf_are_prereqs_ok` on an Ethernet flow without fragment
-/// bits), `None` for the prerequisites the fast check leaves to the general one.
-const fn prereq_facts(prereq: Prereq) -> Option<(u64, u64)> {
+/// The facts `prereq` needs (OVS `mf_are_prereqs_ok` on an Ethernet flow without fragment bits),
+/// `None` for the prerequisites the fast check leaves to the general one.
+const fn prereq_facts(prereq: Prereq) -> Option<u64> {
     Some(match prereq {
-        Prereq::None | Prereq::Ethernet => (ETHERNET, 0),
-        Prereq::Arp => (ARP, 0),
-        Prereq::Ipv4 => (IPV4, 0),
-        Prereq::Ipv6 => (IPV6, 0),
-        Prereq::IpAny => (IPV4 | IPV6, 0),
-        Prereq::Tcp => (IPV4 | IPV6, TCP),
-        Prereq::Udp => (IPV4 | IPV6, UDP),
-        Prereq::Sctp => (IPV4 | IPV6, SCTP),
-        Prereq::Icmpv4 => (IPV4, ICMP),
-        Prereq::Icmpv6 => (IPV6, ICMPV6),
-        Prereq::Mpls => (MPLS, 0),
+        Prereq::None | Prereq::Ethernet => 0,
+        Prereq::Arp => ARP,
+        Prereq::Ipv4 => IPV4,
+        Prereq::Ipv6 => IPV6,
+        Prereq::IpAny => IP,
+        Prereq::Tcp => IP | TCP,
+        Prereq::Udp => IP | UDP,
+        Prereq::Sctp => IP | SCTP,
+        Prereq::Icmpv4 => IPV4 | ICMP,
+        Prereq::Icmpv6 => IPV6 | ICMPV6,
+        Prereq::Mpls => MPLS,
         _ => return None,
     })
 }
@@ -126,7 +125,6 @@ static BASIC: [Basic; 128] = {
         loose: 0,
         strict: 0,
         all: 0,
-        any: 0,
         marks: 0,
         invalid: 0,
         value: Value::Ignored,
@@ -147,9 +145,9 @@ static BASIC: [Basic; 128] = {
                 // Prerequisites on the Ethernet type and IP protocol only; the packet type (which
                 // moves the Ethernet type) and the fragment bits (which the transport
                 // prerequisites read) are left to the general check.
-                let (prereq_fast, (any, all)) = match prereq_facts(field.prereqs) {
+                let (prereq_fast, all) = match prereq_facts(field.prereqs) {
                     Some(facts) => (true, facts),
-                    None => (false, (0, 0)),
+                    None => (false, 0),
                 };
                 let (rule_fast, invalid) = match mf::value_rule(id) {
                     ValueRule::Any => (true, 0),
@@ -180,7 +178,6 @@ static BASIC: [Basic; 128] = {
                     loose: members,
                     strict: members | all,
                     all,
-                    any,
                     marks,
                     invalid,
                     value,
@@ -218,16 +215,12 @@ pub(super) fn fast_check<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
         let port = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
         return port_no::from_ofp11(port).is_ok().then_some(port);
     }
-    let mut state = State { bits: ETHERNET, in_port: 0 };
+    let mut state = State { bits: 0, in_port: 0 };
     while let Some(&h) = b.first_chunk::<4>() {
         let h = u32::from_be_bytes(h);
         let f = &BASIC[(h >> 9) as usize & 0x7f];
         // A member an earlier entry touched, or (strict) a fact the prerequisites need missing.
-        let clash = if STRICT {
-            (state.bits ^ f.all) & f.strict | u64::from(state.bits & f.any == 0)
-        } else {
-            state.bits & f.loose
-        };
+        let clash = if STRICT { (state.bits ^ f.all) & f.strict } else { state.bits & f.loose };
         let (entry, rest) = b.split_at_checked(4 + (h & 0xff) as usize)?;
         if clash != 0 {
             return None;
@@ -236,8 +229,11 @@ pub(super) fn fast_check<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
             if f.value != Value::Ignored && !state.take(f, read_small(&entry[4..])?, u32::MAX) {
                 return None;
             }
-        } else if h != f.masked || !state.take_masked(f, &entry[4..]) {
-            return None;
+        } else {
+            let (value, mask) = (h == f.masked).then(|| masked_value(f, &entry[4..])).flatten()?;
+            if !state.take(f, value, mask) {
+                return None;
+            }
         }
         state.bits |= f.marks;
         b = rest;
@@ -247,7 +243,7 @@ pub(super) fn fast_check<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
 
 /// What `fast_check` keeps of the entries it has read.
 struct State {
-    /// The members touched and the facts established (see `ETHERNET`).
+    /// The members touched and the facts established (see `IP`).
     bits: u64,
     in_port: u32,
 }
@@ -271,19 +267,23 @@ impl State {
         }
         true
     }
+}
 
-    /// `take` for the value and mask of a masked entry of `f` (`value_mask`, of twice its width):
-    /// false also if the mask is zero or does not cover the value, or is not all ones for a field
-    /// that is not maskable.
-    #[cold]
-    fn take_masked(&mut self, f: &Basic, value_mask: &[u8]) -> bool {
-        let (value, mask) = value_mask.split_at(usize::from(f.width));
-        let covered = value.iter().zip(mask).all(|(v, m)| v & !m == 0);
-        let mask_ok = if f.maskable { mask.iter().any(|&m| m != 0) } else { mask.iter().all(|&m| m == 0xff) };
-        let read = || Some((read_small(value)?, read_small(mask)?));
-        covered
-            && mask_ok
-            && (f.value == Value::Ignored || read().is_some_and(|(value, mask)| self.take(f, value, mask)))
+/// The value and mask (of twice the width of `f`) of a masked entry of `f` (zero if its value
+/// does not matter), if the mask is nonzero and covers the value, and is all ones for a field
+/// that is not maskable. (Out of line, and not touching the check state, which can then stay
+/// in registers.)
+#[cold]
+fn masked_value(f: &Basic, value_mask: &[u8]) -> Option<(u32, u32)> {
+    let (value, mask) = value_mask.split_at(usize::from(f.width));
+    let covered = value.iter().zip(mask).all(|(v, m)| v & !m == 0);
+    let mask_ok = if f.maskable { mask.iter().any(|&m| m != 0) } else { mask.iter().all(|&m| m == 0xff) };
+    if !covered || !mask_ok {
+        return None;
+    }
+    match f.value {
+        Value::Ignored => Some((0, 0)),
+        _ => Some((read_small(value)?, read_small(mask)?)),
     }
 }
 
