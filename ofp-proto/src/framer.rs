@@ -206,8 +206,8 @@ impl<'a> Iterator for Frames<'a> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         // Each message's length is a load that waits on the one before: bring the bytes ahead
-        // into the first-level cache before the chain reaches them (about a microsecond of a
-        // 164 KB stream of 1,000 messages, measured).
+        // into the first-level cache before the chain reaches them (the bench's frame/mixed_of13,
+        // 1,000 messages: 8.9 µs without, 7.9 µs with).
         #[cfg(target_arch = "x86_64")]
         // SAFETY: a prefetch is a hint that reads nothing and cannot fault, whatever the address;
         // the SSE it needs is part of every x86-64 processor.
