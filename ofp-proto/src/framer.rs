@@ -23,7 +23,8 @@ impl std::error::Error for FramingError {}
 
 /// Accumulates received bytes and splits off complete messages. A message is handed out either
 /// as a `Bytes` that shares the receive buffer (`next_frame`: payloads are never copied again), or
-/// borrowed from it (`next_frame_ref`: no reference counting at all, for parsing views).
+/// borrowed from it (`next_frame_ref`, or all of them at once with `frames`: no reference
+/// counting at all, for parsing views).
 #[derive(Debug, Default)]
 pub struct Framer {
     buf: BytesMut,
@@ -43,10 +44,23 @@ impl Framer {
         self.buf.extend_from_slice(data);
     }
 
-    /// The receive buffer, for callers that read from a socket straight into it.
+    /// The receive buffer, for callers that read from a socket straight into it: it has room for
+    /// the whole of a message whose start is pending.
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
         self.reclaim();
+        self.make_room();
         &mut self.buf
+    }
+
+    /// Grows the buffer (after `reclaim`) to hold the whole of a message whose header is pending,
+    /// so that one read can complete it.
+    fn make_room(&mut self) {
+        if let Some(&[_, _, l0, l1]) = self.buf.first_chunk::<4>() {
+            let len = usize::from(u16::from_be_bytes([l0, l1]));
+            if self.buf.capacity() < len {
+                self.buf.reserve(len - self.buf.len());
+            }
+        }
     }
 
     /// Drops the bytes `next_frame_ref` lent out (no longer borrowed once `self` is borrowed
@@ -101,9 +115,7 @@ impl Framer {
         }
         if pending.len() < len {
             self.reclaim();
-            if self.buf.capacity() < len {
-                self.buf.reserve(len - self.buf.len());
-            }
+            self.make_room();
             return Ok(None);
         }
         Ok(Some(len))
@@ -152,6 +164,97 @@ impl Framer {
         let start = self.lent;
         self.lent += len;
         Ok(Some(&self.buf[start..start + len]))
+    }
+
+    /// Every complete message pending, borrowed from the receive buffer (as `next_frame_ref`
+    /// gives them one by one, at a lower cost per message: the position stays in a register).
+    /// The iteration ends where more bytes are needed (room for the whole message is made when
+    /// the buffer is next used), or with the framing error, which the framer keeps: every later
+    /// call returns it again (and `frames` yields it once). What it did not yield stays pending.
+    #[inline]
+    pub fn frames(&mut self) -> Frames<'_> {
+        if self.lent == self.buf.len() && self.lent > 0 {
+            self.reclaim();
+        }
+        let (rest, end) = match self.failed {
+            None => (self.buf.get(self.lent..).unwrap_or_default(), self.buf.len()),
+            Some(_) => (&[][..], self.lent),
+        };
+        Frames { rest, end, lent: &mut self.lent, failed: &mut self.failed, done: false }
+    }
+}
+
+/// How far ahead of the next message `Frames` asks for the stream's bytes.
+const PREFETCH_AHEAD: usize = 1024;
+
+/// The complete messages pending in a [`Framer`]: see [`Framer::frames`].
+#[derive(Debug)]
+pub struct Frames<'a> {
+    /// The pending bytes not yet yielded.
+    rest: &'a [u8],
+    /// Where `rest` ends in the framer's buffer (what `lent` becomes once it is all yielded).
+    end: usize,
+    lent: &'a mut usize,
+    failed: &'a mut Option<FramingError>,
+    /// The iteration ended with an error.
+    done: bool,
+}
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = Result<&'a [u8], FramingError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        // Each message's length is a load that waits on the one before: bring the bytes ahead
+        // into the first-level cache before the chain reaches them (the bench's frame/mixed_of13,
+        // 1,000 messages: 8.9 µs without, 7.9 µs with).
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is a hint that reads nothing and cannot fault, whatever the address;
+        // the SSE it needs is part of every x86-64 processor.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                self.rest.as_ptr().wrapping_add(PREFETCH_AHEAD).cast(),
+            )
+        };
+        if let Some(&[_, _, l0, l1]) = self.rest.first_chunk::<4>() {
+            let len = usize::from(u16::from_be_bytes([l0, l1]));
+            if len >= HEADER_LEN && len <= self.rest.len() {
+                let (frame, rest) = self.rest.split_at(len);
+                self.rest = rest;
+                return Some(Ok(frame));
+            }
+        }
+        self.end_or_fail()
+    }
+}
+
+impl<'a> Frames<'a> {
+    /// `next` when no whole message is pending: the framing error once, else the end.
+    #[cold]
+    fn end_or_fail(&mut self) -> Option<Result<&'a [u8], FramingError>> {
+        if self.done {
+            return None;
+        }
+        if let Some(e) = *self.failed {
+            self.done = true;
+            return Some(Err(e));
+        }
+        let &[_, _, l0, l1, _, _, _, _] = self.rest.first_chunk::<HEADER_LEN>()?;
+        let length = u16::from_be_bytes([l0, l1]);
+        if usize::from(length) >= HEADER_LEN {
+            return None;
+        }
+        let e = FramingError { length };
+        *self.failed = Some(e);
+        self.done = true;
+        Some(Err(e))
+    }
+}
+
+impl Drop for Frames<'_> {
+    /// What was yielded is lent out (reclaimed when the framer is next used).
+    fn drop(&mut self) {
+        *self.lent = self.end - self.rest.len();
     }
 }
 
@@ -207,6 +310,91 @@ mod tests {
             f.push(&ECHO);
         }
         assert_eq!(f.buffer_mut().capacity(), cap);
+    }
+
+    /// The frames `frames` yields, copied.
+    fn batch(f: &mut Framer) -> Vec<Result<Vec<u8>, FramingError>> {
+        f.frames().map(|r| r.map(<[u8]>::to_vec)).collect()
+    }
+
+    #[test]
+    fn frames_one_byte_at_a_time() {
+        let mut f = Framer::new();
+        let mut out = vec![];
+        for b in ECHO.iter().chain(ECHO.iter()) {
+            f.push(&[*b]);
+            out.extend(batch(&mut f));
+        }
+        assert_eq!(out, [Ok(ECHO.to_vec()), Ok(ECHO.to_vec())]);
+        assert_eq!(f.buffered(), 0);
+    }
+
+    #[test]
+    fn frames_stop_at_a_partial_message_and_make_room_for_it() {
+        let mut big = vec![4, 2, 0x01, 0x2c, 0, 0, 0, 9];
+        big.resize(300, 0xab);
+        let mut f = Framer::new();
+        f.push(&ECHO);
+        f.push(&ECHO);
+        f.push(&big[..20]);
+        assert_eq!(batch(&mut f), [Ok(ECHO.to_vec()), Ok(ECHO.to_vec())]);
+        assert_eq!(batch(&mut f), []);
+        assert_eq!((f.buffered(), f.wanted()), (20, 280));
+        let buf = f.buffer_mut();
+        assert_eq!(&buf[..], &big[..20]);
+        assert!(buf.capacity() >= 300, "{}", buf.capacity());
+        f.push(&big[20..]);
+        assert_eq!(batch(&mut f), [Ok(big.clone())]);
+        // The same room when `next_frame_ref` finds the partial message.
+        let mut f = Framer::new();
+        f.push(&big[..9]);
+        assert_eq!(f.next_frame_ref(), Ok(None));
+        assert!(f.buffer_mut().capacity() >= 300);
+    }
+
+    #[test]
+    fn frames_mix_with_single_frames() {
+        let mut f = Framer::new();
+        let other = [4, 3, 0, 8, 0, 0, 0, 1];
+        for _ in 0..2 {
+            f.push(&ECHO);
+            f.push(&other);
+        }
+        assert_eq!(f.next_frame_ref(), Ok(Some(&ECHO[..])));
+        // Stopping early leaves the rest pending.
+        assert_eq!(f.frames().next(), Some(Ok(&other[..])));
+        assert_eq!(f.buffered(), 20);
+        assert_eq!(f.next_frame().unwrap().as_deref(), Some(&ECHO[..]));
+        assert_eq!(batch(&mut f), [Ok(other.to_vec())]);
+        assert_eq!((f.buffered(), f.next_frame()), (0, Ok(None)));
+        // An emptied buffer starts over: no growth however many batches pass through.
+        f.push(&ECHO);
+        let cap = f.buffer_mut().capacity();
+        for _ in 0..1000 {
+            assert_eq!(batch(&mut f), [Ok(ECHO.to_vec())]);
+            f.push(&ECHO);
+        }
+        assert_eq!(f.buffer_mut().capacity(), cap);
+    }
+
+    #[test]
+    fn frames_end_with_the_framing_error_which_sticks() {
+        let mut f = Framer::new();
+        f.push(&ECHO);
+        f.push(&[4, 0, 0, 7]);
+        // Half a header: not yet an error, as with `next_frame`.
+        assert_eq!(batch(&mut f), [Ok(ECHO.to_vec())]);
+        assert_eq!(f.next_frame(), Ok(None));
+        f.push(&[0, 0, 0, 0]);
+        f.push(&ECHO);
+        let e = FramingError { length: 7 };
+        let mut frames = f.frames();
+        assert_eq!((frames.next(), frames.next(), frames.next()), (Some(Err(e)), None, None));
+        drop(frames);
+        assert_eq!(f.buffered(), 20, "nothing after the error is taken");
+        assert_eq!(f.next_frame(), Err(e));
+        assert_eq!(batch(&mut f), [Err(e)]);
+        assert_eq!(f.next_frame_ref(), Err(e));
     }
 
     #[test]

@@ -213,6 +213,32 @@ pub fn check_framer(data: &[u8]) {
     }
     assert_eq!(got, expected);
     assert_eq!(got_err, expected_err);
+    // The same chunks, taking the pending frames in batches with `frames`, every other batch cut
+    // short after one frame (the rest stays pending for the next).
+    let mut batched = Framer::new();
+    let (mut got, mut got_err, mut short) = (vec![], None, false);
+    for chunk in chunks(data) {
+        batched.push(chunk);
+        loop {
+            short = !short;
+            let before = got.len();
+            for frame in batched.frames().take(if short { 1 } else { usize::MAX }) {
+                match frame {
+                    Ok(f) => got.push(Bytes::copy_from_slice(f)),
+                    Err(e) => got_err = Some(e),
+                }
+            }
+            if got.len() == before || got_err.is_some() {
+                break;
+            }
+        }
+        if let Some(e) = got_err {
+            assert_eq!(batched.next_frame(), Err(e), "the error is kept");
+            break;
+        }
+    }
+    assert_eq!(got, expected);
+    assert_eq!(got_err, expected_err);
     for f in &got {
         assert_eq!(usize::from(u16::from_be_bytes([f[2], f[3]])), f.len());
     }

@@ -5,7 +5,7 @@
 //! - [`msg::OfpMsg`] decodes and encodes message bodies; decode failures carry the OpenFlow
 //!   error OVS would send ([`errors::OfpErr`]).
 //! - [`print`] renders messages in the words of `ovs-ofctl ofp-print`.
-//! - [`view::MsgView`] parses a frame borrowed from the framer ([`Framer::next_frame_ref`]) with
+//! - [`view::MsgView`] parses a frame borrowed from the framer ([`Framer::frames`]) with
 //!   exactly the checks and errors of [`OfpMsg::decode`], and reads fields in place.
 //!
 //! Views or owned messages: on a hot receive path that reads a few fields of each message and
@@ -37,7 +37,7 @@ pub mod time;
 pub mod view;
 
 pub use errors::{ErrorMsg, OfpErr};
-pub use framer::{Framer, FramingError};
+pub use framer::{Framer, Frames, FramingError};
 pub use header::{Header, Version, VersionBitmap};
 pub use msg::{DecodeError, Message, OfpMsg};
 pub use raw::{MsgType, Raw};

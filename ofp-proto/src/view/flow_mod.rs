@@ -19,10 +19,9 @@ const OFP11_FIXED: usize = 40;
 pub struct FlowModView<'a> {
     /// The bytes after the header: at least the match and the fixed fields.
     body: &'a [u8],
-    version: u8,
-    command: FlowModCommand,
-    /// Where the instructions (OF1.0: the actions) start in `body`.
-    instructions_at: u16,
+    /// Where the instructions (OF1.0: the actions) start in `body` (bits 0–15), the version
+    /// (16–23) and the command (24–31): one word (see [`super::BodyView`]).
+    packed: u32,
 }
 
 impl<'a> FlowModView<'a> {
@@ -40,8 +39,9 @@ impl<'a> FlowModView<'a> {
             }
             _ => return None,
         };
-        let command = FlowModCommand::from_wire(command)?;
-        Some(FlowModView { body, version, command, instructions_at: u16::try_from(instructions_at).ok()? })
+        let command = FlowModCommand::from_wire(command)? as u32;
+        let at = u32::from(u16::try_from(instructions_at).ok()?);
+        Some(FlowModView { body, packed: at | u32::from(version) << 16 | command << 24 })
     }
 
     /// The fixed fields (after the match in OF1.0, before it after).
@@ -62,18 +62,26 @@ impl<'a> FlowModView<'a> {
         let (flags, fixed_ok) = if self.is10() {
             (be16(fixed, 22), true)
         } else {
-            let table_ok = fixed[16] != OFPTT_ALL || (self.version != OFP11_VERSION && self.command.is_delete());
+            let table_ok = fixed[16] != OFPTT_ALL || (self.version() != OFP11_VERSION && self.command().is_delete());
             (be16(fixed, 36), table_ok && port_no::from_ofp11(be32(fixed, 28)).is_ok())
         };
         // No flags (the common case) decode as no flags, and counter resets for OF1.0/1.1 adds.
         let flags_ok = flags == 0
-            || FlowModFlags::decode(flags, self.command == FlowModCommand::Add, self.version)
+            || FlowModFlags::decode(flags, self.command() == FlowModCommand::Add, self.version())
                 .is_ok_and(|f| !f.has(FlowModFlags::EMERG));
         fixed_ok && flags_ok && self.match_().surely_valid(true) && self.instructions().surely_valid()
     }
 
+    fn instructions_at(&self) -> usize {
+        usize::from(self.packed as u16)
+    }
+
+    fn version(&self) -> u8 {
+        (self.packed >> 16) as u8
+    }
+
     fn is10(&self) -> bool {
-        self.version == OFP10_VERSION
+        self.version() == OFP10_VERSION
     }
 
     /// The cookie field (OF1.0: the new cookie).
@@ -94,7 +102,8 @@ impl<'a> FlowModView<'a> {
 
     #[inline]
     pub fn command(&self) -> FlowModCommand {
-        self.command
+        // Always a command: `layout` stored one.
+        FlowModCommand::from_wire((self.packed >> 24) as u16).unwrap_or(FlowModCommand::Add)
     }
 
     #[inline]
@@ -181,6 +190,6 @@ impl<'a> FlowModView<'a> {
     /// OF1.1+ instructions; OF1.0's action list reads as one apply-actions.
     #[inline]
     pub fn instructions(&self) -> InstructionsView<'a> {
-        InstructionsView::new(self.body.get(usize::from(self.instructions_at)..).unwrap_or_default(), self.version)
+        InstructionsView::new(self.body.get(self.instructions_at()..).unwrap_or_default(), self.version())
     }
 }

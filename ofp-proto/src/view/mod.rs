@@ -42,6 +42,12 @@ pub struct MsgView<'a> {
 }
 
 /// The body of a [`MsgView`]: typed views of the messages a controller connection carries most.
+///
+/// Each view keeps, besides its slices, at most one 32-bit word (the packet-in, the commonest,
+/// excepted): the views `parse` builds on its several paths reach the caller through one slot
+/// of memory, where the caller's reads of one view's fields may be hoisted above its match on
+/// the variant, and a read over several narrower writes of another view stalls the processor
+/// until they are committed (no store forwarding).
 #[derive(Clone, Debug, PartialEq)]
 pub enum BodyView<'a> {
     /// OF1.0, OF1.2 and OF1.3–1.5 packet-ins (the Nicira and OF1.1 forms are `Other`).
@@ -93,12 +99,22 @@ impl<'a> BodyView<'a> {
 
 impl<'a> MsgView<'a> {
     /// Parses exactly one message (as the framer yields it), with every check `OfpMsg::decode`
-    /// makes and its exact error.
-    #[inline]
+    /// makes and its exact error. (The commonest messages are read inline, where the caller
+    /// reads the view: building it then costs no copy through memory.)
+    #[inline(always)]
     pub fn parse(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
-        if let Some(v) = MsgView::of13_shortcut(frame) {
-            return Ok(v);
+        match MsgView::of13_common(frame) {
+            Some(v) => Ok(v),
+            None => match MsgView::of13_tables(frame) {
+                Some(v) => Ok(v),
+                None => MsgView::parse_general(frame),
+            },
         }
+    }
+
+    /// `parse` for what the OpenFlow 1.3 shortcuts do not take.
+    #[inline(never)]
+    fn parse_general(frame: &'a [u8]) -> Result<MsgView<'a>, DecodeError> {
         // Every message with a view is one `pull_quick_ok` identifies (when its length is right).
         if let Some((raw, hdrs_len)) = raw::pull_quick_ok(frame) {
             if let Some((body, true)) = BodyView::layout(raw, frame[0], frame.get(hdrs_len..).unwrap_or_default()) {
@@ -109,20 +125,31 @@ impl<'a> MsgView<'a> {
     }
 
     /// The views of the OpenFlow 1.3 messages a connection carries most (packet-ins with only an
-    /// input port, echoes, barriers, flow mods, flow and port statistics replies), read without
-    /// the general identification: what it and the layouts would find (`None` for anything
-    /// else). The lengths are OF1.3's (`of13_lengths_are_the_layouts` checks them).
+    /// input port, echoes, barriers), read without the general identification: what it and the
+    /// layouts would find (`None` for anything else). The lengths are OF1.3's
+    /// (`of13_lengths_are_the_layouts` checks them).
     #[inline(always)]
-    fn of13_shortcut(frame: &'a [u8]) -> Option<MsgView<'a>> {
+    fn of13_common(frame: &'a [u8]) -> Option<MsgView<'a>> {
         let (&[version, msg_type, _, _, _, _, _, _], body) = frame.split_first_chunk::<8>()?;
-        // OF1.3 numbers: echo request and reply 2 and 3, packet-in 10, flow mod 14, multipart
-        // reply 19, barrier request and reply 20 and 21.
+        // OF1.3 numbers: echo request and reply 2 and 3, packet-in 10, barrier request and reply
+        // 20 and 21.
         let (raw, body) = match (version, msg_type) {
             (4, 10) => (Raw::Ofpt13PacketIn, BodyView::PacketIn(PacketInView::of13_in_port_only(body)?)),
             (4, 2) => (Raw::OfptEchoRequest, BodyView::EchoRequest(body)),
             (4, 3) => (Raw::OfptEchoReply, BodyView::EchoReply(body)),
             (4, 20) if body.is_empty() => (Raw::Ofpt11BarrierRequest, BodyView::BarrierRequest),
             (4, 21) if body.is_empty() => (Raw::Ofpt11BarrierReply, BodyView::BarrierReply),
+            _ => return None,
+        };
+        Some(MsgView { frame, raw, body })
+    }
+
+    /// `of13_common` for OpenFlow 1.3 flow mods, flow and port statistics replies.
+    #[inline(always)]
+    fn of13_tables(frame: &'a [u8]) -> Option<MsgView<'a>> {
+        let (&[version, msg_type, _, _, _, _, _, _], body) = frame.split_first_chunk::<8>()?;
+        // OF1.3 numbers: flow mod 14, multipart reply 19.
+        let (raw, body) = match (version, msg_type) {
             (4, 14) if body.len() >= OF13_FLOW_MOD_MIN_BODY && body.len() % 8 == 0 => {
                 let v = FlowModView::layout(Raw::Ofpt11FlowMod, 4, body)?;
                 (Raw::Ofpt11FlowMod, BodyView::FlowMod(v.surely_valid().then_some(v)?))
@@ -313,6 +340,9 @@ mod tests {
                 _ => None,
             }
         }
+        fn shortcut(frame: &[u8]) -> Option<MsgView<'_>> {
+            MsgView::of13_common(frame).or_else(|| MsgView::of13_tables(frame))
+        }
         let mut packet_in = vec![4, 10, 0, 0, 0, 0, 0, 9];
         packet_in.extend([0xff, 0xff, 0xff, 0xff, 0, 64, 1, 0, 0, 0, 0, 0, 0, 0, 0, 7]);
         packet_in.extend([0, 1, 0, 12, 0x80, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0]);
@@ -328,7 +358,7 @@ mod tests {
                         *b = byte;
                     }
                     f[2..4].copy_from_slice(&(len as u16).to_be_bytes());
-                    if let Some(v) = MsgView::of13_shortcut(&f) {
+                    if let Some(v) = shortcut(&f) {
                         assert_eq!(general(&f), Some(v), "{f:02x?}");
                         shortcuts += 1;
                     }
@@ -345,7 +375,7 @@ mod tests {
                         let mut f = frame[..len].to_vec();
                         f[at] = byte;
                         f[0] = 4;
-                        if let Some(v) = MsgView::of13_shortcut(&f) {
+                        if let Some(v) = shortcut(&f) {
                             assert_eq!(general(&f), Some(v), "{f:02x?}");
                             shortcuts += 1;
                         }

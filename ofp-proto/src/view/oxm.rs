@@ -15,52 +15,57 @@ use crate::mf::{self, MfId, Prereq, ValueRule};
 use crate::port_no;
 use crate::view::matches::{member_bit, PACKET_TYPE};
 
-/// What the hot path knows of one OXM basic-class field number.
+/// What the hot path knows of one OXM basic-class field number. (A cache line each: the entry's
+/// address is then a shift of the header, not a multiplication, on the chain of loads.)
 #[derive(Clone, Copy)]
+#[repr(align(64))]
 struct Basic {
-    /// The match members the field reads or writes (see `matches::member_bit`).
-    members: u64,
-    /// `members`, and the default packet type a field with prerequisites also sets.
+    /// The whole header of an exact entry, and of a masked one, of a field `fast_check` judges
+    /// itself; 0 (which no basic-class header is) for the others. (One compare checks the class,
+    /// the mask bit and the length.)
+    exact: u32,
+    masked: u32,
+    /// The header of an exact entry of a field `Flow` models, 0 for numbers naming no such field.
+    plain: u32,
+    /// Check-state bits (see `IPV4`) that must be clear: the match members the field reads or
+    /// writes (see `matches::member_bit`); with `strict`, also the facts its prerequisites need,
+    /// which must be set (`all`).
+    loose: u64,
+    strict: u64,
+    all: u64,
+    /// The members, and the default packet type a field with prerequisites also sets.
     marks: u64,
     /// Value bits that make an entry invalid (`ValueRule::Clear`; such fast fields are at most
     /// 4 bytes wide).
     invalid: u32,
-    /// The low 9 header bits (mask bit and length) of an exact entry of a field `fast_check`
-    /// judges itself; `NOT_FAST` (which no header has) for the others.
-    exact: u16,
-    /// The low 9 header bits of an exact entry of a field `Flow` models (its width), `NOT_FAST`
-    /// for numbers naming no such field.
-    plain: u16,
+    /// What an entry's value (1, 2 or 4 bytes) matters for.
+    value: Value,
     /// The field's width in bytes.
     width: u8,
     maskable: bool,
-    /// The field's prerequisites as facts (see `ETHERNET`): at least one of `any`, all of `all`.
-    any: u16,
-    all: u16,
-    /// What the field's value sets that later entries' checks read.
-    sets: Sets,
 }
 
-/// What the entries so far establish about the flow, as bits: `ETHERNET` always (the fast check
-/// leaves the packet type alone), the Ethernet type's class, the IP protocol (or ARP opcode) if
-/// a prerequisite names it.
-const ETHERNET: u16 = 1 << 0;
-const IPV4: u16 = 1 << 1;
-const IPV6: u16 = 1 << 2;
-const ARP: u16 = 1 << 3;
-const MPLS: u16 = 1 << 4;
-const TCP: u16 = 1 << 5;
-const UDP: u16 = 1 << 6;
-const SCTP: u16 = 1 << 7;
-const ICMP: u16 = 1 << 8;
-const ICMPV6: u16 = 1 << 9;
+/// What the check state knows of the flow, as bits above the members (which use bits 0–41): the
+/// Ethernet type's class (`IP` for either version), the IP protocol (or ARP opcode) if a
+/// prerequisite names it. (The flow is always Ethernet: the fast check leaves the packet type
+/// alone.) A prerequisite is then a set of facts that must all hold.
+const IP: u64 = 1 << 48;
+const IPV4: u64 = 1 << 49;
+const IPV6: u64 = 1 << 50;
+const ARP: u64 = 1 << 51;
+const MPLS: u64 = 1 << 52;
+const TCP: u64 = 1 << 53;
+const UDP: u64 = 1 << 54;
+const SCTP: u64 = 1 << 55;
+const ICMP: u64 = 1 << 56;
+const ICMPV6: u64 = 1 << 57;
 
 /// The facts an Ethernet type establishes.
 #[inline]
-fn eth_facts(dl_type: u16) -> u16 {
+fn eth_facts(dl_type: u16) -> u64 {
     match dl_type {
-        ETH_TYPE_IP => IPV4,
-        ETH_TYPE_IPV6 => IPV6,
+        ETH_TYPE_IP => IP | IPV4,
+        ETH_TYPE_IPV6 => IP | IPV6,
         ETH_TYPE_ARP | ETH_TYPE_RARP => ARP,
         t if eth_type_mpls(t) => MPLS,
         _ => 0,
@@ -69,7 +74,7 @@ fn eth_facts(dl_type: u16) -> u16 {
 
 /// The facts an IP protocol establishes.
 #[inline]
-fn proto_facts(nw_proto: u8) -> u16 {
+fn proto_facts(nw_proto: u8) -> u64 {
     match nw_proto {
         IPPROTO_TCP => TCP,
         IPPROTO_UDP => UDP,
@@ -80,52 +85,53 @@ fn proto_facts(nw_proto: u8) -> u16 {
     }
 }
 
-/// `prereq` as (any, all) facts (OVS `mf_are_prereqs_ok` on an Ethernet flow without fragment
-/// bits), `None` for the prerequisites the fast check leaves to the general one.
-const fn prereq_facts(prereq: Prereq) -> Option<(u16, u16)> {
+/// The facts `prereq` needs (OVS `mf_are_prereqs_ok` on an Ethernet flow without fragment bits),
+/// `None` for the prerequisites the fast check leaves to the general one.
+const fn prereq_facts(prereq: Prereq) -> Option<u64> {
     Some(match prereq {
-        Prereq::None | Prereq::Ethernet => (ETHERNET, 0),
-        Prereq::Arp => (ARP, 0),
-        Prereq::Ipv4 => (IPV4, 0),
-        Prereq::Ipv6 => (IPV6, 0),
-        Prereq::IpAny => (IPV4 | IPV6, 0),
-        Prereq::Tcp => (IPV4 | IPV6, TCP),
-        Prereq::Udp => (IPV4 | IPV6, UDP),
-        Prereq::Sctp => (IPV4 | IPV6, SCTP),
-        Prereq::Icmpv4 => (IPV4, ICMP),
-        Prereq::Icmpv6 => (IPV6, ICMPV6),
-        Prereq::Mpls => (MPLS, 0),
+        Prereq::None | Prereq::Ethernet => 0,
+        Prereq::Arp => ARP,
+        Prereq::Ipv4 => IPV4,
+        Prereq::Ipv6 => IPV6,
+        Prereq::IpAny => IP,
+        Prereq::Tcp => IP | TCP,
+        Prereq::Udp => IP | UDP,
+        Prereq::Sctp => IP | SCTP,
+        Prereq::Icmpv4 => IPV4 | ICMP,
+        Prereq::Icmpv6 => IPV6 | ICMPV6,
+        Prereq::Mpls => MPLS,
         _ => return None,
     })
 }
 
-/// The flow members prerequisites read, and the input port the view reports.
+/// What an entry's value matters for: nothing, only its validity (`Basic::invalid`, which the
+/// others also check), what later entries' checks read (the Ethernet type, the IP protocol or
+/// the ARP opcode, which share a member), or the input port the view reports.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Sets {
-    Nothing,
+enum Value {
+    Ignored,
+    Checked,
     EthType,
-    /// The IP protocol (or the ARP opcode, which shares its member).
     NwProto,
     InPort,
 }
-
-const NOT_FAST: u16 = u16::MAX;
 
 const OXM_CLASS_BASIC: u32 = mf::OXM_CLASS_BASIC as u32;
 
 /// [`Basic`] by field number (7 bits).
 static BASIC: [Basic; 128] = {
     let none = Basic {
-        members: 0,
+        exact: 0,
+        masked: 0,
+        plain: 0,
+        loose: 0,
+        strict: 0,
+        all: 0,
         marks: 0,
         invalid: 0,
-        exact: NOT_FAST,
-        plain: NOT_FAST,
+        value: Value::Ignored,
         width: 0,
         maskable: false,
-        any: 0,
-        all: 0,
-        sets: Sets::Nothing,
     };
     let mut t = [none; 128];
     let mut f = 0;
@@ -141,23 +147,24 @@ static BASIC: [Basic; 128] = {
                 // Prerequisites on the Ethernet type and IP protocol only; the packet type (which
                 // moves the Ethernet type) and the fragment bits (which the transport
                 // prerequisites read) are left to the general check.
-                let (prereq_fast, (any, all)) = match prereq_facts(field.prereqs) {
+                let (prereq_fast, all) = match prereq_facts(field.prereqs) {
                     Some(facts) => (true, facts),
-                    None => (false, (0, 0)),
+                    None => (false, 0),
                 };
                 let (rule_fast, invalid) = match mf::value_rule(id) {
                     ValueRule::Any => (true, 0),
                     ValueRule::Clear(bits) => (width <= 4, bits as u32),
                     ValueRule::Ofp11Port => (matches!(id, MfId::InPortOxm), 0),
                 };
-                let sets = match id {
-                    MfId::EthType => Sets::EthType,
-                    MfId::IpProto | MfId::ArpOp => Sets::NwProto,
-                    MfId::InPortOxm => Sets::InPort,
-                    _ => Sets::Nothing,
+                let value = match id {
+                    MfId::EthType => Value::EthType,
+                    MfId::IpProto | MfId::ArpOp => Value::NwProto,
+                    MfId::InPortOxm => Value::InPort,
+                    _ if invalid != 0 => Value::Checked,
+                    _ => Value::Ignored,
                 };
                 // Fields whose value is read are 1, 2 or 4 bytes wide.
-                let read_ok = (invalid == 0 && matches!(sets, Sets::Nothing)) || matches!(width, 1 | 2 | 4);
+                let read_ok = matches!(value, Value::Ignored) || matches!(width, 1 | 2 | 4);
                 let fast = prereq_fast
                     && rule_fast
                     && read_ok
@@ -165,17 +172,19 @@ static BASIC: [Basic; 128] = {
                     && !matches!(id, MfId::PacketType | MfId::IpFrag)
                     && width <= 16;
                 let marks = members | if matches!(field.prereqs, Prereq::None) { 0 } else { PACKET_TYPE };
+                let header = OXM_CLASS_BASIC << 16 | (f as u32) << 9;
                 t[f] = Basic {
-                    members,
+                    exact: if fast { header | width as u32 } else { 0 },
+                    masked: if fast { header | 0x100 | (2 * width as u32) } else { 0 },
+                    plain: header | width as u32,
+                    loose: members,
+                    strict: members | all,
+                    all,
                     marks,
                     invalid,
-                    exact: if fast { width as u16 } else { NOT_FAST },
-                    plain: width as u16,
+                    value,
                     width: width as u8,
                     maskable: field.maskable,
-                    any,
-                    all,
-                    sets,
                 };
             }
         }
@@ -204,64 +213,41 @@ fn read_small(b: &[u8]) -> Option<u32> {
 #[inline]
 pub(super) fn fast_check<const STRICT: bool>(mut b: &[u8]) -> Option<u32> {
     // The input port alone: most packet-ins' metadata, judged as the loop below would.
-    if b.len() == 8 && b[..4] == [0x80, 0x00, 0x00, 0x04] {
+    if !STRICT && b.len() == 8 && b[..4] == [0x80, 0x00, 0x00, 0x04] {
         let port = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
         return port_no::from_ofp11(port).is_ok().then_some(port);
     }
-    let mut touched = 0u64;
-    let mut state = State::default();
+    let mut state = State { bits: 0, in_port: 0 };
     while let Some(&h) = b.first_chunk::<4>() {
         let h = u32::from_be_bytes(h);
         let f = &BASIC[(h >> 9) as usize & 0x7f];
-        if h >> 16 != OXM_CLASS_BASIC
-            || touched & f.members != 0
-            || (STRICT && (state.facts & f.any == 0 || state.facts & f.all != f.all))
-        {
+        // A member an earlier entry touched, or (strict) a fact the prerequisites need missing.
+        let clash = if STRICT { (state.bits ^ f.all) & f.strict } else { state.bits & f.loose };
+        let (entry, rest) = b.split_at_checked(4 + (h & 0xff) as usize)?;
+        if clash != 0 {
             return None;
         }
-        let width = usize::from(f.width);
-        // Entries move on by their header's length (checked against the width): a shorter chain
-        // of loads than through the table.
-        let len = (h & 0xff) as usize;
-        let entry = if h & 0x1ff == u32::from(f.exact) {
-            let value = b.get(4..4 + len)?;
-            if (f.invalid != 0 || f.sets != Sets::Nothing) && !state.take(f, read_small(value)?, u32::MAX) {
+        if h == f.exact {
+            if f.value != Value::Ignored && !state.take(f, read_small(&entry[4..])?, u32::MAX) {
                 return None;
             }
-            4 + len
         } else {
-            // Masked: a nonzero mask that covers the value, all ones if the field is not maskable.
-            if h & 0x1ff != (u32::from(f.exact) | 0x100) + width as u32 {
+            let (value, mask) = (h == f.masked).then(|| masked_value(f, &entry[4..])).flatten()?;
+            if !state.take(f, value, mask) {
                 return None;
             }
-            let (value, mask) = b.get(4..4 + 2 * width)?.split_at(width);
-            let covered = value.iter().zip(mask).all(|(v, m)| v & !m == 0);
-            let mask_ok = if f.maskable { mask.iter().any(|&m| m != 0) } else { mask.iter().all(|&m| m == 0xff) };
-            if !covered || !mask_ok {
-                return None;
-            }
-            if (f.invalid != 0 || f.sets != Sets::Nothing) && !state.take(f, read_small(value)?, read_small(mask)?) {
-                return None;
-            }
-            4 + len
-        };
-        touched |= f.marks;
-        b = &b[entry..];
+        }
+        state.bits |= f.marks;
+        b = rest;
     }
     b.is_empty().then_some(state.in_port)
 }
 
 /// What `fast_check` keeps of the entries it has read.
 struct State {
-    /// See `ETHERNET`.
-    facts: u16,
+    /// The members touched and the facts established (see `IP`).
+    bits: u64,
     in_port: u32,
-}
-
-impl Default for State {
-    fn default() -> Self {
-        State { facts: ETHERNET, in_port: 0 }
-    }
 }
 
 impl State {
@@ -273,15 +259,33 @@ impl State {
         if value & f.invalid != 0 {
             return false;
         }
-        match f.sets {
-            Sets::Nothing => {}
-            Sets::EthType => self.facts |= eth_facts((value & mask) as u16),
-            Sets::NwProto => self.facts |= proto_facts((value & mask) as u8),
+        match f.value {
+            Value::Ignored | Value::Checked => {}
+            Value::EthType => self.bits |= eth_facts((value & mask) as u16),
+            Value::NwProto => self.bits |= proto_facts((value & mask) as u8),
             // A valid OXM input port is its own OF1.1 number (and the field is not maskable).
-            Sets::InPort if port_no::from_ofp11(value).is_ok() => self.in_port = value,
-            Sets::InPort => return false,
+            Value::InPort if port_no::from_ofp11(value).is_ok() => self.in_port = value,
+            Value::InPort => return false,
         }
         true
+    }
+}
+
+/// The value and mask (of twice the width of `f`) of a masked entry of `f` (zero if its value
+/// does not matter), if the mask is nonzero and covers the value, and is all ones for a field
+/// that is not maskable. (Out of line, and not touching the check state, which can then stay
+/// in registers.)
+#[cold]
+fn masked_value(f: &Basic, value_mask: &[u8]) -> Option<(u32, u32)> {
+    let (value, mask) = value_mask.split_at(usize::from(f.width));
+    let covered = value.iter().zip(mask).all(|(v, m)| v & !m == 0);
+    let mask_ok = if f.maskable { mask.iter().any(|&m| m != 0) } else { mask.iter().all(|&m| m == 0xff) };
+    if !covered || !mask_ok {
+        return None;
+    }
+    match f.value {
+        Value::Ignored => Some((0, 0)),
+        _ => Some((read_small(value)?, read_small(mask)?)),
     }
 }
 
@@ -292,12 +296,11 @@ pub(super) fn count_plain(mut b: &[u8]) -> (usize, &[u8]) {
     let mut n = 0;
     while let Some(&h) = b.first_chunk::<4>() {
         let h = u32::from_be_bytes(h);
-        // The header's own length moves on (not the table's width: a shorter chain of loads).
-        let len = (h & 0xff) as usize;
-        if h >> 16 != OXM_CLASS_BASIC || h & 0x1ff != u32::from(BASIC[(h >> 9) as usize & 0x7f].plain) {
+        if h != BASIC[(h >> 9) as usize & 0x7f].plain {
             break;
         }
-        let Some(rest) = b.get(4 + len..) else { break };
+        // The header's own length moves on (not the table's width: a shorter chain of loads).
+        let Some(rest) = b.get(4 + (h & 0xff) as usize..) else { break };
         b = rest;
         n += 1;
     }

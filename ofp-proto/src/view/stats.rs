@@ -15,7 +15,8 @@ const FLOW_STATS_FIXED: usize = 48;
 /// A flow statistics reply's entries, borrowed from the frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowStatsReplyView<'a> {
-    version: u8,
+    /// The version, as a word (see [`super::BodyView`]).
+    version: u32,
     body: &'a [u8],
 }
 
@@ -68,7 +69,7 @@ impl<'a> FlowStatsReplyView<'a> {
         if !matches!(raw, Raw::Ofpst11FlowReply | Raw::Ofpst13FlowReply) {
             return None;
         }
-        Some((FlowStatsReplyView { version, body }, Self::entries_valid(raw, version, body)?))
+        Some((FlowStatsReplyView { version: version.into(), body }, Self::entries_valid(raw, version, body)?))
     }
 
     /// Whether the owned decoder surely accepts every entry of `body`, `None` if they do not
@@ -92,7 +93,7 @@ impl<'a> FlowStatsReplyView<'a> {
 
     #[inline]
     pub fn entries(&self) -> FlowStatsIter<'a> {
-        FlowStatsIter { rest: self.body, version: self.version }
+        FlowStatsIter { rest: self.body, version: self.version as u8 }
     }
 }
 
@@ -168,7 +169,8 @@ impl<'a> FlowStatsView<'a> {
 /// A port statistics reply's entries (OF1.0–1.3), borrowed from the frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortStatsReplyView<'a> {
-    version: u8,
+    /// The version, as a word (see [`super::BodyView`]).
+    version: u32,
     body: &'a [u8],
 }
 
@@ -192,17 +194,18 @@ impl<'a> PortStatsReplyView<'a> {
     #[inline]
     pub(crate) fn layout(raw: Raw, version: u8, body: &'a [u8]) -> Option<Self> {
         let fixed = matches!(raw, Raw::Ofpst10PortReply | Raw::Ofpst11PortReply | Raw::Ofpst13PortReply);
-        (fixed && body.len().is_multiple_of(port_stats_len(version))).then_some(PortStatsReplyView { version, body })
+        (fixed && body.len().is_multiple_of(port_stats_len(version)))
+            .then_some(PortStatsReplyView { version: version.into(), body })
     }
 
     #[inline]
     pub(crate) fn surely_valid(&self) -> bool {
-        self.version == OFP10_VERSION || self.ports().all(|p| port_no::from_ofp11(be32(p.bytes, 0)).is_ok())
+        self.version == u32::from(OFP10_VERSION) || self.ports().all(|p| port_no::from_ofp11(be32(p.bytes, 0)).is_ok())
     }
 
     #[inline]
     pub fn ports(&self) -> impl ExactSizeIterator<Item = PortStatsView<'a>> + use<'a> {
-        let version = self.version;
+        let version = self.version as u8;
         self.body.chunks_exact(port_stats_len(version)).map(move |bytes| PortStatsView { version, bytes })
     }
 }
