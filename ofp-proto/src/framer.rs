@@ -184,9 +184,6 @@ impl Framer {
     }
 }
 
-/// How far ahead of the next message `Frames` asks for the stream's bytes.
-const PREFETCH_AHEAD: usize = 1024;
-
 /// The complete messages pending in a [`Framer`]: see [`Framer::frames`].
 #[derive(Debug)]
 pub struct Frames<'a> {
@@ -205,17 +202,6 @@ impl<'a> Iterator for Frames<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        // Each message's length is a load that waits on the one before: bring the bytes ahead
-        // into the first-level cache before the chain reaches them (the bench's frame/mixed_of13,
-        // 1,000 messages: 8.9 µs without, 7.9 µs with).
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch is a hint that reads nothing and cannot fault, whatever the address;
-        // the SSE it needs is part of every x86-64 processor.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                self.rest.as_ptr().wrapping_add(PREFETCH_AHEAD).cast(),
-            )
-        };
         if let Some(&[_, _, l0, l1]) = self.rest.first_chunk::<4>() {
             let len = usize::from(u16::from_be_bytes([l0, l1]));
             if len >= HEADER_LEN && len <= self.rest.len() {
