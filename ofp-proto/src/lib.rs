@@ -17,6 +17,9 @@
 //!
 //! Sans-IO: no clock, no sockets, no threads. [`Instant`] is the virtual time every core shares.
 
+// A decoder that fuzzers and peers feed: memory safety comes from the compiler alone.
+#![forbid(unsafe_code)]
+
 pub mod actions;
 pub mod buf;
 pub mod errors;
