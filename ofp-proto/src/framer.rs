@@ -74,6 +74,14 @@ impl Framer {
         self.lent = 0;
     }
 
+    /// `reclaim` once every byte was lent out: the buffer then starts over instead of growing.
+    #[inline]
+    fn reclaim_if_drained(&mut self) {
+        if self.lent == self.buf.len() && self.lent > 0 {
+            self.reclaim();
+        }
+    }
+
     /// The received bytes not yet returned as a message.
     fn pending(&self) -> &[u8] {
         &self.buf[self.lent..]
@@ -136,13 +144,7 @@ impl Framer {
         // The common case in a few loads: a whole, well-framed message is pending.
         let start = self.lent;
         let whole = match (self.buf.get(start..), self.failed) {
-            (Some(pending), None) => match pending.first_chunk::<4>() {
-                Some(&[_, _, l0, l1]) => {
-                    let len = usize::from(u16::from_be_bytes([l0, l1]));
-                    (len >= HEADER_LEN && pending.len() >= len).then_some(len)
-                }
-                None => None,
-            },
+            (Some(pending), None) => whole_frame_len(pending),
             _ => None,
         };
         match whole {
@@ -157,9 +159,7 @@ impl Framer {
     /// `next_frame_ref` when no whole message is pending, or the stream failed.
     #[cold]
     fn next_frame_ref_slow(&mut self) -> Result<Option<&[u8]>, FramingError> {
-        if self.lent == self.buf.len() && self.lent > 0 {
-            self.reclaim();
-        }
+        self.reclaim_if_drained();
         let Some(len) = self.next_len()? else { return Ok(None) };
         let start = self.lent;
         self.lent += len;
@@ -173,15 +173,21 @@ impl Framer {
     /// call returns it again (and `frames` yields it once). What it did not yield stays pending.
     #[inline]
     pub fn frames(&mut self) -> Frames<'_> {
-        if self.lent == self.buf.len() && self.lent > 0 {
-            self.reclaim();
-        }
+        self.reclaim_if_drained();
         let (rest, end) = match self.failed {
             None => (self.buf.get(self.lent..).unwrap_or_default(), self.buf.len()),
             Some(_) => (&[][..], self.lent),
         };
         Frames { rest, end, lent: &mut self.lent, failed: &mut self.failed, done: false }
     }
+}
+
+/// The length of the well-framed message at the start of `pending`, if it is all there.
+#[inline(always)]
+fn whole_frame_len(pending: &[u8]) -> Option<usize> {
+    let &[_, _, l0, l1] = pending.first_chunk::<4>()?;
+    let len = usize::from(u16::from_be_bytes([l0, l1]));
+    (len >= HEADER_LEN && len <= pending.len()).then_some(len)
 }
 
 /// The complete messages pending in a [`Framer`]: see [`Framer::frames`].
@@ -202,13 +208,10 @@ impl<'a> Iterator for Frames<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(&[_, _, l0, l1]) = self.rest.first_chunk::<4>() {
-            let len = usize::from(u16::from_be_bytes([l0, l1]));
-            if len >= HEADER_LEN && len <= self.rest.len() {
-                let (frame, rest) = self.rest.split_at(len);
-                self.rest = rest;
-                return Some(Ok(frame));
-            }
+        if let Some(len) = whole_frame_len(self.rest) {
+            let (frame, rest) = self.rest.split_at(len);
+            self.rest = rest;
+            return Some(Ok(frame));
         }
         self.end_or_fail()
     }
