@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use ofp_proto::{header, raw, OfpErr, Raw};
 use rconn_core::Received;
+use smallvec::{smallvec, SmallVec};
 
 use crate::lazy_map::LazyMap;
 
@@ -44,10 +45,14 @@ impl Assembler {
     /// Takes a received message: anything but a multipart request comes back at once; a multipart
     /// part is held until its request is complete, then all its parts come back (empty-bodied ones
     /// dropped while others remain). An error is for the caller to send, quoting `msg`.
-    pub fn execute(&mut self, now: ofp_proto::Instant, msg: Received) -> Result<Option<Vec<Received>>, OfpErr> {
+    pub fn execute(
+        &mut self,
+        now: ofp_proto::Instant,
+        msg: Received,
+    ) -> Result<Option<SmallVec<[Received; 1]>>, OfpErr> {
         let bytes = &msg.bytes;
         if !is_stat_request(bytes) {
-            return Ok(Some(vec![msg]));
+            return Ok(Some(smallvec![msg]));
         }
         let raw = raw::identify(bytes)?;
         let version = bytes[0];
@@ -95,7 +100,7 @@ impl Assembler {
                 i += 1;
             }
         }
-        Ok(Some(parts))
+        Ok(Some(SmallVec::from_vec(parts)))
     }
 
     /// Drops the partial requests whose next part is overdue at `now`, returning for each the
@@ -124,7 +129,7 @@ mod tests {
 
     fn rx(hex: &str) -> Received {
         let bytes = Bytes::from(parse_hex(hex).unwrap());
-        Received { msg: OfpMsg::decode(&bytes), bytes }
+        Received { msg: OfpMsg::decode(&bytes).map(Box::new), bytes }
     }
 
     fn t(ms: u64) -> Instant {
@@ -140,9 +145,9 @@ mod tests {
     fn non_multipart_and_single_parts_pass_through() {
         let mut a = Assembler::default();
         let echo = rx("0402000800000001");
-        assert_eq!(a.execute(t(0), echo.clone()), Ok(Some(vec![echo])));
+        assert_eq!(a.execute(t(0), echo.clone()), Ok(Some(smallvec![echo])));
         let desc = rx("04120010000000020000000000000000");
-        assert_eq!(a.execute(t(0), desc.clone()), Ok(Some(vec![desc])));
+        assert_eq!(a.execute(t(0), desc.clone()), Ok(Some(smallvec![desc])));
         assert_eq!(a.next_timeout(), None);
     }
 
@@ -153,11 +158,11 @@ mod tests {
         assert_eq!(a.execute(t(500), rx(&tf(1, 8))), Ok(None));
         assert_eq!(a.next_timeout(), Some(t(1500)));
         let done = a.execute(t(900), rx(&tf(0, 0))).unwrap().unwrap();
-        assert_eq!(done, vec![rx(&tf(1, 8))]);
+        assert_eq!(done.into_vec(), vec![rx(&tf(1, 8))]);
         assert_eq!(a.next_timeout(), None);
         // Before OF1.3 the flag means nothing: a part is a whole request.
         let of12 = rx("03120010000000050000000100000000");
-        assert_eq!(a.execute(t(0), of12.clone()), Ok(Some(vec![of12])));
+        assert_eq!(a.execute(t(0), of12.clone()), Ok(Some(smallvec![of12])));
     }
 
     #[test]

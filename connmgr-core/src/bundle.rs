@@ -134,7 +134,6 @@ impl Bundles {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::owner::Part;
     use ofp_proto::{Message, OfpMsg};
     use std::time::Duration;
 
@@ -145,7 +144,7 @@ mod tests {
     fn entry(xid: u32) -> BundleEntry {
         let msg = OfpMsg::new(5, xid, Message::BarrierRequest);
         let bytes = msg.to_bytes();
-        BundleEntry::new(bytes.clone(), Part { bytes, msg })
+        BundleEntry { request: bytes.clone(), bytes, raw: msg.raw }
     }
 
     #[test]

@@ -6,13 +6,15 @@ use log::warn;
 use ofp_proto::msg::bundle::{BundleAdd, BundleCtrl, BundleCtrlType};
 use ofp_proto::msg::role::{RoleMsg, RoleReason, RoleStatus};
 use ofp_proto::msg::{FlowFormat, SwitchConfig};
+use ofp_proto::view::MsgView;
 use ofp_proto::{header, Instant, Message, MsgType, OfpErr, OfpMsg, Raw};
 use rconn_core::Received;
 
 use crate::connmgr::ConnMgr;
 use crate::ofconn::{DEFAULT_MISS_SEND_LEN, MAX_RECV_PER_STEP};
 use crate::owner::{
-    BundleCommit, BundleEntry, ConnId, ConnType, Disposition, Item, Owner, Part, Protocol, Replies, Request, Role,
+    BundleCommit, BundleEntry, ConnId, ConnType, Disposition, Item, Owner, Part, Parts, Protocol, Replies, Request,
+    Role,
 };
 
 /// What happened to a request.
@@ -132,7 +134,7 @@ impl ConnMgr {
     /// Multipart reassembly, then the checks made before any handler runs: decode errors (the
     /// role check first for what a secondary may not send) and multipart requests in several parts
     /// that OVS only takes whole.
-    fn assemble(&mut self, now: Instant, id: ConnId, rx: Received) -> Option<Vec<Part>> {
+    fn assemble(&mut self, now: Instant, id: ConnId, rx: Received) -> Option<Parts> {
         let c = self.conns.get_mut(&id)?;
         let bytes = rx.bytes.clone();
         let parts = match c.assembler.execute(now, rx) {
@@ -161,13 +163,7 @@ impl ConnMgr {
     }
 
     /// Handles one request; returns it if it is postponed.
-    fn dispatch<O: Owner>(
-        &mut self,
-        now: Instant,
-        id: ConnId,
-        mut parts: Vec<Part>,
-        owner: &mut O,
-    ) -> Option<Vec<Part>> {
+    fn dispatch<O: Owner>(&mut self, now: Instant, id: ConnId, mut parts: Parts, owner: &mut O) -> Option<Parts> {
         let role = self.conns.get(&id)?.role;
         let refused = role == Role::Secondary && refused_to_secondary(parts[0].msg.msg_type());
         if !refused && matches!(parts[0].msg.body, Message::BundleAddMessage(_)) {
@@ -507,10 +503,13 @@ impl ConnMgr {
         request: &Bytes,
         owner: &mut O,
     ) -> Result<(), OfpErr> {
-        let part = Part { bytes: ba.msg, msg: *ba.inner? };
+        // The view gives the decoder's error for a bad body without decoding a flow mod: the
+        // owner decodes what it needs, with its own options (it does again at commit anyway).
+        let raw = MsgView::parse(&ba.msg).map_err(|e| e.error)?.raw();
+        let entry = BundleEntry { request: request.clone(), bytes: ba.msg, raw };
         let Some(info) = self.conns.get(&id).map(|c| c.info()) else { return Ok(()) };
-        owner.check_bundle_entry(now, &info, &part)?;
+        owner.check_bundle_entry(now, &info, &entry)?;
         let Some(c) = self.conns.get_mut(&id) else { return Ok(()) };
-        c.bundles.add(now, ba.bundle_id, ba.flags, BundleEntry::new(request.clone(), part))
+        c.bundles.add(now, ba.bundle_id, ba.flags, entry)
     }
 }

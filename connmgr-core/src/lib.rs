@@ -116,7 +116,7 @@ pub use connmgr::{Config, ConnMgr, Event, MemoryUsage, Output, BUNDLE_IDLE_TIMEO
 pub use monitor::{FlowMonitorStatus, RuleEvent, RuleEventKind, RuleQuery, RuleSnapshot, MONITOR_PAUSE_BYTES};
 pub use owner::{
     BundleCommit, BundleEntry, BundleFailure, ConnId, ConnInfo, ConnType, Disposition, FlowModKind, NormalFlow,
-    OpGroupId, Owner, Part, Protocol, Replies, Request, Role, FAIL_OPEN_PRIORITY,
+    OpGroupId, Owner, Part, Parts, Protocol, Replies, Request, Role, FAIL_OPEN_PRIORITY,
 };
 pub use service::{ControllerSettings, FailMode};
 pub use status::ControllerInfo;

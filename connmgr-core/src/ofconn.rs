@@ -14,7 +14,7 @@ use crate::bundle::Bundles;
 use crate::flow_mod_log::FlowModLog;
 use crate::lazy_map::LazyMap;
 use crate::monitor::ConnMonitors;
-use crate::owner::{ConnId, ConnInfo, ConnType, Part, Protocol, Role};
+use crate::owner::{ConnId, ConnInfo, ConnType, Parts, Protocol, Role};
 use crate::pinsched::PinSched;
 use crate::service::ControllerSettings;
 
@@ -67,7 +67,7 @@ pub(crate) struct OfConn {
     /// A postponed request (all its parts), offered again once `retry` is set. Boxed: one word
     /// on every connection, where a `Vec` would be three.
     #[allow(clippy::box_collection)]
-    pub blocked: Option<Box<Vec<Part>>>,
+    pub blocked: Option<Box<Parts>>,
     pub retry: bool,
     /// Operation groups started for this connection's requests, with the request each quotes.
     pub op_groups: LazyMap<u64, Bytes>,

@@ -33,6 +33,7 @@ use ofp_proto::msg::AsyncConfig;
 use ofp_proto::msg::PacketInFormat;
 use ofp_proto::raw::Raw;
 use ofp_proto::{header, Instant, OfpErr, OfpMsg};
+use smallvec::SmallVec;
 
 use crate::async_msg::{AsyncMsg, AsyncPacketIn};
 use crate::monitor::{stamp, RuleEvent, RuleQuery, RuleSnapshot};
@@ -147,8 +148,11 @@ impl ConnInfo {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Part {
     pub bytes: Bytes,
-    pub msg: OfpMsg,
+    pub msg: Box<OfpMsg>,
 }
+
+/// A request's messages: nearly always one, kept inline.
+pub type Parts = SmallVec<[Part; 1]>;
 
 /// A request for the owner: one message, or the reassembled parts of a multipart request (several
 /// only for table features and flow monitor requests, which OVS reads as a whole).
@@ -310,19 +314,14 @@ impl Replies {
 pub struct BundleEntry {
     /// The BUNDLE_ADD_MESSAGE that added it: what an error for this entry quotes (and its xid).
     pub request: Bytes,
-    /// The embedded message's bytes (a flow mod, port mod, group mod or packet out), which decoded
-    /// when it was added.
+    /// The embedded message's bytes (a flow mod, port mod, group mod or packet out), which passed
+    /// the checks when it was added.
     pub bytes: Bytes,
     /// The embedded message's type, as it decoded.
     pub raw: Raw,
 }
 
 impl BundleEntry {
-    /// The entry for `part`, the embedded message of the BUNDLE_ADD_MESSAGE `request`.
-    pub fn new(request: Bytes, part: Part) -> BundleEntry {
-        BundleEntry { request, bytes: part.bytes, raw: part.msg.raw }
-    }
-
     /// The embedded message's xid (the BUNDLE_ADD_MESSAGE's, as checked when added).
     pub fn xid(&self) -> u32 {
         header::Header::parse(&self.bytes).map_or(0, |h| h.xid)
@@ -337,7 +336,7 @@ impl BundleEntry {
     /// not deterministic; the error is then the decoder's).
     pub fn decode(&self) -> Result<Part, OfpErr> {
         match OfpMsg::decode(&self.bytes) {
-            Ok(msg) => Ok(Part { bytes: self.bytes.clone(), msg }),
+            Ok(msg) => Ok(Part { bytes: self.bytes.clone(), msg: Box::new(msg) }),
             Err(e) => Err(e.error),
         }
     }
@@ -383,10 +382,11 @@ pub trait Owner {
     /// messages it causes and operation groups it starts go in `out`.
     fn handle_request(&mut self, now: Instant, req: &Request<'_>, out: &mut Replies) -> Disposition;
 
-    /// Checks a message being added to a bundle (`part`, the embedded message) the way OVS decodes
-    /// it at add time (context dependent checks: table ids, ports, ...). An error is sent in reply to
-    /// the BUNDLE_ADD_MESSAGE and the message is not added.
-    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _part: &Part) -> Result<(), OfpErr> {
+    /// Checks a message being added to a bundle (`entry`; `ConnMgr` already found that its body
+    /// decodes with the default options) the way OVS decodes it at add time (context dependent
+    /// checks: table ids, ports, ...). An error is sent in reply to the BUNDLE_ADD_MESSAGE and the
+    /// message is not added.
+    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _entry: &BundleEntry) -> Result<(), OfpErr> {
         Ok(())
     }
 

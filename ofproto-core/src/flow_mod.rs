@@ -164,16 +164,21 @@ impl<D: Datapath> OfProto<D> {
     /// The checks OVS makes before a flow mod starts (`ofproto_flow_mod_init`, also run when a flow
     /// mod is added to a bundle).
     pub fn check_flow_mod(&self, fm: &FlowMod) -> Result<(), OfpErr> {
-        if !self.check_table_id(fm.table_id) {
+        self.check_flow_mod_fields(fm.table_id, fm.command, fm.buffer_id)
+    }
+
+    /// [`OfProto::check_flow_mod`] on the only fields it reads, which a flow mod's view has too.
+    pub fn check_flow_mod_fields(&self, table_id: u8, command: FlowModCommand, buffer_id: u32) -> Result<(), OfpErr> {
+        if !self.check_table_id(table_id) {
             return Err(OfpErr::OFPBRC_BAD_TABLE_ID);
         }
-        if !fm.command.is_delete() {
+        if !command.is_delete() {
             // Adds, and modifies that may add, go to table 0 when none is named.
-            let table = if fm.table_id == OFPTT_ALL { 0 } else { fm.table_id };
+            let table = if table_id == OFPTT_ALL { 0 } else { table_id };
             if self.tables[usize::from(table)].hidden {
                 return Err(OfpErr::OFPBRC_EPERM);
             }
-            if fm.buffer_id != NO_BUFFER {
+            if buffer_id != NO_BUFFER {
                 return Err(OfpErr::OFPBRC_BUFFER_UNKNOWN);
             }
         }

@@ -18,6 +18,7 @@ use ofp_proto::msg::multipart::MultipartBuilder;
 use ofp_proto::msg::{Cx, PacketIn};
 use ofp_proto::ofmatch::Match;
 use ofp_proto::port_no::LOCAL as OFPP_LOCAL;
+use ofp_proto::view::{BodyView, MsgView};
 use ofp_proto::{port_no, Instant, Message, MsgType, OfpErr, OfpMsg, Raw};
 
 use crate::datapath::Datapath;
@@ -41,7 +42,8 @@ pub trait SwitchRequests<D> {
         out: &mut Replies,
     ) -> Disposition;
 
-    /// Checks a port mod, group mod or packet out as it is added to a bundle.
+    /// Checks a port mod, group mod or packet out (`part`, decoded from the entry's bytes) as it is
+    /// added to a bundle.
     fn check_bundle_entry(
         &mut self,
         tables: &mut OfProto<D>,
@@ -150,6 +152,19 @@ impl<D: Datapath> OfProto<D> {
             (Message::FlowMod(fm), true) => Ok(Cow::Borrowed(fm)),
             _ => decode_flow_mod_bytes(part.msg.version, part.msg.raw, &part.bytes, &opts).map(Cow::Owned),
         }
+    }
+
+    /// OVS's checks of a flow mod as it is added to a bundle. With the default options its view
+    /// refuses exactly what decoding refuses (`ConnMgr` parsed it so) and has the fields checked
+    /// here, so the flow mod is decoded only at commit; other options decode it now.
+    fn check_bundled_flow_mod(&self, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
+        let opts = self.flow_mod_opts(conn);
+        if opts == FlowModOpts::default() {
+            if let Ok(BodyView::FlowMod(v)) = MsgView::parse(&entry.bytes).as_ref().map(MsgView::body) {
+                return self.check_flow_mod_fields(v.table_id(), v.command(), v.buffer_id());
+            }
+        }
+        self.check_flow_mod(&decode_flow_mod_bytes(entry.version(), entry.raw, &entry.bytes, &opts)?)
     }
 
     /// Starts handling a request for `ConnMgr`, which replies into `out`; returns the key the
@@ -323,10 +338,10 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         d
     }
 
-    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, part: &Part) -> Result<(), OfpErr> {
-        match part.msg.body {
-            Message::FlowMod(_) => self.tables.check_flow_mod(&*self.tables.decode_flow_mod(conn, part)?),
-            _ => self.switch.check_bundle_entry(self.tables, now, conn, part),
+    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
+        match entry.raw.msg_type() {
+            MsgType::FlowMod => self.tables.check_bundled_flow_mod(conn, entry),
+            _ => self.switch.check_bundle_entry(self.tables, now, conn, &entry.decode()?),
         }
     }
 
@@ -419,8 +434,8 @@ impl<D: Datapath> Owner for OfProto<D> {
         WithSwitch { tables: self, switch: &mut NoSwitch }.handle_request(now, req, out)
     }
 
-    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, part: &Part) -> Result<(), OfpErr> {
-        WithSwitch { tables: self, switch: &mut NoSwitch }.check_bundle_entry(now, conn, part)
+    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
+        WithSwitch { tables: self, switch: &mut NoSwitch }.check_bundle_entry(now, conn, entry)
     }
 
     fn commit_bundle(

@@ -14,6 +14,7 @@ use ofp_proto::msg::table_features::TableFeaturesMsg;
 use ofp_proto::msg::FlowStatsRequest;
 use ofp_proto::ofmatch::Match;
 use ofp_proto::{ErrorMsg, Message, OfpErr, OfpMsg, Raw};
+use ofproto_core::{Config, OfProto, TestDatapath};
 
 fn error_of(m: &OfpMsg) -> (u32, Option<OfpErr>, usize) {
     match &m.body {
@@ -242,6 +243,57 @@ fn bundle_commit_names_the_failing_entry_and_changes_nothing() {
     assert_eq!(ids.len(), 1);
     assert_eq!((h.tables.rule(ids[0]).unwrap().match_(), out_port_of(&h.tables, ids[0])), (in_port(1), 2));
     assert_eq!(h.tables.datapath().calls.len(), 1);
+}
+
+/// A bundled flow mod gets OVS's checks as it is added: one whose body does not decode, one for a
+/// hidden table and one naming a buffer are answered with their errors and left out; the rest
+/// commit. A switch with fewer tables than the default decodes with its own options (a goto beyond
+/// its tables is refused); otherwise the flow mod's view is checked and it is decoded at commit.
+#[test]
+fn bundle_add_checks_each_flow_mod_as_it_comes() {
+    for n_tables in [255, 10] {
+        let mut h =
+            Harness::with_tables(5, OfProto::new(Config { n_tables, ..Config::default() }, TestDatapath::new()));
+        h.send(&bundle_ctrl(20, BundleCtrlType::OPEN_REQUEST));
+        // An OXM field number no OpenFlow version defines, in place of in_port's.
+        let mut bad_field = bundle_add(21, add(in_port(1), 10, 2)).to_bytes().to_vec();
+        let oxm_field = 16 + 48 + 4 + 2;
+        assert_eq!(bad_field[oxm_field], 0);
+        bad_field[oxm_field] = 0x7f << 1;
+        h.send_bytes(&bad_field);
+        let mut hidden = add(in_port(2), 10, 2);
+        hidden.table_id = n_tables - 1;
+        h.send(&bundle_add(22, hidden));
+        let mut buffered = add(in_port(3), 10, 2);
+        buffered.buffer_id = 7;
+        h.send(&bundle_add(23, buffered));
+        let mut goto = add(in_port(4), 10, 2);
+        goto.instructions.goto_table = Some(12);
+        h.send(&bundle_add(24, goto));
+        h.send(&bundle_add(25, add(in_port(5), 10, 2)));
+        h.send(&bundle_ctrl(26, BundleCtrlType::COMMIT_REQUEST));
+        let error = |m: &OfpMsg| if let Message::Error(e) = &m.body { e.error() } else { None };
+        let got: Vec<_> = h.recv().iter().map(|m| (m.xid, error(m))).collect();
+        let mut want = vec![
+            (20, None),
+            (21, Some(OfpErr::OFPBMC_BAD_FIELD)),
+            (22, Some(OfpErr::OFPBRC_EPERM)),
+            (23, Some(OfpErr::OFPBRC_BUFFER_UNKNOWN)),
+            (24, Some(OfpErr::OFPBIC_BAD_TABLE_ID)),
+            (26, None),
+        ];
+        if n_tables == 255 {
+            want.remove(4);
+        }
+        assert_eq!(got, want, "{n_tables} tables");
+        let rules: Vec<Match> =
+            h.tables.table_rules(0).into_iter().map(|id| h.tables.rule(id).unwrap().match_()).collect();
+        let mut expected = vec![in_port(5)];
+        if n_tables == 255 {
+            expected.insert(0, in_port(4));
+        }
+        assert_eq!(rules, expected, "{n_tables} tables");
+    }
 }
 
 #[test]

@@ -189,13 +189,7 @@ fn a_bundle_carries_a_port_mod_and_a_packet_out() {
     );
     for (xid, m) in [(2, Message::PortMod(pm)), (3, Message::PacketOut(po))] {
         let inner = OfpMsg::new(6, xid, m);
-        let add = BundleAdd {
-            bundle_id: 9,
-            flags: 0,
-            msg: inner.to_bytes(),
-            inner: Ok(Box::new(inner)),
-            properties: Bytes::new(),
-        };
+        let add = BundleAdd { bundle_id: 9, flags: 0, msg: inner.to_bytes(), properties: Bytes::new() };
         assert!(p.request(c, 6, xid, Message::BundleAddMessage(add)).is_empty());
     }
     assert!(ports(&mut p).is_empty(), "nothing happens before the commit");

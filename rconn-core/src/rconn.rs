@@ -99,7 +99,9 @@ pub enum Event {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Received {
     pub bytes: Bytes,
-    pub msg: Result<OfpMsg, DecodeError>,
+    /// Boxed: a decoded message is as large as the largest (nearly 900 bytes), and the receiver
+    /// moves it several times on its way to a handler.
+    pub msg: Result<Box<OfpMsg>, DecodeError>,
 }
 
 impl Received {
@@ -421,7 +423,7 @@ impl Rconn {
                 if self.state == State::Idle {
                     self.transition(now, State::Active);
                 }
-                let msg = OfpMsg::decode(&frame);
+                let msg = OfpMsg::decode(&frame).map(Box::new);
                 Some(Received { bytes: frame, msg })
             }
             Err(e) => {

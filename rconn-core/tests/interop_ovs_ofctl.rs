@@ -95,7 +95,7 @@ fn session(ours: VersionBitmap, ofctl_protocols: &str) -> Session {
     // Bounded by ovs-ofctl's `-t 10`: when it gives up, its socket closes and the loop ends.
     loop {
         while let Some(m) = rc.recv(now()) {
-            if let Ok(OfpMsg { version, xid, body: Message::EchoRequest(payload), .. }) = m.msg {
+            if let Ok(OfpMsg { version, xid, body: Message::EchoRequest(payload), .. }) = m.msg.map(|b| *b) {
                 let reply = OfpMsg::new(version, xid, Message::EchoReply(payload)).to_bytes();
                 rc.send(now(), reply, None).unwrap();
             }
@@ -302,7 +302,7 @@ fn reliable_connection_to_ovs_testcontroller() {
             s.write_all(&b).unwrap();
         }
         while let Some(m) = rc.recv(now()) {
-            match m.msg {
+            match m.msg.map(|b| *b) {
                 Ok(OfpMsg { xid: 0x7777, body: Message::EchoReply(_), .. }) => echo_answered = true,
                 Ok(OfpMsg { version, xid, body: Message::EchoRequest(p), .. }) => {
                     rc.send(now(), OfpMsg::new(version, xid, Message::EchoReply(p)).to_bytes(), None).unwrap();

@@ -479,13 +479,7 @@ impl Controller {
             Command::BundleAdd { id: bid, flags, fm } => {
                 let xid = self.next_xid;
                 let Some(inner) = OfpMsg::try_new(version, xid, Message::FlowMod((**fm).clone())) else { return };
-                let add = BundleAdd {
-                    bundle_id: *bid,
-                    flags: *flags,
-                    msg: inner.to_bytes(),
-                    inner: Ok(Box::new(inner)),
-                    properties: Bytes::new(),
-                };
+                let add = BundleAdd { bundle_id: *bid, flags: *flags, msg: inner.to_bytes(), properties: Bytes::new() };
                 if let Some(xid) = self.send_body(id, Message::BundleAddMessage(add), notes) {
                     if let Some(s) = self.sessions.get_mut(&id) {
                         s.bundles.sent_add(xid, *bid);

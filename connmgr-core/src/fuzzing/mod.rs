@@ -40,9 +40,7 @@ use rconn_core::ConnError;
 use crate::async_msg::{AsyncFlowRemoved, AsyncMsg, AsyncPacketIn, AsyncRequestForward, PortChange};
 use crate::connmgr::{Config, ConnMgr, Event, Output};
 use crate::monitor::{RuleEvent, RuleQuery, RuleSnapshot};
-use crate::owner::{
-    BundleCommit, BundleEntry, BundleFailure, ConnId, ConnInfo, ConnType, Disposition, FlowModKind, Part,
-};
+use crate::owner::{BundleCommit, BundleEntry, BundleFailure, ConnId, ConnInfo, ConnType, Disposition, FlowModKind};
 use crate::owner::{NormalFlow, OpGroupId, Owner, Replies, Request};
 use crate::service::{ControllerSettings, FailMode};
 
@@ -106,7 +104,7 @@ impl Owner for FuzzOwner {
         }
     }
 
-    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _part: &Part) -> Result<(), OfpErr> {
+    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _entry: &BundleEntry) -> Result<(), OfpErr> {
         if self.mode % 4 == 2 {
             Err(OfpErr::OFPBFC_MSG_FAILED)
         } else {

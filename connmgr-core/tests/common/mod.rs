@@ -81,7 +81,7 @@ impl Owner for FakeOwner {
         d
     }
 
-    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _part: &Part) -> Result<(), OfpErr> {
+    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _entry: &BundleEntry) -> Result<(), OfpErr> {
         self.bundle_add_error.map_or(Ok(()), Err)
     }
 

@@ -101,11 +101,9 @@ impl Body for BundleCtrl {
 pub struct BundleAdd {
     pub bundle_id: u32,
     pub flags: u16,
-    /// The embedded message, exactly the bytes its own header's length covers.
+    /// The embedded message, exactly the bytes its own header's length covers: its header was
+    /// checked (version, length, xid, a bundlable type), its body was not (see [`BundleAdd::inner`]).
     pub msg: Bytes,
-    /// The embedded message decoded, or the error decoding its body gave (what the switch
-    /// would answer when it handles the add).
-    pub inner: Result<Box<OfpMsg>, OfpErr>,
     /// Bytes after the embedded message (OF1.4 properties), kept as they came; OVS ignores them.
     pub properties: Bytes,
 }
@@ -121,8 +119,15 @@ impl BundleAdd {
     pub fn wrap(bundle_id: u32, flags: u16, inner: OfpMsg) -> Option<OfpMsg> {
         let (version, xid) = (inner.version, inner.xid);
         let msg = inner.to_bytes();
-        let add = BundleAdd { bundle_id, flags, msg, inner: Ok(Box::new(inner)), properties: Bytes::new() };
+        let add = BundleAdd { bundle_id, flags, msg, properties: Bytes::new() };
         OfpMsg::try_new(version, xid, Message::BundleAddMessage(add))
+    }
+
+    /// The embedded message decoded, or the error decoding its body gives (what a switch answers
+    /// the add with). Decoding is left to the receiver, which may check the body more cheaply
+    /// (`view::MsgView::parse` gives the same errors) or decode it with its own options.
+    pub fn inner(&self) -> Result<OfpMsg, OfpErr> {
+        OfpMsg::decode(&self.msg).map_err(|e| e.error)
     }
 
     /// Decodes the body of a bundle add whose outer header had `xid`, with OVS's checks in OVS's order.
@@ -148,8 +153,7 @@ impl BundleAdd {
             Ok((raw, _)) if is_bundlable(raw.msg_type()) => {}
             _ => return Err(OfpErr::OFPBFC_MSG_UNSUP),
         }
-        let inner = OfpMsg::decode(&msg).map(Box::new).map_err(|e| e.error);
-        Ok(BundleAdd { bundle_id, flags, msg, inner, properties: r.rest() })
+        Ok(BundleAdd { bundle_id, flags, msg, properties: r.rest() })
     }
 
     pub(crate) fn encode(&self, _cx: Cx, buf: &mut BytesMut) {
@@ -255,7 +259,7 @@ mod tests {
         let b = add_body(&m);
         assert_eq!((b.bundle_id, b.flags), (1, OFPBF_ATOMIC));
         assert_eq!(b.msg, Bytes::from(parse_hex(PORT_MOD_14).unwrap()));
-        let inner = b.inner.as_ref().unwrap();
+        let inner = b.inner().unwrap();
         assert_eq!((inner.version, inner.xid, inner.raw), (5, 3, Raw::Ofpt14PortMod));
         assert!(b.properties.is_empty());
         assert_eq!(m.to_bytes(), Bytes::from(parse_hex(&hex).unwrap()));
@@ -290,6 +294,26 @@ mod tests {
         // Unidentifiable or badly sized inner messages are "unsupported" too, not their own error.
         assert_eq!(decode(&add(5, 3, "0563000800000003")), Err(OfpErr::OFPBFC_MSG_UNSUP));
         assert_eq!(decode(&add(5, 3, "0510000c0000000300000003")), Err(OfpErr::OFPBFC_MSG_UNSUP));
+    }
+
+    #[test]
+    fn a_bad_inner_body_is_the_receivers_error_to_report() {
+        // An OF1.4 flow mod matching on an unknown OXM field (`ovs-ofctl ofp-print`: "decode error:
+        // OFPBMC_BAD_FIELD"): its header passes, so the add decodes; its body does not, and OVS
+        // answers the add with the flow mod's own error.
+        let fm = concat!(
+            "050e004000000003",
+            "00000000000000000000000000000000",
+            "0000000000008000",
+            "ffffffffffffffff",
+            "ffffffff00000000",
+            "0001000c0000020401020304",
+            "00000000"
+        );
+        let m = decode(&add(5, 3, fm)).unwrap();
+        assert_eq!(add_body(&m).inner(), Err(OfpErr::OFPBMC_BAD_FIELD));
+        let view = crate::view::MsgView::parse(&add_body(&m).msg);
+        assert_eq!(view.map(|_| ()).map_err(|e| e.error), Err(OfpErr::OFPBMC_BAD_FIELD));
     }
 
     #[test]

@@ -171,8 +171,11 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(version: u8) -> Harness {
+        Harness::with_tables(version, tables())
+    }
+
+    pub fn with_tables(version: u8, mut tables: Tables) -> Harness {
         let mut mgr = ConnMgr::new(connmgr_core::Config { name: "br0".into(), seed: 1 });
-        let mut tables = tables();
         let now = Instant::from_secs(1000);
         let settings = ControllerSettings { probe_interval: 0, ..ControllerSettings::default() };
         let controllers = BTreeMap::from([("tcp:192.0.2.1:6653".to_string(), settings)]);
