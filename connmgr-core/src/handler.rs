@@ -505,10 +505,10 @@ impl ConnMgr {
     ) -> Result<(), OfpErr> {
         // The view gives the decoder's error for a bad body without decoding a flow mod: the
         // owner decodes what it needs, with its own options (it does again at commit anyway).
-        let raw = MsgView::parse(&ba.msg).map_err(|e| e.error)?.raw();
-        let entry = BundleEntry { request: request.clone(), bytes: ba.msg, raw };
+        let view = MsgView::parse(&ba.msg).map_err(|e| e.error)?;
+        let entry = BundleEntry { request: request.clone(), bytes: ba.msg.clone(), raw: view.raw() };
         let Some(info) = self.conns.get(&id).map(|c| c.info()) else { return Ok(()) };
-        owner.check_bundle_entry(now, &info, &entry)?;
+        owner.check_bundle_entry(now, &info, &entry, &view)?;
         let Some(c) = self.conns.get_mut(&id) else { return Ok(()) };
         c.bundles.add(now, ba.bundle_id, ba.flags, entry)
     }

@@ -32,6 +32,7 @@ use bytes::Bytes;
 use ofp_proto::msg::AsyncConfig;
 use ofp_proto::msg::PacketInFormat;
 use ofp_proto::raw::Raw;
+use ofp_proto::view::MsgView;
 use ofp_proto::{header, Instant, OfpErr, OfpMsg};
 use smallvec::SmallVec;
 
@@ -382,11 +383,17 @@ pub trait Owner {
     /// messages it causes and operation groups it starts go in `out`.
     fn handle_request(&mut self, now: Instant, req: &Request<'_>, out: &mut Replies) -> Disposition;
 
-    /// Checks a message being added to a bundle (`entry`; `ConnMgr` already found that its body
-    /// decodes with the default options) the way OVS decodes it at add time (context dependent
-    /// checks: table ids, ports, ...). An error is sent in reply to the BUNDLE_ADD_MESSAGE and the
-    /// message is not added.
-    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _entry: &BundleEntry) -> Result<(), OfpErr> {
+    /// Checks a message being added to a bundle (`entry`, and `view`, its parse: `ConnMgr` found
+    /// that it decodes with the default options) the way OVS decodes it at add time (context
+    /// dependent checks: table ids, ports, ...). An error is sent in reply to the
+    /// BUNDLE_ADD_MESSAGE and the message is not added.
+    fn check_bundle_entry(
+        &mut self,
+        _now: Instant,
+        _conn: &ConnInfo,
+        _entry: &BundleEntry,
+        _view: &MsgView<'_>,
+    ) -> Result<(), OfpErr> {
         Ok(())
     }
 

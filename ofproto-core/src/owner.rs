@@ -155,14 +155,12 @@ impl<D: Datapath> OfProto<D> {
     }
 
     /// OVS's checks of a flow mod as it is added to a bundle. With the default options its view
-    /// refuses exactly what decoding refuses (`ConnMgr` parsed it so) and has the fields checked
-    /// here, so the flow mod is decoded only at commit; other options decode it now.
-    fn check_bundled_flow_mod(&self, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
+    /// (`ConnMgr` parsed it, refusing exactly what decoding refuses) has the fields checked here,
+    /// so the flow mod is decoded only at commit; other options decode it now.
+    fn check_bundled_flow_mod(&self, conn: &ConnInfo, entry: &BundleEntry, view: &MsgView) -> Result<(), OfpErr> {
         let opts = self.flow_mod_opts(conn);
-        if opts == FlowModOpts::default() {
-            if let Ok(BodyView::FlowMod(v)) = MsgView::parse(&entry.bytes).as_ref().map(MsgView::body) {
-                return self.check_flow_mod_fields(v.table_id(), v.command(), v.buffer_id());
-            }
+        if let (BodyView::FlowMod(v), true) = (view.body(), opts == FlowModOpts::default()) {
+            return self.check_flow_mod_fields(v.table_id(), v.command(), v.buffer_id());
         }
         self.check_flow_mod(&decode_flow_mod_bytes(entry.version(), entry.raw, &entry.bytes, &opts)?)
     }
@@ -338,9 +336,15 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         d
     }
 
-    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
+    fn check_bundle_entry(
+        &mut self,
+        now: Instant,
+        conn: &ConnInfo,
+        entry: &BundleEntry,
+        view: &MsgView<'_>,
+    ) -> Result<(), OfpErr> {
         match entry.raw.msg_type() {
-            MsgType::FlowMod => self.tables.check_bundled_flow_mod(conn, entry),
+            MsgType::FlowMod => self.tables.check_bundled_flow_mod(conn, entry, view),
             _ => self.switch.check_bundle_entry(self.tables, now, conn, &entry.decode()?),
         }
     }
@@ -434,8 +438,14 @@ impl<D: Datapath> Owner for OfProto<D> {
         WithSwitch { tables: self, switch: &mut NoSwitch }.handle_request(now, req, out)
     }
 
-    fn check_bundle_entry(&mut self, now: Instant, conn: &ConnInfo, entry: &BundleEntry) -> Result<(), OfpErr> {
-        WithSwitch { tables: self, switch: &mut NoSwitch }.check_bundle_entry(now, conn, entry)
+    fn check_bundle_entry(
+        &mut self,
+        now: Instant,
+        conn: &ConnInfo,
+        entry: &BundleEntry,
+        view: &MsgView<'_>,
+    ) -> Result<(), OfpErr> {
+        WithSwitch { tables: self, switch: &mut NoSwitch }.check_bundle_entry(now, conn, entry, view)
     }
 
     fn commit_bundle(

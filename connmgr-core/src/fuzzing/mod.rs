@@ -34,6 +34,7 @@ use ofp_proto::msg::role::{Role, RoleMsg};
 use ofp_proto::msg::status::{ForwardReason, TableDesc, TableReason};
 use ofp_proto::msg::{FlowFormat, FlowRemoved, Hello, PacketIn, PacketInFormat, SwitchConfig, TableStatus};
 use ofp_proto::ofmatch::Match;
+use ofp_proto::view::MsgView;
 use ofp_proto::{Instant, Message, OfpErr, OfpMsg, VersionBitmap};
 use rconn_core::ConnError;
 
@@ -104,7 +105,13 @@ impl Owner for FuzzOwner {
         }
     }
 
-    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _entry: &BundleEntry) -> Result<(), OfpErr> {
+    fn check_bundle_entry(
+        &mut self,
+        _now: Instant,
+        _conn: &ConnInfo,
+        _entry: &BundleEntry,
+        _view: &MsgView<'_>,
+    ) -> Result<(), OfpErr> {
         if self.mode % 4 == 2 {
             Err(OfpErr::OFPBFC_MSG_FAILED)
         } else {

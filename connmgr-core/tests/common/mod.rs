@@ -14,6 +14,7 @@ use connmgr_core::{
 };
 use ofp_proto::msg::Hello;
 use ofp_proto::print::{ofp_to_string, parse_hex};
+use ofp_proto::view::MsgView;
 use ofp_proto::{Framer, Instant, Message, MsgType, OfpErr, OfpMsg, VersionBitmap};
 
 pub use test_support::{capture_logs, take_logs};
@@ -81,7 +82,13 @@ impl Owner for FakeOwner {
         d
     }
 
-    fn check_bundle_entry(&mut self, _now: Instant, _conn: &ConnInfo, _entry: &BundleEntry) -> Result<(), OfpErr> {
+    fn check_bundle_entry(
+        &mut self,
+        _now: Instant,
+        _conn: &ConnInfo,
+        _entry: &BundleEntry,
+        _view: &MsgView<'_>,
+    ) -> Result<(), OfpErr> {
         self.bundle_add_error.map_or(Ok(()), Err)
     }
 
