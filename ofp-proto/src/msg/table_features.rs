@@ -545,23 +545,38 @@ impl TableFeatures {
     /// OVS's wire form of `v` in `version` (`ofputil_append_table_features`): properties in OVS's
     /// order, and none at all if `v.any_properties` is false.
     pub fn from_view(v: &FeaturesView, version: u8) -> TableFeatures {
-        let mut properties = vec![];
+        TableFeatures::from_view_like(v, version, None)
+    }
+
+    /// [`TableFeatures::from_view`], copying from `like` (built the same way from a view that
+    /// differs from `v` at most in its table id, next tables and instructions) the properties that
+    /// depend on nothing else.
+    fn from_view_like(v: &FeaturesView, version: u8, like: Option<&TableFeatures>) -> TableFeatures {
+        let mut properties: Vec<TableFeatureProp> = vec![];
         if v.any_properties {
+            // A property `like` has at the same place, or `make`'s.
+            let shared = |properties: &Vec<TableFeatureProp>, make: &dyn Fn() -> PropValue| {
+                like.and_then(|l| l.properties.get(properties.len())).map_or_else(make, |p| p.value.clone())
+            };
             for (tif, miss) in [(&v.nonmiss, 0), (&v.miss, 1)] {
                 let mut put = |t: u16, value| properties.push(TableFeatureProp { prop_type: t + miss, value });
                 put(OFPTFPT_INSTRUCTIONS, ids_for_bits(ofpact_bits::ovsinsts_to_openflow(tif.instructions, version)));
                 put(OFPTFPT_NEXT_TABLES, PropValue::Tables(tif.next.iter().collect()));
-                put(OFPTFPT_WRITE_ACTIONS, ids_for_bits(ofpact_bits::ofpacts_to_openflow(tif.write.ofpacts, version)));
-                put(OFPTFPT_WRITE_SETFIELD, oxms_for(&tif.write.set_fields, None, version));
-                put(OFPTFPT_APPLY_ACTIONS, ids_for_bits(ofpact_bits::ofpacts_to_openflow(tif.apply.ofpacts, version)));
-                put(OFPTFPT_APPLY_SETFIELD, oxms_for(&tif.apply.set_fields, None, version));
+                let value =
+                    shared(&properties, &|| ids_for_bits(ofpact_bits::ofpacts_to_openflow(tif.write.ofpacts, version)));
+                properties.push(TableFeatureProp { prop_type: OFPTFPT_WRITE_ACTIONS + miss, value });
+                let value = shared(&properties, &|| oxms_for(&tif.write.set_fields, None, version));
+                properties.push(TableFeatureProp { prop_type: OFPTFPT_WRITE_SETFIELD + miss, value });
+                let value =
+                    shared(&properties, &|| ids_for_bits(ofpact_bits::ofpacts_to_openflow(tif.apply.ofpacts, version)));
+                properties.push(TableFeatureProp { prop_type: OFPTFPT_APPLY_ACTIONS + miss, value });
+                let value = shared(&properties, &|| oxms_for(&tif.apply.set_fields, None, version));
+                properties.push(TableFeatureProp { prop_type: OFPTFPT_APPLY_SETFIELD + miss, value });
             }
-            properties.push(TableFeatureProp {
-                prop_type: OFPTFPT_MATCH,
-                value: oxms_for(&v.match_fields, Some(&v.mask), version),
-            });
-            properties
-                .push(TableFeatureProp { prop_type: OFPTFPT_WILDCARDS, value: oxms_for(&v.wildcard, None, version) });
+            let value = shared(&properties, &|| oxms_for(&v.match_fields, Some(&v.mask), version));
+            properties.push(TableFeatureProp { prop_type: OFPTFPT_MATCH, value });
+            let value = shared(&properties, &|| oxms_for(&v.wildcard, None, version));
+            properties.push(TableFeatureProp { prop_type: OFPTFPT_WILDCARDS, value });
         }
         let mut capabilities = 0;
         if version >= 5 {
@@ -623,8 +638,14 @@ impl TableFeatures {
 impl TableFeaturesMsg {
     /// The reply ovs-vswitchd 3.1 sends in `version` for a bridge with tables 0..`n_tables`.
     pub fn ovs_reply(version: u8, n_tables: u8) -> TableFeaturesMsg {
-        let tables = (0..n_tables).map(|i| TableFeatures::from_view(&FeaturesView::ovs_default(i, n_tables), version));
-        TableFeaturesMsg { tables: tables.collect() }
+        let mut tables: Vec<TableFeatures> = Vec::with_capacity(n_tables.into());
+        for i in 0..n_tables {
+            // OVS's tables differ only in their ids and next tables: the first one's lists of
+            // actions and fields serve for all.
+            let t = TableFeatures::from_view_like(&FeaturesView::ovs_default(i, n_tables), version, tables.first());
+            tables.push(t);
+        }
+        TableFeaturesMsg { tables }
     }
 
     /// The reply as OVS sends it: as many messages as 65535-byte limits need, a table never
@@ -1268,6 +1289,22 @@ mod tests {
         assert_eq!(v.nonmiss.write.ofpacts, 0);
         assert_eq!(v.miss.write.ofpacts, ofpact_bits::ofpacts_from_openflow(1 | 1 << 22, 4));
         assert_eq!((v.supports_eviction, v.max_entries, v.metadata_match), (None, 1_000_000, u64::MAX));
+    }
+
+    #[test]
+    fn ovs_reply_shares_lists_but_not_next_tables() {
+        for version in 4..=6 {
+            for n_tables in [1, 2, 255] {
+                let each =
+                    (0..n_tables).map(|i| TableFeatures::from_view(&FeaturesView::ovs_default(i, n_tables), version));
+                let want = TableFeaturesMsg { tables: each.collect() };
+                assert_eq!(
+                    TableFeaturesMsg::ovs_reply(version, n_tables),
+                    want,
+                    "OF version {version}, {n_tables} tables"
+                );
+            }
+        }
     }
 
     #[test]
