@@ -282,7 +282,9 @@ impl<D: Datapath> OfProto<D> {
     fn start_add(&mut self, now: Instant, g: GroupKey, fm: &FlowMod) -> Result<(), Refusal> {
         (self.action_check)(&fm.instructions)?;
         let table_id = if fm.table_id == OFPTT_ALL { 0 } else { fm.table_id };
-        let (m, priority) = (fm.match_.canonical(), u32::from(fm.priority));
+        // A decoded match is nearly always canonical already: copied only when it is not.
+        let m = if fm.match_.is_canonical() { Cow::Borrowed(&fm.match_) } else { Cow::Owned(fm.match_.canonical()) };
+        let priority = u32::from(fm.priority);
         let table = &self.tables[usize::from(table_id)];
         let hash = MatchHash::of(&m);
         match table.cls.find_exactly(&self.rules, &m, hash, priority) {

@@ -189,6 +189,11 @@ macro_rules! flow_struct {
             pub fn is_zero(&self) -> bool {
                 $(self.$f.is_zero())&&*
             }
+
+            /// True if `m` has every bit `self` has (`self.and(m) == *self`, without building it).
+            pub fn is_within(&self, m: &Flow) -> bool {
+                $(self.$f.and(m.$f) == self.$f)&&*
+            }
         }
     };
 }

@@ -49,6 +49,11 @@ impl Match {
         self.flow = self.flow.and(&self.mask);
     }
 
+    /// True if this match is in canonical form (no value bit outside the mask).
+    pub fn is_canonical(&self) -> bool {
+        self.flow.is_within(&self.mask)
+    }
+
     /// The canonical copy of this match.
     pub fn canonical(&self) -> Match {
         let mut m = *self;
@@ -586,6 +591,13 @@ mod tests {
         loose.flow.nw_src = 0x0a01_0203;
         assert_ne!(loose, m);
         assert_eq!(loose.canonical(), m);
+        assert!(m.is_canonical() && !loose.is_canonical());
+        // One stray bit anywhere, even in a register or the last member, is enough.
+        let mut in_reg = m.flow;
+        in_reg.regs[3] = 4;
+        for stray in [in_reg, Flow { arp_tha: EthAddr([0, 0, 0, 0, 0, 1]), ..m.flow }] {
+            assert!(!Match { flow: stray, mask: m.mask }.is_canonical(), "{stray:?}");
+        }
     }
 
     #[test]
