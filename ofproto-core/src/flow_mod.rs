@@ -373,17 +373,17 @@ impl<D: Datapath> OfProto<D> {
         requester: Option<Requester>,
     ) -> Result<Progress, BundleRefusal> {
         let xid = requester.map_or(0, |r| r.xid);
-        let entries = fms.iter().enumerate().map(|(i, fm)| (i, xid, Ok(Cow::Borrowed(fm))));
-        let pending = self.run_bundle(now, entries, requester.map(|r| r.conn))?;
+        let mut source = SliceSource { fms, next: 0, xid };
+        let pending = self.run_bundle(now, &mut source, requester.map(|r| r.conn))?;
         Ok(self.attach(pending, requester.map(|r| r.group)))
     }
 
     /// [`OfProto::bundle`] with each flow mod's tag (entry index) and xid. A flow mod may come as
     /// the error decoding it gave, which fails the bundle there.
-    pub(crate) fn run_bundle<'a>(
+    pub(crate) fn run_bundle(
         &mut self,
         now: Instant,
-        fms: impl Iterator<Item = (usize, u32, Result<Cow<'a, FlowMod>, OfpErr>)>,
+        fms: &mut impl BundleSource,
         conn: Option<ConnId>,
     ) -> Result<Option<GroupKey>, BundleRefusal> {
         if self.flushing {
@@ -391,18 +391,47 @@ impl<D: Datapath> OfProto<D> {
         }
         let g = self.new_group(conn.map(|c| (c, 0)), true, false);
         // Room for a bundle of adds: each makes a rule and an operation.
-        let n = fms.size_hint().1.unwrap_or(0);
+        let n = fms.max_len();
         self.rules.reserve(n);
         self.ops.reserve(n);
         self.group_mut(g).ops.reserve(n);
-        for (index, xid, fm) in fms {
+        while let Some((index, xid, fm)) = fms.next_flow_mod() {
             let group = self.group_mut(g);
             (group.tag, group.xid) = (index, xid);
-            if let Err(refusal) = fm.map_err(Refusal::Error).and_then(|fm| self.start_flow_mod(now, g, &fm)) {
+            if let Err(refusal) = fm.map_err(Refusal::Error).and_then(|fm| self.start_flow_mod(now, g, fm)) {
                 self.revert_unsubmitted(g);
                 return Err(BundleRefusal { index, refusal });
             }
         }
         self.settle(now, g).map_err(|(e, index)| BundleRefusal { index, refusal: Refusal::Error(e) })
+    }
+}
+
+/// The flow mods of a bundle for [`OfProto::run_bundle`], one at a time: each may be borrowed from
+/// the source (a bundle's entries are decoded one by one into the same place).
+pub(crate) trait BundleSource {
+    /// At most how many flow mods are to come (room is made for that many).
+    fn max_len(&self) -> usize;
+
+    /// The next flow mod with its entry index and xid, or the error decoding it gave.
+    fn next_flow_mod(&mut self) -> Option<(usize, u32, Result<&FlowMod, OfpErr>)>;
+}
+
+/// Flow mods given decoded, all with one xid.
+struct SliceSource<'a> {
+    fms: &'a [FlowMod],
+    next: usize,
+    xid: u32,
+}
+
+impl BundleSource for SliceSource<'_> {
+    fn max_len(&self) -> usize {
+        self.fms.len()
+    }
+
+    fn next_flow_mod(&mut self) -> Option<(usize, u32, Result<&FlowMod, OfpErr>)> {
+        let index = self.next;
+        self.next += 1;
+        self.fms.get(index).map(|fm| (index, self.xid, Ok(fm)))
     }
 }

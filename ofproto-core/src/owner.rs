@@ -22,7 +22,7 @@ use ofp_proto::view::{BodyView, MsgView};
 use ofp_proto::{port_no, Instant, Message, MsgType, OfpErr, OfpMsg, Raw};
 
 use crate::datapath::Datapath;
-use crate::flow_mod::{BundleRefusal, Refusal};
+use crate::flow_mod::{BundleRefusal, BundleSource, Refusal};
 use crate::ofproto::{Event, OfProto};
 use crate::opgroup::GroupKey;
 
@@ -313,6 +313,32 @@ fn flow_mod_body(version: u8, raw: Raw, bytes: &Bytes) -> Reader {
     Reader::new(bytes.slice(raw.hdrs_len(version).min(bytes.len())..))
 }
 
+/// A bundle's flow mods, decoded one at a time into one `FlowMod` as the commit applies them; the
+/// kind of each that decoded is noted for the flow-mod log.
+struct EntrySource<'a> {
+    entries: std::iter::Enumerate<std::slice::Iter<'a, BundleEntry>>,
+    decoder: FlowModDecoder,
+    fm: FlowMod,
+    kinds: Vec<FlowModKind>,
+}
+
+impl BundleSource for EntrySource<'_> {
+    fn max_len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn next_flow_mod(&mut self) -> Option<(usize, u32, Result<&FlowMod, OfpErr>)> {
+        let (index, e) = self.entries.find(|(_, e)| e.raw.msg_type() == MsgType::FlowMod)?;
+        let (version, raw) = (e.version(), e.raw);
+        let result =
+            self.decoder.decode_into(Cx { version, raw }, &mut flow_mod_body(version, raw, &e.bytes), &mut self.fm);
+        if result.is_ok() {
+            self.kinds.push(kind(self.fm.command));
+        }
+        Some((index, e.xid(), result.map(|()| &self.fm)))
+    }
+}
+
 impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
     /// Every request is postponed while the tables are flushing (seed 002 processes no OpenFlow
     /// message then), and a flow mod while earlier rule changes wait to be forwarded.
@@ -371,19 +397,15 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
         if t.must_wait_for_reports() {
             return Ok(BundleCommit::Postponed);
         }
-        let mut decoder = FlowModDecoder::new(t.flow_mod_opts(conn));
-        let mut kinds = Vec::with_capacity(entries.len());
-        let fms = entries.iter().enumerate().filter(|(_, e)| is_flow_mod(e)).map(|(index, e)| {
-            let (version, raw) = (e.version(), e.raw);
-            let fm = decoder.decode(Cx { version, raw }, &mut flow_mod_body(version, raw, &e.bytes));
-            if let Ok(fm) = &fm {
-                kinds.push(kind(fm.command));
-            }
-            (index, e.xid(), fm.map(Cow::Owned))
-        });
+        let mut fms = EntrySource {
+            entries: entries.iter().enumerate(),
+            decoder: FlowModDecoder::new(t.flow_mod_opts(conn)),
+            fm: FlowMod::default(),
+            kinds: Vec::with_capacity(entries.len()),
+        };
         let mark = t.events.len();
         let key = t.begin_request(out);
-        let result = t.run_bundle(now, fms, Some(conn.id));
+        let result = t.run_bundle(now, &mut fms, Some(conn.id));
         let postponed = matches!(result, Err(BundleRefusal { refusal: Refusal::Postpone, .. }));
         t.end_request(key, postponed, mark, out);
         let pending = match result {
@@ -392,7 +414,7 @@ impl<D: Datapath, S: SwitchRequests<D>> Owner for WithSwitch<'_, D, S> {
             Err(BundleRefusal { refusal: Refusal::Postpone, .. }) => return Ok(BundleCommit::Postponed),
             Err(BundleRefusal { index, refusal: Refusal::Error(error) }) => return Err(BundleFailure { index, error }),
         };
-        kinds.into_iter().for_each(|k| out.report_flow_mod(k));
+        fms.kinds.into_iter().for_each(|k| out.report_flow_mod(k));
         if pending.is_some() {
             let og = out.start_op_group();
             t.attach(pending, Some(og));
