@@ -6,6 +6,8 @@
 # env:   REPEAT (3)            flow-mod figures are the median of this many rounds on the same daemon
 #        SWITCH_PORT (16634)   the switch's ptcp listener;  CTRL_PORT (16653)  ofpeer.py's controller listener
 #        OFAGENT (target/release/ofagent, built if missing)   WORK (a fresh temporary directory)
+#        PIN (unset)           "same": each daemon and the timed ovs-ofctl commands all on CPU 0; "split": the
+#                              daemon on CPU 0, the client on CPU 1 (see the README on why it matters)
 # needs: ovs-vswitchd, ovsdb-server, ovs-vsctl, ovs-ofctl 3.1 on PATH; /work/shared/tools/ovs-{up,down}.sh
 #        (OVS_TOOLS to override); python3.
 set -euo pipefail
@@ -23,6 +25,13 @@ N_FLOWS=100000 CONNS="2000 10000" N_ECHO=10000 N_PKTIN=200000 DEFAULT_REPEAT=3
 if [ "${1:-}" = --quick ]; then N_FLOWS=10000 CONNS="500 2000" N_ECHO=2000 N_PKTIN=20000 DEFAULT_REPEAT=1
 elif [ $# -gt 0 ]; then echo "usage: $0 [--quick]" >&2; exit 2; fi
 REPEAT=${REPEAT:-$DEFAULT_REPEAT}
+PIN=${PIN:-}
+case "$PIN" in
+  '') CLIENT=() ;;
+  same) CLIENT=(taskset -c 0) ;;
+  split) CLIENT=(taskset -c 1) ;;
+  *) echo "PIN must be same or split" >&2; exit 2 ;;
+esac
 
 # Both the peer's and each daemon's sockets count against this (the daemons inherit it).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -90,6 +99,7 @@ start() {
     DPID=$AGENT_PID
   fi
   wait_listening "$SWITCH_PORT"
+  if [ -n "$PIN" ]; then taskset -apc 0 "$DPID" >/dev/null; fi
 }
 stop() { if [ "$1" = ovs ]; then stop_ovs; else stop_ofagent; fi; }
 
@@ -111,7 +121,7 @@ timed() {
   local fig=$1 impl=$2 c0 c1 t0 t1
   shift 2
   c0=$(cpu_ticks) t0=$(now)
-  "$@"
+  "${CLIENT[@]}" "$@"
   t1=$(now) c1=$(cpu_ticks)
   alive "$fig"
   SAMPLES[$fig: daemon CPU s,$impl]+=" $(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", d / hz }')"

@@ -9,10 +9,11 @@
 //! a consumer would (packet lengths and ports, match fields and actions of flow mods, counters of
 //! statistics); `frame` only pushes and borrows the frames (what `view` pays before parsing);
 //! `memcpy` copies the same bytes into a buffer of the same size. `view_received` and
-//! `frame_received` are `view` and `frame` without the push, on the path the daemon takes: the
-//! socket reads straight into the framer's buffer (`Framer::buffer_mut`), so the copy in is the
-//! kernel's receive; the stream is put in the buffer outside the timed part (and is warm in the
-//! cache, as right after a read).
+//! `frame_received` are `view` and `frame` without the push: what a reader that reads the socket
+//! straight into the framer's buffer (`Framer::buffer_mut`) pays, the kernel's receive being its only
+//! copy. The stream is put in the buffer outside the timed part (and is warm in the cache, as right
+//! after a read). The `ofagent` daemon does not read that way yet: io-shell reads into a scratch
+//! buffer and pushes it, which is the `view` path.
 
 use std::hint::black_box;
 
