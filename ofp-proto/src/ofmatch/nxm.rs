@@ -404,7 +404,11 @@ pub fn put_raw(buf: &mut BytesMut, version: u8, m: &Match, cookie: u64, cookie_m
         } else {
             p.masked(MfId::VlanVid, vid.into(), mask.into());
         }
-        if vid != 0 && vlan_tci_to_pcp(w.vlans[0].tci) != 0 {
+        // OVS puts VLAN_PCP whenever VLAN_VID is nonzero, even without the CFI bit (a match only
+        // NXM's VLAN_TCI can make, e.g. 0x0a00/0xffff); such a match fails VLAN_PCP's prerequisite
+        // (a VLAN present) when decoded. Without the CFI bit it is left out here, so what is sent
+        // decodes.
+        if vid & VLAN_CFI != 0 && vlan_tci_to_pcp(w.vlans[0].tci) != 0 {
             p.exact(MfId::VlanPcp, vlan_tci_to_pcp(f.vlans[0].tci).into());
         }
     } else {
@@ -624,6 +628,18 @@ mod tests {
         let mut r = Match::catchall();
         r.set_reg_masked(1, 7, u32::MAX);
         assert_eq!(oxm(&r, 6), "80010110000000000000000700000000ffffffff");
+    }
+
+    #[test]
+    fn vlan_pcp_goes_out_only_with_a_vlan_present() {
+        // vlan_tci=0x0a00 exactly (NXM_OF_VLAN_TCI): VLAN_VID 0x0a00 alone, which decodes.
+        let nxm = dec("00000802 0a00", true).unwrap();
+        assert_eq!(oxm(&nxm, 4), "80000c020a00");
+        let mut again = dec(&oxm(&nxm, 4), true).unwrap();
+        assert_eq!(oxm(&again, 4), "80000c020a00");
+        // With the CFI bit (a VLAN present): VLAN_VID and VLAN_PCP, as OVS puts them.
+        again.set_dl_tci_masked(0xb00a, 0xffff);
+        assert_eq!(oxm(&again, 4), "80000c02100a80000e0105");
     }
 
     #[test]
