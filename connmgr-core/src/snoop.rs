@@ -37,10 +37,10 @@ impl Snoop {
         Some(b)
     }
 
-    /// Takes bytes from the snoop: stray messages are discarded, as OVS does. Returns the error
-    /// that ends the snoop, if any.
-    pub fn handle_bytes(&mut self, data: &[u8]) -> Option<ConnError> {
-        self.vconn.handle_bytes(data);
+    /// Bytes from the snoop were appended to its vconn's receive buffer: stray messages are
+    /// discarded, as OVS does. Returns the error that ends the snoop, if any.
+    pub fn handle_received(&mut self) -> Option<ConnError> {
+        self.vconn.handle_received();
         while let Some(r) = self.vconn.recv() {
             if let Err(e) = r {
                 return Some(e);

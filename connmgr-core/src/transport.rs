@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use log::{info, warn};
 use ofp_proto::header::OFP10_VERSION;
 use ofp_proto::{Instant, VersionBitmap};
@@ -147,13 +147,35 @@ impl ConnMgr {
 
     /// Bytes arrived on a transport. Messages are read by the next [`ConnMgr::handle_timeout`].
     pub fn handle_bytes(&mut self, now: Instant, conn: ConnId, data: &[u8]) {
+        if let Some(buf) = self.recv_buffer(conn) {
+            buf.extend_from_slice(data);
+        }
+        self.handle_received(now, conn);
+    }
+
+    /// `conn`'s receive buffer, for an embedder that reads the transport straight into it
+    /// (appending, then calling [`ConnMgr::handle_received`]) instead of handing a copy to
+    /// [`ConnMgr::handle_bytes`]. `None` while received bytes would be discarded: read into a
+    /// buffer of your own and call `handle_bytes`.
+    pub fn recv_buffer(&mut self, conn: ConnId) -> Option<&mut BytesMut> {
+        if matches!(self.transports.get(&conn), Some(Transport::Snoop(_))) {
+            let Some(Transport::Snoop(s)) = self.transports.get_mut(&conn) else { return None };
+            return s.vconn.recv_buffer();
+        }
+        let loc = self.rconn_loc(conn)?;
+        self.rconn_at(&loc)?.recv_buffer()
+    }
+
+    /// Bytes were appended to [`ConnMgr::recv_buffer`]: as [`ConnMgr::handle_bytes`] after its
+    /// copy. Messages are read by the next [`ConnMgr::handle_timeout`].
+    pub fn handle_received(&mut self, now: Instant, conn: ConnId) {
         if let Some(Transport::Snoop(s)) = self.transports.get_mut(&conn) {
-            if let Some(err) = s.handle_bytes(data) {
+            if let Some(err) = s.handle_received() {
                 self.close_snoop(conn, Some(err));
             }
         } else if let Some(loc) = self.rconn_loc(conn) {
             if let Some(rc) = self.rconn_at(&loc) {
-                rc.handle_bytes(now, data);
+                rc.handle_received(now);
             }
             if let Some(c) = self.conns.get_mut(&conn) {
                 c.input_pending = true;

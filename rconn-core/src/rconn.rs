@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use log::{debug, error, info, log, warn, Level};
 use ofp_proto::{raw, DecodeError, Instant, Message, MsgType, OfpMsg, VersionBitmap};
 
@@ -314,6 +314,22 @@ impl Rconn {
     pub fn handle_bytes(&mut self, now: Instant, data: &[u8]) {
         if let Some(v) = self.vconn.as_mut() {
             v.handle_bytes(data);
+            if self.state == State::Connecting {
+                self.check_vconn(now);
+            }
+        }
+    }
+
+    /// The receive buffer, to read the transport straight into (see [`Vconn::recv_buffer`]); then
+    /// call [`Rconn::handle_received`]. `None` while received bytes would be discarded.
+    pub fn recv_buffer(&mut self) -> Option<&mut BytesMut> {
+        self.vconn.as_mut()?.recv_buffer()
+    }
+
+    /// Bytes were appended to [`Rconn::recv_buffer`]: as [`Rconn::handle_bytes`] after its copy.
+    pub fn handle_received(&mut self, now: Instant) {
+        if let Some(v) = self.vconn.as_mut() {
+            v.handle_received();
             if self.state == State::Connecting {
                 self.check_vconn(now);
             }

@@ -107,11 +107,23 @@ impl Vconn {
     /// Bytes arrived from the peer. Before the hello exchange is complete they are processed at once;
     /// afterwards they wait for [`Vconn::recv`].
     pub fn handle_bytes(&mut self, data: &[u8]) {
-        if matches!(self.state, VconnState::RecvHello | VconnState::Connected) {
-            self.framer.push(data);
-            if self.state == VconnState::RecvHello {
-                self.recv_hello();
-            }
+        if let Some(buf) = self.recv_buffer() {
+            buf.extend_from_slice(data);
+            self.handle_received();
+        }
+    }
+
+    /// The receive buffer, for a caller that reads the transport straight into it (appending to
+    /// it, then calling [`Vconn::handle_received`]) instead of passing a copy to
+    /// [`Vconn::handle_bytes`]. `None` while received bytes would be discarded.
+    pub fn recv_buffer(&mut self) -> Option<&mut BytesMut> {
+        matches!(self.state, VconnState::RecvHello | VconnState::Connected).then(|| self.framer.buffer_mut())
+    }
+
+    /// Bytes were appended to [`Vconn::recv_buffer`]: as [`Vconn::handle_bytes`] after its copy.
+    pub fn handle_received(&mut self) {
+        if self.state == VconnState::RecvHello {
+            self.recv_hello();
         }
     }
 
@@ -411,6 +423,33 @@ mod tests {
         let b = error_reply(OfpErr::OFPBRC_BAD_VERSION, &Bytes::from(req.clone()));
         assert_eq!(b.len(), 12 + 100);
         assert_eq!(&b[12..], &req[..]);
+    }
+
+    #[test]
+    fn bytes_read_into_the_receive_buffer_are_received_as_handed_over() {
+        let mut v = Vconn::new("t".into(), VersionBitmap::DEFAULT);
+        // Before the transport is up, bytes would be discarded: no buffer is lent.
+        assert!(v.recv_buffer().is_none());
+        v.handle_connected(1);
+        let hello = [4, 0, 0, 8, 0, 0, 0, 1];
+        let echo = [4, 2, 0, 12, 0, 0, 0, 7, b'a', b'b', b'c', b'd'];
+        // A byte at a time, as the smallest reads would append them: the hello is taken as it
+        // completes, the echo waits for `recv`.
+        for b in hello.iter().chain(&echo) {
+            v.recv_buffer().expect("receiving").extend_from_slice(&[*b]);
+            v.handle_received();
+        }
+        assert_eq!((v.state(), v.version()), (VconnState::Connected, Some(4)));
+        assert_eq!(v.recv(), Some(Ok(Bytes::copy_from_slice(&echo))));
+        assert_eq!(v.recv(), None);
+        // A message of another version is refused with BAD_VERSION either way.
+        v.recv_buffer().unwrap().extend_from_slice(&[1, 18, 0, 8, 0, 0, 0, 9]);
+        v.handle_received();
+        assert_eq!(v.recv(), None);
+        let reply = std::iter::from_fn(|| v.poll_transmit()).last().unwrap();
+        assert_eq!(&reply[..4], [1, 1, 0, 20]);
+        v.handle_error(ConnError::Eof);
+        assert!(v.recv_buffer().is_none());
     }
 
     #[test]

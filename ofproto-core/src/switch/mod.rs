@@ -55,7 +55,7 @@ mod xlate;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use connmgr_core::{AsyncMsg, ConnId, ConnInfo, ConnMgr, ControllerSettings, Event as ConnEvent, FailMode, Output};
 use ofp_proto::flow::Flow;
 use ofp_proto::msg::stats::DescStats;
@@ -280,6 +280,18 @@ impl<D: Datapath> Switch<D> {
     /// Bytes received on `conn`; the next [`Switch::handle_timeout`] reads the messages.
     pub fn handle_bytes(&mut self, now: Instant, conn: ConnId, data: &[u8]) {
         self.mgr.handle_bytes(now, conn, data);
+        self.forward(now);
+    }
+
+    /// `conn`'s receive buffer, to read the transport straight into; then call
+    /// [`Switch::handle_received`] (see `ConnMgr::recv_buffer`).
+    pub fn recv_buffer(&mut self, conn: ConnId) -> Option<&mut BytesMut> {
+        self.mgr.recv_buffer(conn)
+    }
+
+    /// Bytes were appended to [`Switch::recv_buffer`]: as [`Switch::handle_bytes`] after its copy.
+    pub fn handle_received(&mut self, now: Instant, conn: ConnId) {
+        self.mgr.handle_received(now, conn);
         self.forward(now);
     }
 
