@@ -2,7 +2,7 @@
 //! `switch_core.rs` and by the fake core), and [`feed`], the one function every input to the core
 //! passes through (the record/replay hook).
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use ofp_proto::Instant;
 use rconn_core::{ConnError, ConnName};
 
@@ -25,6 +25,12 @@ pub trait SwitchCore {
     /// The connection attempt failed or the transport broke.
     fn handle_error(&mut self, now: Instant, conn: ConnId, err: ConnError);
     fn handle_bytes(&mut self, now: Instant, conn: ConnId, data: &[u8]);
+    /// `conn`'s receive buffer, for reading the socket straight into it instead of handing the
+    /// core a copy: append the bytes, then [`SwitchCore::handle_received`]. `None`: read into a
+    /// buffer of your own and call [`SwitchCore::handle_bytes`].
+    fn recv_buffer(&mut self, conn: ConnId) -> Option<&mut BytesMut>;
+    /// Bytes were appended to `conn`'s [`SwitchCore::recv_buffer`].
+    fn handle_received(&mut self, now: Instant, conn: ConnId);
     /// The peer closed its side.
     fn handle_eof(&mut self, now: Instant, conn: ConnId);
     /// Whether the core takes more bytes from `conn` now. False while it holds enough unread input;
@@ -65,6 +71,8 @@ pub enum Input<'a> {
     OpenFailed(ConnId, ConnError),
     Error(ConnId, ConnError),
     Bytes(ConnId, &'a [u8]),
+    /// Bytes were read straight into the connection's `recv_buffer`.
+    Received(ConnId),
     Eof(ConnId),
     /// Pulling bytes to write changes the core (a reply leaving its queue may let reading resume).
     Transmit(ConnId),
@@ -95,6 +103,7 @@ pub fn feed<C: SwitchCore>(core: &mut C, now: Instant, input: Input<'_>) -> Fed 
         Input::OpenFailed(c, err) => core.handle_open_failed(now, c, err),
         Input::Error(c, err) => core.handle_error(now, c, err),
         Input::Bytes(c, data) => core.handle_bytes(now, c, data),
+        Input::Received(c) => core.handle_received(now, c),
         Input::Eof(c) => core.handle_eof(now, c),
         Input::Transmit(c) => return Fed::Transmit(core.poll_transmit(now, c)),
         Input::Timeout => core.handle_timeout(now),

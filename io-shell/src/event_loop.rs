@@ -20,6 +20,7 @@ use mio::{Events, Interest, Poll, Token};
 use ofp_proto::Instant;
 use rconn_core::{ConnError, ConnName, Fifo};
 
+use crate::batch::{Lowat, ReadBatch};
 use crate::config::{dpid_string, Config};
 use crate::control::{self, ControlClient, Request, Response};
 use crate::core::{feed, ConnId, Fed, Input, Output, SwitchCore};
@@ -27,7 +28,11 @@ use crate::net::{self, Listener, Stream};
 use crate::signals::{self, Signals};
 use crate::status::{IoStatus, ListenerStatus, Status};
 
+/// The largest read, and the smallest: see `next_read_size`.
 const READ_CHUNK: usize = 64 * 1024;
+const MIN_READ: usize = 4 * 1024;
+/// The receive low-water mark while batching: one full read.
+const BATCH_LOWAT: usize = READ_CHUNK;
 const READ_BUDGET: usize = 256 * 1024;
 const WRITE_BUDGET: usize = 1024 * 1024;
 /// Bytes taken from the core and not yet written, per connection: beyond this the core keeps them.
@@ -41,6 +46,19 @@ const LINGER: Duration = Duration::from_secs(1);
 
 const SIGNAL: Token = Token(0);
 const CONTROL: Token = Token(1);
+
+/// The size of the read after one that asked for `want` bytes and got `got` (of a connection
+/// whose reads ask for `size`): double after a full read, back to the smallest after one at most
+/// a quarter full.
+fn next_read_size(size: usize, got: usize, want: usize) -> usize {
+    if got == want {
+        (size * 2).min(READ_CHUNK)
+    } else if got <= want / 4 {
+        MIN_READ
+    } else {
+        size
+    }
+}
 
 /// The core's clock: milliseconds since the daemon started.
 #[derive(Clone, Copy, Debug)]
@@ -85,6 +103,19 @@ struct Conn {
     phase: Phase,
     readable: bool,
     writable: bool,
+    /// The poller reported the peer's close or an error: reading goes on until it says so,
+    /// whatever the size of the reads before.
+    peer_closed: bool,
+    /// How much the next read asks for: grows while reads fill it, so that a busy connection
+    /// reads in large chunks and a quiet one does not hold a large buffer.
+    read_size: usize,
+    /// Bytes read in this iteration, and whether the last read found the socket drained.
+    read_now: usize,
+    drained: bool,
+    /// Batching of a peer that streams without waiting for answers (TCP only).
+    batch: ReadBatch,
+    /// The low-water mark is raised: the kernel wakes the loop only for a large read's worth.
+    lowat_raised: bool,
     /// EOF or an error was reported: nothing more is read.
     read_done: bool,
     /// An error was reported: nothing more is written either.
@@ -108,6 +139,12 @@ impl Conn {
             phase,
             readable: false,
             writable: false,
+            peer_closed: false,
+            read_size: MIN_READ,
+            read_now: 0,
+            drained: false,
+            batch: ReadBatch::default(),
+            lowat_raised: false,
             read_done: false,
             broken: false,
             out: Fifo::new(),
@@ -283,6 +320,7 @@ impl<C: SwitchCore> EventLoop<C> {
             t if t.0 & CONN_TOKEN != 0 => {
                 if let Some(c) = self.conns.get_mut(&ConnId((t.0 & !CONN_TOKEN) as u64)) {
                     c.readable |= ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                    c.peer_closed |= ev.is_read_closed() || ev.is_error();
                     c.writable |= ev.is_writable() || ev.is_write_closed() || ev.is_error();
                 }
             }
@@ -312,7 +350,9 @@ impl<C: SwitchCore> EventLoop<C> {
             Phase::Closing(t) => Some(t),
             _ => None,
         });
-        self.core.poll_timeout().into_iter().chain(closing).min().map(|t| t.saturating_duration_since(now))
+        let batches = self.conns.values().filter_map(|c| c.batch.deadline());
+        (self.core.poll_timeout().into_iter().chain(closing).chain(batches).min())
+            .map(|t| t.saturating_duration_since(now))
     }
 
     fn step(&mut self) {
@@ -404,14 +444,24 @@ impl<C: SwitchCore> EventLoop<C> {
     fn read(&mut self, now: Instant) {
         let ids: Vec<ConnId> = self.conns.keys().copied().collect();
         for id in ids {
+            if let Some(c) = self.conns.get_mut(&id) {
+                (c.read_now, c.drained) = (0, false);
+                // A batch's deadline: read whatever came, reported or not.
+                c.readable |= c.batch.due(now);
+            }
             let mut budget = READ_BUDGET;
             while budget > 0 {
                 let Some(c) = self.conns.get_mut(&id).filter(|c| c.wants_read()) else { break };
                 if !self.core.may_read(id) {
                     break;
                 }
-                let n = READ_CHUNK.min(budget);
-                match c.stream.read(&mut self.scratch[..n]) {
+                let want = c.read_size.min(budget);
+                // Straight into the core's receive buffer when it lends one, else through scratch.
+                let (read, direct) = match self.core.recv_buffer(id) {
+                    Some(buf) => (c.stream.read_buf(buf, want), true),
+                    None => (c.stream.read(&mut self.scratch[..want]), false),
+                };
+                match read {
                     Ok(0) => {
                         debug!("{}: connection closed by peer", c.name);
                         c.read_done = true;
@@ -421,10 +471,18 @@ impl<C: SwitchCore> EventLoop<C> {
                         self.io.read_calls += 1;
                         self.io.bytes_read += n as u64;
                         budget -= n;
-                        feed(&mut self.core, now, Input::Bytes(id, &self.scratch[..n]));
+                        c.read_now += n;
+                        c.read_size = next_read_size(c.read_size, n, want);
+                        if n < want && !c.peer_closed {
+                            // The socket is drained (edge-triggered polling reports the next
+                            // arrival), so the read that would only say so is not made.
+                            (c.readable, c.drained) = (false, true);
+                        }
+                        let input = if direct { Input::Received(id) } else { Input::Bytes(id, &self.scratch[..n]) };
+                        feed(&mut self.core, now, input);
                         self.after_input(now);
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.readable = false,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => (c.readable, c.drained) = (false, true),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         debug!("{}: read failed: {e}", c.name);
@@ -484,6 +542,31 @@ impl<C: SwitchCore> EventLoop<C> {
                     c.write_pending = c.writable;
                     break;
                 }
+            }
+            if c.phase == Phase::Open && !c.broken {
+                let replied = written > 0 || c.out_len > 0;
+                let lowat = match c.batch.after_iteration(now, c.read_now, c.drained, replied) {
+                    Lowat::Raise => Some(BATCH_LOWAT),
+                    Lowat::Lower if c.lowat_raised => Some(1),
+                    _ => None,
+                };
+                if let Some(bytes) = lowat {
+                    match c.stream.set_recv_lowat(bytes) {
+                        Ok(set) => {
+                            c.lowat_raised = set && bytes > 1;
+                            io.read_batches += u64::from(c.lowat_raised);
+                        }
+                        Err(e) => {
+                            debug!("{}: cannot set the receive low-water mark: {e}", c.name);
+                            c.lowat_raised = false;
+                        }
+                    }
+                    if !c.lowat_raised {
+                        // Not batching after all (a Unix socket, or the option failed).
+                        c.batch = ReadBatch::default();
+                    }
+                }
+                c.read_now = 0;
             }
         }
     }

@@ -233,6 +233,14 @@ impl SwitchCore for FakeCore {
         }
     }
 
+    fn recv_buffer(&mut self, _conn: ConnId) -> Option<&mut BytesMut> {
+        None
+    }
+
+    fn handle_received(&mut self, _now: Instant, _conn: ConnId) {
+        unreachable!("recv_buffer lends no buffer")
+    }
+
     fn handle_eof(&mut self, now: Instant, conn: ConnId) {
         self.close(now, conn, Some(ConnError::Eof), b"");
     }

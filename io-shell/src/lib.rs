@@ -5,6 +5,7 @@
 //! [`fake_core::FakeCore`] stands in for it in the event loop's own tests (`run --fake-core`).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod config_file;

@@ -7,6 +7,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::BytesMut;
 use mio::event::Source;
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use rconn_core::Target;
@@ -40,6 +41,51 @@ impl Stream {
             Stream::Tcp(s) => s.peer_addr().is_ok(),
             Stream::Unix(s) => s.peer_addr().is_ok(),
         }
+    }
+
+    /// Reads at most `max` bytes into `buf`'s spare capacity (growing it first if it has less)
+    /// and appends them: the socket's bytes land in their final buffer with no other copy, and
+    /// without first zeroing memory the kernel then overwrites.
+    pub fn read_buf(&mut self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
+        buf.reserve(max);
+        let spare = buf.spare_capacity_mut();
+        let want = spare.len().min(max);
+        let fd = match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        };
+        // SAFETY: recv(2) writes at most `want` bytes into the spare capacity, which `spare` owns
+        // for this call, and returns how many it wrote.
+        let n = unsafe { libc::recv(fd, spare.as_mut_ptr().cast(), want, 0) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        // SAFETY: the first `n` bytes of the spare capacity were just written by recv(2).
+        unsafe { buf.set_len(buf.len() + n) };
+        Ok(n)
+    }
+
+    /// Sets the receive low-water mark (`SO_RCVLOWAT`): the poller reports the socket readable
+    /// only once this many bytes are queued (or at the end of the stream). TCP only: `Ok(false)`
+    /// for a Unix socket, whose readiness does not honour it.
+    pub fn set_recv_lowat(&self, bytes: usize) -> io::Result<bool> {
+        let Stream::Tcp(s) = self else { return Ok(false) };
+        let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        // SAFETY: a plain setsockopt(2) of an int option on a descriptor this stream owns.
+        let r = unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVLOWAT,
+                (&v as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(true)
     }
 
     pub fn shutdown(&self) {

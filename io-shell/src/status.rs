@@ -142,6 +142,8 @@ pub struct IoStatus {
     pub connects: u64,
     pub read_calls: u64,
     pub bytes_read: u64,
+    /// Times a connection streaming without answers started being read in batches.
+    pub read_batches: u64,
     /// Write system calls; each carries every queued message that fits (coalesced writes).
     pub write_calls: u64,
     pub bytes_written: u64,
@@ -207,13 +209,14 @@ impl fmt::Display for Status {
         let io = &self.io;
         writeln!(
             f,
-            "io: connections={} accepted={} connects={} read_calls={} bytes_read={} write_calls={} bytes_written={} \
+            "io: connections={} accepted={} connects={} read_calls={} bytes_read={} read_batches={} write_calls={} bytes_written={} \
              frames_out={}",
             io.connections,
             io.accepted,
             io.connects,
             io.read_calls,
             io.bytes_read,
+            io.read_batches,
             io.write_calls,
             io.bytes_written,
             io.frames_out

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use connmgr_core::{ControllerSettings, FailMode as MgrFailMode};
 use ofp_proto::Instant;
 use ofproto_core::switch::Config as SwitchConfig;
@@ -73,6 +73,14 @@ impl<D: Datapath> SwitchCore for Switch<D> {
 
     fn handle_bytes(&mut self, now: Instant, conn: ConnId, data: &[u8]) {
         Switch::handle_bytes(self, now, conn, data)
+    }
+
+    fn recv_buffer(&mut self, conn: ConnId) -> Option<&mut BytesMut> {
+        Switch::recv_buffer(self, conn)
+    }
+
+    fn handle_received(&mut self, now: Instant, conn: ConnId) {
+        Switch::handle_received(self, now, conn)
     }
 
     fn handle_eof(&mut self, now: Instant, conn: ConnId) {
