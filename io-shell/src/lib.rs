@@ -5,7 +5,6 @@
 //! [`fake_core::FakeCore`] stands in for it in the event loop's own tests (`run --fake-core`).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
-pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod config_file;
@@ -16,7 +15,9 @@ pub mod fake_core;
 pub mod logger;
 pub mod net;
 pub mod ofp_print;
+pub mod reading;
 pub mod record;
 pub mod signals;
+pub mod stamp;
 pub mod status;
 pub mod switch_core;
