@@ -12,8 +12,8 @@
 //! `frame_received` are `view` and `frame` without the push: what a reader that reads the socket
 //! straight into the framer's buffer (`Framer::buffer_mut`) pays, the kernel's receive being its only
 //! copy. The stream is put in the buffer outside the timed part (and is warm in the cache, as right
-//! after a read). The `ofagent` daemon does not read that way yet: io-shell reads into a scratch
-//! buffer and pushes it, which is the `view` path.
+//! after a read). The `ofagent` daemon reads that way: io-shell receives into the buffer the core
+//! lends (`SwitchCore::recv_buffer`, the vconn's framer), so `view_received` is its path to a view.
 
 use std::hint::black_box;
 
