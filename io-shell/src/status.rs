@@ -133,8 +133,10 @@ pub struct PortStatus {
     pub tx_dropped: u64,
 }
 
-/// The daemon's socket counters.
+/// The daemon's socket counters. A counter the answering daemon does not have yet reads as 0, so
+/// `ofagent status` works against a daemon one version older.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct IoStatus {
     /// OpenFlow transports currently open (connecting, open or closing).
     pub connections: u64,
@@ -227,6 +229,15 @@ impl fmt::Display for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn io_counters_a_daemon_does_not_have_yet_read_as_zero() {
+        // What a daemon of the previous version answers: no `read_batches`.
+        let older = r#"{"connections":1,"accepted":2,"connects":0,"read_calls":5,"bytes_read":90,
+                        "write_calls":3,"bytes_written":40,"frames_out":0}"#;
+        let io: IoStatus = serde_json::from_str(older).unwrap();
+        assert_eq!((io.read_calls, io.read_batches, io.bytes_written), (5, 0, 40));
+    }
 
     #[test]
     fn controller_status_from_connmgr_pairs() {
