@@ -317,7 +317,9 @@ impl<C: SwitchCore> EventLoop<C> {
             Phase::Closing(since) => Some(since.instant(now) + LINGER),
             _ => None,
         });
-        let batches = self.conns.values().filter_map(|c| c.reading.deadline(now));
+        // Only a connection still being read has a batch to end (a closing one may linger a second).
+        let reading = self.conns.values().filter(|c| c.phase == Phase::Open && !c.read_done && !c.broken);
+        let batches = reading.filter_map(|c| c.reading.deadline(now));
         (self.core.poll_timeout().into_iter().chain(closing).chain(batches).min())
             .map(|t| t.saturating_duration_since(now))
     }
